@@ -1,0 +1,176 @@
+"""Lists, settings and backup: `statuses`, `sources`, `reasons`, `config`, `backup`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadctl.cli.state import JsonOpt, state
+
+NameArg = Annotated[str, typer.Argument(show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    for list_name, command, noun in (
+        ("status", "statuses", "pipeline statuses"),
+        ("source", "sources", "lead sources"),
+        ("lost_reason", "reasons", "lost reasons"),
+    ):
+        app.add_typer(_list_app(list_name, noun), name=command)
+    config = typer.Typer(help="Settings kept in the database.", no_args_is_help=True)
+    config.command("get")(config_get)
+    config.command("set")(config_set)
+    app.add_typer(config, name="config")
+    app.command("backup")(backup)
+
+
+def _list_app(list_name: str, noun: str) -> typer.Typer:
+    """One sub-command group per editable list; the same verbs for each."""
+    group = typer.Typer(help=f"Show or edit the {noun}.", invoke_without_command=True)
+
+    @group.callback()
+    def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+        if ctx.invoked_subcommand is None:
+            _show(ctx, list_name, json_out)
+
+    @group.command("add")
+    def add(
+        ctx: typer.Context,
+        name: NameArg,
+        position: Annotated[int | None, typer.Option(help="1-based place (default last).")] = None,
+        role: Annotated[
+            str | None,
+            typer.Option(
+                help="Statuses only: open, side, final (default open).",
+                hidden=list_name != "status",
+            ),
+        ] = None,
+    ) -> None:
+        """Add an entry."""
+        from leadctl import lists
+
+        if list_name == "status":
+            role = role or "open"
+        with _admin_session(ctx, f"edit the {noun}") as session:
+            lists.add(session, list_name, name, position=position, role=role)
+        _show(ctx, list_name, False)
+
+    @group.command("rename")
+    def rename(ctx: typer.Context, old: NameArg, new: NameArg) -> None:
+        """Rename an entry (leads carrying it follow)."""
+        from leadctl import lists
+
+        with _admin_session(ctx, f"edit the {noun}") as session:
+            lists.rename(session, list_name, old, new)
+        _show(ctx, list_name, False)
+
+    @group.command("remove")
+    def remove(ctx: typer.Context, name: NameArg) -> None:
+        """Remove an entry no lead uses."""
+        from leadctl import lists
+
+        with _admin_session(ctx, f"edit the {noun}") as session:
+            lists.remove(session, list_name, name)
+        _show(ctx, list_name, False)
+
+    if list_name == "status":
+
+        @group.command("role")
+        def set_role(ctx: typer.Context, name: NameArg, role: NameArg) -> None:
+            """Set a status's role: open, side (like nurture) or final (needs a reason)."""
+            from leadctl import lists
+
+            with _admin_session(ctx, "edit the pipeline statuses") as session:
+                lists.set_role(session, name, role)
+            _show(ctx, list_name, False)
+
+    return group
+
+
+def _admin_session(ctx: typer.Context, doing: str):  # type: ignore[no-untyped-def]
+    from contextlib import contextmanager
+
+    from leadctl import users
+
+    app = state(ctx)
+
+    @contextmanager
+    def session_scope():  # type: ignore[no-untyped-def]
+        with app.session(immediate=True) as session:
+            users.require(session, app.actor, "admin", doing)
+            yield session
+
+    return session_scope()
+
+
+def _show(ctx: typer.Context, list_name: str, json_out: bool) -> None:
+    from leadctl import lists
+    from leadctl.cli import render
+
+    with state(ctx).session() as session:
+        entries = lists.entries(session, list_name)
+    if json_out:
+        keys = ("position", "name", "role") if list_name == "status" else ("position", "name")
+        render.emit_json([{k: getattr(e, k) for k in keys} for e in entries])
+    elif list_name == "status":
+        render.table(["#", "Status", "Role"], [(e.position, e.name, e.role) for e in entries])
+    else:
+        render.table(["#", "Name"], [(e.position, e.name) for e in entries])
+
+
+def config_get(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(help="Setting (all when omitted).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one setting, or all of them."""
+    from leadctl import settings
+    from leadctl.cli import render
+
+    with state(ctx).session() as session:
+        values = {key: settings.get(session, key)} if key else settings.all_settings(session)
+    if json_out:
+        render.emit_json(values)
+    elif key:
+        typer.echo(values[key])
+    else:
+        render.table(
+            ["Key", "Value", "Meaning"],
+            [(k, v, settings.KNOWN[k][2]) for k, v in values.items()],
+        )
+
+
+def config_set(
+    ctx: typer.Context,
+    key: NameArg,
+    value: NameArg,
+    json_out: JsonOpt = False,
+) -> None:
+    """Change a setting (admin)."""
+    from leadctl import settings
+    from leadctl.cli import render
+
+    with _admin_session(ctx, "change settings") as session:
+        stored = settings.set_value(session, key, value)
+    if json_out:
+        render.emit_json({key: stored})
+    else:
+        render.message(f"{key} = {stored}")
+
+
+def backup(
+    ctx: typer.Context,
+    destination: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy.")],
+    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a consistent copy of the database while others keep using it."""
+    from leadctl.cli import render
+    from leadctl.storage.backup import backup as copy
+
+    database = state(ctx).database
+    size = copy(database, destination, overwrite=force)
+    if json_out:
+        render.emit_json({"backup": str(destination), "bytes": size})
+    else:
+        render.message(f"backed up {database.target} to {destination} ({size:,} bytes)")

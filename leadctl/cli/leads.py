@@ -1,0 +1,215 @@
+"""`add`, `list`, `show`, `edit`."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from leadctl.cli.fields import lead_fields
+from leadctl.cli.state import IdArg, JsonOpt, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("add")(add)
+    app.command("list")(list_command)
+    app.command("show")(show)
+    app.command("edit")(edit)
+
+
+@lead_fields(with_name=False)
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Full name of the lead.", show_default=False)],
+    raw: dict[str, Any],
+    notes: Annotated[str | None, typer.Option("--notes", help="A first note.")] = None,
+    assign: Annotated[str | None, typer.Option("--assign", help="Owner (user name).")] = None,
+    on_duplicate: Annotated[
+        str | None,
+        typer.Option(
+            "--on-duplicate",
+            help="merge, create or skip when the lead matches one already stored.",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a lead (name and an email or phone), checking for duplicates."""
+    from leadctl import leads
+    from leadctl.cli import render
+    from leadctl.errors import DuplicateLead
+
+    app = state(ctx)
+    with app.session() as session:
+        values = leads.validate(session, {"name": name, **raw, "owner": assign})
+        try:
+            result = leads.add(
+                session, values, actor=app.actor, on_duplicate=on_duplicate, notes=notes
+            )
+        except DuplicateLead as duplicate:
+            choice = _ask_duplicate(duplicate) if _interactive(json_out) else None
+            if choice is None:
+                raise
+            result = leads.add(session, values, actor=app.actor, on_duplicate=choice, notes=notes)
+        lead = result.lead
+    if json_out:
+        render.emit_json(leads.to_dict(lead))
+        return
+    if result.outcome == "created":
+        render.message(f"added lead {lead.id}: {lead.name}")
+    elif result.outcome == "merged":
+        filled = ", ".join(result.filled) or "nothing new"
+        render.message(f"merged into lead {lead.id} ({lead.name}): {filled}")
+    else:
+        render.message(f"skipped: duplicate of lead {lead.id} ({lead.name})")
+
+
+def _interactive(json_out: bool) -> bool:
+    return not json_out and sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _ask_duplicate(duplicate: Any) -> str | None:
+    from leadctl.cli import render
+
+    render.message(f"This looks like lead {duplicate.existing_id} ({duplicate.reason}).")
+    answer = typer.prompt(
+        "merge / keep both / cancel",
+        default="merge",
+        type=typer.Choice(["merge", "keep both", "cancel"]),
+        err=True,
+    )
+    return {"merge": "merge", "keep both": "create"}.get(answer)
+
+
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    owner: Annotated[str | None, typer.Option(help="me, unassigned or a user name.")] = None,
+    band: Annotated[str | None, typer.Option(help="cold, warm or hot.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only leads with this tag.")] = None,
+    due: Annotated[str | None, typer.Option(help="today, overdue or week.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in name, email, phone, company.")] = None,
+    sort: Annotated[str, typer.Option(help="next-call, score or created.")] = "next-call",
+    limit: Annotated[int, typer.Option(help="At most this many (0 = all).")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many (paging).")] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """List leads: next call soonest first (overdue on top), then score."""
+    from leadctl import leads
+    from leadctl.cli import render
+    from leadctl.errors import invalid_choice
+
+    if sort not in leads.SORTS:
+        raise invalid_choice("--sort", sort, leads.SORTS)
+    if band and band not in ("cold", "warm", "hot"):
+        raise invalid_choice("--band", band, ["cold", "warm", "hot"])
+    if due and due not in leads.DUE:
+        raise invalid_choice("--due", due, leads.DUE)
+    if limit < 0 or offset < 0:
+        from leadctl.errors import InvalidInput
+
+        raise InvalidInput("--limit and --offset must not be negative")
+    app = state(ctx)
+    query = leads.ListQuery(
+        status=status,
+        source=source,
+        owner=app.actor if owner == "me" else (None if owner == "unassigned" else owner),
+        unassigned=owner == "unassigned",
+        band=band,
+        tag=tag,
+        due=due,
+        search=search,
+        sort=sort,
+        limit=limit or None,
+        offset=offset,
+    )
+    with app.session() as session:
+        found = leads.list_leads(session, query)
+    if json_out:
+        render.emit_json([leads.to_dict(lead) for lead in found])
+    elif found:
+        render.lead_rows(found, overdue=leads.is_overdue)
+    else:
+        render.message("no leads match")
+
+
+def show(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> None:
+    """Show a lead and its whole timeline."""
+    from leadctl import activities, leads
+    from leadctl.cli import render
+
+    with state(ctx).session() as session:
+        lead = leads.get(session, lead_id)
+        history = activities.timeline(session, [lead_id])
+    if json_out:
+        render.emit_json(
+            leads.to_dict(lead) | {"activities": [activities.activity_to_dict(a) for a in history]}
+        )
+        return
+    render_lead(lead)
+    render.table(
+        ["When", "Kind", "What", "By"],
+        [
+            (_local(a.created_at), a.kind, render.escape(activities.describe(a)), a.actor)
+            for a in history
+        ],
+        title="Timeline",
+    )
+
+
+def render_lead(lead: Any) -> None:
+    """The lead's fields as a key/value block (shared by show, edit, status)."""
+    from leadctl import leads
+    from leadctl.cli import render
+
+    data = leads.to_dict(lead)
+    pairs = [(k, _local_field(k, lead, v)) for k, v in data.items() if k not in ("id", "name")]
+    if lead.merged_into:
+        pairs.insert(0, ("archived", f"merged into lead {lead.merged_into}"))
+    render.key_values(pairs, title=f"#{lead.id} {render.escape(lead.name)}")
+
+
+def _local_field(key: str, lead: Any, value: Any) -> Any:
+    from leadctl.leads import DATETIME_FIELDS
+
+    if key in DATETIME_FIELDS:
+        return _local(getattr(lead, key))
+    if key == "tags":
+        return ", ".join(value)
+    if key == "fields":
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
+def _local(value: Any) -> str:
+    from leadctl.clock import local
+
+    return local(value)
+
+
+@lead_fields(with_name=True)
+def edit(
+    ctx: typer.Context,
+    lead_id: IdArg,
+    raw: dict[str, Any],
+    json_out: JsonOpt = False,
+) -> None:
+    """Change a lead's fields ('' clears one; --tag adds, --field sets one key)."""
+    from leadctl import leads
+    from leadctl.cli import render
+
+    app = state(ctx)
+    given = {k: v for k, v in raw.items() if v is not None}
+    if not given:
+        from leadctl.errors import InvalidInput
+
+        raise InvalidInput("nothing to change: give at least one field option (see --help)")
+    with app.session() as session:
+        lead = leads.get(session, lead_id)
+        values = leads.validate(session, given, country=lead.country)
+        changed = leads.edit(session, lead, values, actor=app.actor)
+    if json_out:
+        render.emit_json(leads.to_dict(lead))
+    else:
+        render.message(
+            f"lead {lead.id}: " + (f"changed {', '.join(changed)}" if changed else "no change")
+        )

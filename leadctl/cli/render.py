@@ -1,0 +1,126 @@
+"""The one place output is drawn: Rich tables on a terminal, JSON for scripts.
+
+Data goes to stdout, messages to stderr. Rich is imported only when a table
+is drawn; colour is left to Rich, which turns it off when stdout is not a
+terminal or NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+STATUS_STYLE = {
+    "new": "cyan",
+    "contacted": "blue",
+    "qualified": "magenta",
+    "converted": "green",
+    "nurture": "yellow",
+    "unqualified": "dim",
+    "lost": "red",
+}
+BAND_STYLE = {"hot": "bold red", "warm": "yellow", "cold": "blue"}
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(highlight=False, width=width, soft_wrap=False)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def message(text: str) -> None:
+    """A message for the person, on stderr (never mixed into data)."""
+    sys.stderr.write(text + "\n")
+
+
+def error(text: str) -> None:
+    sys.stderr.write(f"error: {text}\n")
+
+
+def styled(value: str | None, styles: dict[str, str]) -> str:
+    from rich.markup import escape
+
+    if not value:
+        return ""
+    style = styles.get(value)
+    return f"[{style}]{escape(value)}[/]" if style else escape(value)
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    justify: dict[str, str] | None = None,
+) -> None:
+    """Print rows as a Rich table; cells may carry Rich markup."""
+    from rich.table import Table
+
+    justify = justify or {}
+    grid = Table(title=title, header_style="bold", expand=False)
+    for column in columns:
+        grid.add_column(column, justify=justify.get(column, "left"), overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    console().print(grid)
+
+
+def key_values(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in pairs:
+        if value not in (None, "", [], {}):
+            grid.add_row(key, str(value))
+    out = console()
+    if title:
+        out.print(f"[bold]{title}[/]")
+    out.print(grid)
+
+
+def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
+    """The lead list: overdue next calls highlighted, status and band coloured."""
+    from leadctl import clock
+
+    rows = []
+    for lead in leads:
+        when = clock.local(lead.next_call_at)
+        if when and overdue(lead):
+            when = f"[bold red]{when}[/]"
+        rows.append(
+            (
+                lead.id,
+                escape(lead.name),
+                escape(lead.company),
+                styled(lead.status, STATUS_STYLE),
+                f"{lead.score} {styled(lead.band, BAND_STYLE)}",
+                escape(lead.owner or lead.claimed_by),
+                when,
+                escape(lead.email or lead.phone),
+            )
+        )
+    table(
+        ["ID", "Name", "Company", "Status", "Score", "Owner", "Next call", "Contact"],
+        rows,
+        justify={"ID": "right", "Score": "right"},
+    )
+
+
+def escape(value: str | None) -> str:
+    """Text shown in a table cell, safe from Rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(value) if value else ""

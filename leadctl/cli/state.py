@@ -1,0 +1,53 @@
+"""What every command shares: global options, the lazily opened database,
+and the option types spelled once for all commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from leadctl.storage import Database
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+IdArg = Annotated[int, typer.Argument(help="Lead id.", show_default=False)]
+
+
+@dataclass
+class AppState:
+    db_target: str | None = None
+    as_user: str | None = None
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def database(self) -> Database:
+        """Opened on first use only, so --help and usage errors never touch a file."""
+        if self._database is None:
+            from leadctl.storage import open_database
+
+            self._database = open_database(self.db_target)
+        return self._database
+
+    @property
+    def actor(self) -> str:
+        from leadctl.users import acting_name
+
+        return acting_name(self.as_user)
+
+    @contextmanager
+    def session(self, *, immediate: bool = False) -> Iterator[Session]:
+        with self.database.session(immediate=immediate) as session:
+            yield session
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj

@@ -1,0 +1,122 @@
+"""The one clock of leadctl, and parsing of the times people type.
+
+Every "now" comes from :func:`now`, so ``LEADCTL_NOW`` can pin time for tests,
+demos and backfills. Times are handled, and stored, as aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+from leadctl.errors import InvalidInput
+
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_DEFAULT_HOUR = time(9, 0)
+_OFFSET = re.compile(r"^\+(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+WHEN_HELP = "ISO date/time, 'today 15:00', 'tomorrow', '+3d', '+2h', 'monday 10:00'"
+
+
+def now() -> datetime:
+    """Current time as aware UTC, or ``LEADCTL_NOW`` when set."""
+    fixed = os.environ.get("LEADCTL_NOW")
+    if fixed:
+        try:
+            return to_utc(datetime.fromisoformat(fixed.strip()))
+        except ValueError:
+            raise InvalidInput(
+                f"invalid LEADCTL_NOW {fixed!r}: expected ISO 8601 like 2026-11-23T09:00:00Z"
+            ) from None
+    return datetime.now(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Aware UTC from any datetime; a naive one is taken as local time."""
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(UTC)
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """ISO 8601 for JSON: datetimes in UTC with ``Z``, dates as dates."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def local(value: datetime | None) -> str:
+    """A stored (naive UTC) time as local 'YYYY-MM-DD HH:MM' for tables."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def parse_when(text: str, field: str = "when") -> datetime:
+    """Parse a future time as people write it, relative to :func:`now`.
+
+    Returns aware UTC. Times without a date are local wall-clock times.
+    """
+    raw = " ".join(text.strip().lower().split())
+    current = now().astimezone()
+    if not raw:
+        raise InvalidInput(f"invalid {field}: empty; expected {WHEN_HELP}")
+    match = _OFFSET.match(raw)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return to_utc(current + timedelta(**{_UNITS[unit]: amount}))
+    day_word, _, rest = raw.partition(" ")
+    day = _relative_day(day_word, current)
+    if day is not None:
+        clock_time = _parse_time(rest, field) if rest else _DEFAULT_HOUR
+        if day_word in _WEEKDAYS and day == current.date() and clock_time <= current.time():
+            day += timedelta(days=7)
+        return to_utc(datetime.combine(day, clock_time, tzinfo=current.tzinfo))
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"invalid {field} {text!r}: expected {WHEN_HELP}") from None
+    if len(text.strip()) <= 10:  # a bare date: morning of that day
+        parsed = datetime.combine(parsed.date(), _DEFAULT_HOUR)
+    return to_utc(parsed)
+
+
+def parse_date(text: str, field: str = "date") -> date:
+    """A calendar date: ISO, or any form :func:`parse_when` understands."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return parse_when(text, field).astimezone().date()
+
+
+def _relative_day(word: str, current: datetime) -> date | None:
+    today = current.date()
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    if word in _WEEKDAYS:
+        ahead = (_WEEKDAYS.index(word) - today.weekday()) % 7
+        return today + timedelta(days=ahead)
+    return None
+
+
+def _parse_time(text: str, field: str) -> time:
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", text)
+    if not match:
+        raise InvalidInput(f"invalid {field} time {text!r}: expected HH:MM like 15:00")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if match.group(3) == "pm" and hour < 12:
+        hour += 12
+    elif match.group(3) == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        raise InvalidInput(f"invalid {field} time {text!r}: expected HH:MM like 15:00")
+    return time(hour, minute)

@@ -1,0 +1,203 @@
+"""Opening a leadctl database: SQLite by default, PostgreSQL by URL.
+
+Opening is cheap on purpose: one query reads the schema version, and the
+migration machinery is imported only when a new file needs its schema or an
+old one needs an upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leadctl.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlmodel import Session
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+META_TABLE = "leadctl_meta"
+DEFAULT_BUSY_SECONDS = 15.0
+SCHEMA_VERSION = 1  # the version migrations.MIGRATIONS brings a database to
+
+
+def default_target() -> str:
+    """Where the database lives when neither ``--db`` nor ``LEADCTL_DB`` says."""
+    env = os.environ.get("LEADCTL_DB")
+    if env:
+        return env
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("leadctl", appauthor=False)) / "leads.db")
+
+
+def busy_seconds() -> float:
+    """How long a command waits for another writer's lock before exit 5."""
+    try:
+        return float(os.environ.get("LEADCTL_BUSY_TIMEOUT", DEFAULT_BUSY_SECONDS))
+    except ValueError:
+        return DEFAULT_BUSY_SECONDS
+
+
+def is_url(target: str) -> bool:
+    return target.startswith(("postgresql:", "postgres:", "sqlite:"))
+
+
+@dataclass
+class Database:
+    """An open leadctl database: the engine and how to start sessions on it."""
+
+    engine: Engine
+    target: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self, *, immediate: bool = False) -> Iterator[Session]:
+        """A session committed on success and rolled back on any error.
+
+        ``immediate`` takes SQLite's write lock at BEGIN, so a command that reads
+        then decides queues behind other writers instead of failing on a lock
+        upgrade.
+        """
+        from sqlmodel import Session
+
+        bind = self.engine.execution_options(leadctl_immediate=True) if immediate else self.engine
+        with translate_errors(self.target), Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def translate_errors(target: str) -> Iterator[None]:
+    """Turn driver lock and I/O failures into :class:`DatabaseError` (exit 5)."""
+    from sqlalchemy import exc
+
+    try:
+        yield
+    except exc.OperationalError as error:
+        detail = str(error.orig).splitlines()[0] if error.orig else str(error)
+        if "locked" in detail or "busy" in detail:
+            raise DatabaseError(
+                f"database {target} is busy: another command held its lock for over "
+                f"{busy_seconds():g}s; try again"
+            ) from None
+        raise DatabaseError(f"database {target} is unavailable: {detail}") from None
+
+
+def open_database(target: str | None = None) -> Database:
+    """Open (creating or upgrading when due) the database at a path or URL."""
+    target = target or default_target()
+    if is_url(target) and not target.startswith("sqlite:"):
+        engine = _server_engine(target)
+    else:
+        path = Path(target.removeprefix("sqlite:///")).expanduser()
+        _prepare_sqlite_file(path)
+        engine = _sqlite_engine(path)
+        target = str(path)
+    database = Database(engine=engine, target=target)
+    with translate_errors(target):
+        _ensure_schema(database)
+    return database
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    if path.is_dir():
+        raise DatabaseError(f"database path {path} is a directory; give a file path with --db")
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise DatabaseError(f"database {path} is not readable and writable by you")
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+        if head and head != SQLITE_MAGIC:
+            raise DatabaseError(f"{path} is not a leadctl database (not SQLite); left untouched")
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # another process created it a moment ago
+    except OSError as error:
+        raise DatabaseError(f"cannot create database {path}: {error.strerror}") from None
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": busy_seconds(), "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Take transactions into our own hands (pysqlite's are deferred and
+        # implicit), so BEGIN IMMEDIATE is possible; see SQLAlchemy's pysqlite docs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_seconds() * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("leadctl_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _server_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine
+
+    url = url.replace("postgres://", "postgresql://", 1)
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except Exception as error:  # driver missing or URL malformed
+        raise DatabaseError(f"cannot use database {url}: {error}") from None
+
+
+def _ensure_schema(database: Database) -> None:
+    from sqlalchemy import text
+
+    with database.engine.connect() as conn:
+        try:
+            row = conn.execute(
+                text(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'")
+            ).first()
+            version = int(row[0]) if row else None
+        except Exception as error:
+            if "no such table" not in str(error) and "does not exist" not in str(error):
+                if "not a database" in str(error) or "malformed" in str(error):
+                    raise DatabaseError(
+                        f"{database.target} is not a leadctl database; left untouched"
+                    ) from None
+                raise
+            conn.rollback()
+            version = None
+    if version is not None and version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"database {database.target} has schema version {version}, newer than this "
+            f"leadctl understands ({SCHEMA_VERSION}); upgrade leadctl"
+        )
+    if version != SCHEMA_VERSION:
+        from leadctl.storage import migrations
+
+        migrations.bring_up_to_date(database)
