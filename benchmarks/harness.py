@@ -1,0 +1,81 @@
+"""Whole-process timing for the benchmarks: ratios measured pair by pair.
+
+The machine is shared and noisy, so a target is never an absolute time: each
+benchmark runs command A and its reference B in turn (A B A B …) and reports
+the median of the per-pair ratios A/B, plus the medians of each.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+VENV_BIN = Path(os.environ.get("LEADCTL_BENCH_BIN", ROOT / ".venv" / "bin"))
+LEADCTL = str(VENV_BIN / "leadctl")
+PYTHON = str(VENV_BIN / "python")
+
+
+@dataclass
+class Comparison:
+    name: str
+    a_median: float
+    b_median: float
+    ratio_median: float
+    target: float
+
+    def line(self) -> str:
+        verdict = "ok" if self.ratio_median <= self.target else "OVER"
+        return (
+            f"{self.name}: A {self.a_median * 1000:.0f} ms, B {self.b_median * 1000:.0f} ms, "
+            f"ratio {self.ratio_median:.2f} (target ≤ {self.target}) {verdict}"
+        )
+
+
+def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return time.perf_counter() - start
+
+
+def compare(
+    name: str,
+    a: Sequence[str],
+    b: Sequence[str],
+    *,
+    target: float,
+    runs: int = 9,
+    env: dict[str, str] | None = None,
+) -> Comparison:
+    """Median of per-pair ratios A/B after one warm-up of each."""
+    run_once(a, env)
+    run_once(b, env)
+    a_times, b_times, ratios = [], [], []
+    for _ in range(runs):
+        ta = run_once(a, env)
+        tb = run_once(b, env)
+        a_times.append(ta)
+        b_times.append(tb)
+        ratios.append(ta / tb)
+    result = Comparison(
+        name,
+        statistics.median(a_times),
+        statistics.median(b_times),
+        statistics.median(ratios),
+        target,
+    )
+    print(result.line(), flush=True)
+    return result

@@ -1,0 +1,102 @@
+"""Shared fixtures: every test gets its own real database file and a fixed clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from leadctl.cli import app
+
+NOW = "2026-11-23T09:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh database, a fixed clock, UTC, no colour, wide tables, solo user."""
+    db = tmp_path / "leads.db"
+    monkeypatch.setenv("LEADCTL_DB", str(db))
+    monkeypatch.setenv("LEADCTL_NOW", NOW)
+    monkeypatch.setenv("LEADCTL_USER", "tester")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.delenv("LEADCTL_REGION", raising=False)
+    monkeypatch.delenv("LEADCTL_BUSY_TIMEOUT", raising=False)
+    return db
+
+
+@pytest.fixture
+def db_path(_env: Path) -> Path:
+    return _env
+
+
+class Cli:
+    """Runs the real CLI in-process; ``json`` parses stdout of a ``--json`` call."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, code: int | None = 0) -> Any:
+        result = self.runner.invoke(app, [str(a) for a in args], input=input)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if code is not None:
+            assert result.exit_code == code, (
+                f"exit {result.exit_code} != {code}\nstdout: {result.stdout}\n"
+                f"stderr: {result.stderr}"
+            )
+        return result
+
+    def json(self, *args: str, code: int | None = 0) -> Any:
+        return json.loads(self(*args, "--json", code=code).stdout)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def add_lead(cli: Cli) -> Callable[..., dict[str, Any]]:
+    """Add a lead through the CLI and return its JSON object."""
+
+    def add(name: str = "Ada Lovelace", *options: str, **fields: str) -> dict[str, Any]:
+        args = ["add", name, *options]
+        for key, value in fields.items():
+            args += [f"--{key.replace('_', '-')}", value]
+        if not any(a in ("--email", "--phone") for a in args):
+            args += ["--email", f"{name.lower().replace(' ', '.')}@example.com"]
+        return cli.json(*args)
+
+    return add
+
+
+def leadctl_bin() -> str:
+    """The installed console script, as cron would run it."""
+    found = shutil.which("leadctl", path=str(Path(sys.executable).parent)) or shutil.which(
+        "leadctl"
+    )
+    assert found, "leadctl is not installed in this environment"
+    return found
+
+
+def run_leadctl(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    """Run the installed ``leadctl`` as a separate process with no terminal."""
+    return subprocess.run(
+        [leadctl_bin(), *args],
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
