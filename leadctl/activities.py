@@ -1,4 +1,15 @@
-"""The history of a lead: every change and contact is one activity row."""
+"""The history of a lead: every change and contact is one activity row.
+
+Conventions reports rely on:
+- ``created``: the lead entered leadctl; ``field='status'``, ``new_value`` = its first status.
+- ``status``: a status move; ``field='status'``, ``old_value`` → ``new_value``.
+- ``edit`` / ``schedule`` / ``merge``: a field change (``field``, old → new) or blanks filled.
+- ``note`` and the ``LOG_KINDS``: notes, contacts (call, email, meeting, task) and
+  engagements (email_open, email_click, page_view, download, form_submit).
+- Pool, scoring, import and convert events use their own kinds (``claim``,
+  ``release``, ``assign``, ``score_adjust``, ``import``, ``convert``…) with
+  ``field``/old/new where a field changed.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The tables of a leadctl database, as SQLModel classes.
 
-Times are aware UTC (SQLModel stores them as UTC). ``tags`` and ``fields`` hold JSON text so a lead stays one
-row (exports and imports stream it as it is). Every filter and sort that
-``list`` offers has an index here.
+Times are aware UTC (SQLModel stores them as UTC). ``tags`` and ``fields``
+hold JSON text so a lead stays one row (exports and imports stream it as it
+is). Every filter and sort that ``list`` offers has an index here.
 """
 
 from __future__ import annotations
