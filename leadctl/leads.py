@@ -138,9 +138,13 @@ def find_duplicates(
     found: dict[int, Duplicate] = {}
     excluded = set(exclude)
 
-    def consider(statement: Any, reason: str) -> None:
+    def consider(statement: Any, reason: str, accept: Any = None) -> None:
         for lead in session.exec(statement.where(col(Lead.merged_into).is_(None))):
-            if lead.id not in found and lead.id not in excluded:
+            if (
+                lead.id not in found
+                and lead.id not in excluded
+                and (accept is None or accept(lead))
+            ):
                 found[lead.id] = Duplicate(lead, reason)
 
     key = normalize.email_key(email)
@@ -152,11 +156,15 @@ def find_duplicates(
     if company_key and name:
         from rapidfuzz import fuzz
 
-        candidates = select(Lead).where(Lead.company_key == company_key)
-        for lead in session.exec(candidates.where(col(Lead.merged_into).is_(None))):
-            similar = fuzz.token_sort_ratio(lead.name.casefold(), name.casefold())
-            if similar >= SIMILAR_NAME_SCORE and lead.id not in found | excluded:
-                found[lead.id] = Duplicate(lead, "same company and similar name")  # type: ignore[index]
+        def similar(lead: Lead) -> bool:
+            score = fuzz.token_sort_ratio(lead.name.casefold(), name.casefold())
+            return score >= SIMILAR_NAME_SCORE
+
+        consider(
+            select(Lead).where(Lead.company_key == company_key),
+            "same company and similar name",
+            similar,
+        )
     return list(found.values())
 
 

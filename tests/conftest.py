@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
     monkeypatch.delenv("LEADCTL_REGION", raising=False)
     monkeypatch.delenv("LEADCTL_BUSY_TIMEOUT", raising=False)
     return db
@@ -100,3 +102,9 @@ def run_leadctl(*args: str, env: dict[str, str] | None = None, **kwargs: Any) ->
         timeout=120,
         **kwargs,
     )
+
+
+@pytest.fixture(name="run_leadctl")
+def _run_leadctl_fixture() -> Callable[..., Any]:
+    """The subprocess runner as a fixture, for tests that prefer injection."""
+    return run_leadctl

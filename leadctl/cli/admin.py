@@ -107,7 +107,7 @@ def _show(ctx: typer.Context, list_name: str, json_out: bool) -> None:
     from leadctl import lists
     from leadctl.cli import render
 
-    with state(ctx).session() as session:
+    with state(ctx).session(immediate=False) as session:
         entries = lists.entries(session, list_name)
     if json_out:
         keys = ("position", "name", "role") if list_name == "status" else ("position", "name")
@@ -127,7 +127,7 @@ def config_get(
     from leadctl import settings
     from leadctl.cli import render
 
-    with state(ctx).session() as session:
+    with state(ctx).session(immediate=False) as session:
         values = {key: settings.get(session, key)} if key else settings.all_settings(session)
     if json_out:
         render.emit_json(values)

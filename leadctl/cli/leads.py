@@ -122,7 +122,7 @@ def list_command(
         limit=limit or None,
         offset=offset,
     )
-    with app.session() as session:
+    with app.session(immediate=False) as session:
         found = leads.list_leads(session, query)
     if json_out:
         render.emit_json([leads.to_dict(lead) for lead in found])
@@ -137,7 +137,7 @@ def show(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> None:
     from leadctl import activities, leads
     from leadctl.cli import render
 
-    with state(ctx).session() as session:
+    with state(ctx).session(immediate=False) as session:
         lead = leads.get(session, lead_id)
         history = activities.timeline(session, [lead_id])
     if json_out:

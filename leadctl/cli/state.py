@@ -41,7 +41,10 @@ class AppState:
         return acting_name(self.as_user)
 
     @contextmanager
-    def session(self, *, immediate: bool = False) -> Iterator[Session]:
+    def session(self, *, immediate: bool = True) -> Iterator[Session]:
+        """A transaction for one command. Writers take SQLite's write lock at
+        BEGIN (immediate) so concurrent writers queue on the busy timeout rather
+        than fail on a stale snapshot; read-only commands pass immediate=False."""
         with self.database.session(immediate=immediate) as session:
             yield session
 

@@ -128,6 +128,9 @@ def _prepare_sqlite_file(path: Path) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseError(f"cannot create database {path}: {error.strerror}") from None
+    try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
         pass  # another process created it a moment ago

@@ -1,0 +1,155 @@
+"""Opening, creating, refusing and upgrading database files; backup."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from leadctl.storage import SCHEMA_VERSION, migrations, open_database
+from tests.conftest import run_leadctl
+
+
+def test_first_use_creates_file_with_schema_and_mode_0600(cli, tmp_path):
+    target = tmp_path / "deep" / "folder" / "crm.db"
+    cli("--db", str(target), "list")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with sqlite3.connect(target) as conn:
+        version = conn.execute("SELECT value FROM leadctl_meta").fetchone()[0]
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION
+    assert mode == "wal"
+
+
+def test_help_and_usage_errors_never_create_the_database(cli, db_path):
+    cli("--help")
+    cli("list", "--help")
+    cli("list", "--no-such-flag", code=2)
+    assert not db_path.exists()
+
+
+def test_directory_as_db_exits_5_with_path(cli, tmp_path):
+    result = cli("--db", str(tmp_path), "list", code=5)
+    assert str(tmp_path) in result.stderr and "directory" in result.stderr
+
+
+def test_unwritable_location_exits_5(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = cli("--db", str(blocker / "x.db"), "list", code=5)
+    assert str(blocker / "x.db") in result.stderr
+
+
+@pytest.mark.parametrize("content", [b"hello, not a database\n", b"\x00\x01binary" * 100])
+def test_non_sqlite_file_is_refused_untouched(cli, tmp_path, content):
+    target = tmp_path / "notes.txt"
+    target.write_bytes(content)
+    result = cli("--db", str(target), "list", code=5)
+    assert "not a leadctl database" in result.stderr
+    assert target.read_bytes() == content
+
+
+def test_foreign_sqlite_database_is_refused_untouched(cli, tmp_path):
+    target = tmp_path / "other.db"
+    with sqlite3.connect(target) as conn:
+        conn.execute("CREATE TABLE photos (id INTEGER)")
+    before = target.read_bytes()
+    result = cli("--db", str(target), "add", "Ada", "--email", "a@example.com", code=5)
+    assert "not a leadctl database" in result.stderr
+    assert target.read_bytes() == before
+
+
+def test_newer_schema_is_refused_with_exit_5(cli, db_path):
+    cli("list")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE leadctl_meta SET value = ?", (str(SCHEMA_VERSION + 1),))
+    result = cli("list", code=5)
+    assert "newer" in result.stderr and "upgrade leadctl" in result.stderr
+
+
+def test_old_database_is_upgraded_in_place(cli, db_path, monkeypatch):
+    cli("add", "Ada", "--email", "ada@example.com")
+
+    def m_next(conn):
+        from sqlalchemy import text
+
+        conn.execute(text("CREATE TABLE upgrade_probe (id INTEGER)"))
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next])
+    monkeypatch.setattr("leadctl.storage.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    assert [lead["name"] for lead in cli.json("list")] == ["Ada"]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT value FROM leadctl_meta").fetchone()[0] == str(
+            SCHEMA_VERSION + 1
+        )
+        conn.execute("SELECT * FROM upgrade_probe")
+
+
+def test_opening_current_database_does_not_import_migrations(db_path):
+    open_database(str(db_path)).close()
+    code = (
+        "import sys; from leadctl.storage import open_database; "
+        f"open_database({str(db_path)!r}); "
+        "print('leadctl.storage.migrations' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_help_does_not_import_sqlalchemy():
+    code = (
+        "import sys; from leadctl.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'sqlmodel', 'phonenumbers', 'openpyxl')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_backup_is_a_consistent_copy_while_another_process_writes(cli, db_path, tmp_path):
+    cli("add", "Ada", "--email", "ada@example.com")
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys\n"
+            "c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n"
+            "for i in range(400):\n"
+            "    c.execute('BEGIN IMMEDIATE')\n"
+            "    c.execute(\"INSERT INTO setting (key, value) VALUES (?, 'x')\", (f'k{i}',))\n"
+            "    c.execute('COMMIT')\n",
+            str(db_path),
+        ]
+    )
+    time.sleep(0.1)
+    copies = []
+    for i in range(3):
+        target = tmp_path / f"copy{i}.db"
+        result = run_leadctl("backup", str(target), "--json")
+        assert result.returncode == 0, result.stderr
+        copies.append(target)
+    writer.wait(timeout=60)
+    assert writer.returncode == 0
+    for target in copies:
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        with sqlite3.connect(target) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert conn.execute("SELECT name FROM lead").fetchall() == [("Ada",)]
+    restored = cli.json("--db", str(copies[-1]), "show", "1")
+    assert restored["email"] == "ada@example.com"
+
+
+def test_backup_refuses_to_overwrite_without_force(cli, tmp_path):
+    cli("list")
+    target = tmp_path / "b.db"
+    target.write_text("precious")
+    assert "--force" in cli("backup", str(target), code=3).stderr
+    assert target.read_text() == "precious"
+    cli("backup", str(target), "--force")
+    assert target.read_bytes().startswith(b"SQLite format 3")
