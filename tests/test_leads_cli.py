@@ -238,3 +238,21 @@ def test_json_output_is_one_document(cli):
     cli("add", "Ada", "--email", "ada@example.com")
     for args in (["list"], ["show", "1"], ["status", "1"], ["statuses"], ["config", "get"]):
         json.loads(cli(*args, "--json").stdout)
+
+
+@pytest.mark.parametrize(
+    ("answer", "count", "title"), [("merge", 1, "CTO"), ("keep both", 2, None), ("cancel", 1, None)]
+)
+def test_terminal_user_is_asked_about_a_duplicate(cli, monkeypatch, answer, count, title):
+    import leadctl.cli.leads as lead_commands
+
+    cli("add", "Ada", "--email", "ada@example.com")
+    monkeypatch.setattr(lead_commands, "_interactive", lambda json_out: True)
+    result = cli(
+        "add", "Ada", "--email", "ada@example.com", "--title", "CTO",
+        input=f"{answer}\n", code=3 if answer == "cancel" else 0,
+    )  # fmt: skip
+    assert "merge / keep both / cancel" in result.stderr
+    leads = cli.json("list", "--sort", "created")
+    assert len(leads) == count
+    assert leads[-1]["title"] == title

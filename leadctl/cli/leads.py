@@ -70,13 +70,14 @@ def _ask_duplicate(duplicate: Any) -> str | None:
     from leadctl.cli import render
 
     render.message(f"This looks like lead {duplicate.existing_id} ({duplicate.reason}).")
-    answer = typer.prompt(
-        "merge / keep both / cancel",
-        default="merge",
-        type=typer.Choice(["merge", "keep both", "cancel"]),
-        err=True,
-    )
-    return {"merge": "merge", "keep both": "create"}.get(answer)
+    choices = {"m": "merge", "merge": "merge", "k": "create", "keep": "create",
+               "keep both": "create", "c": None, "cancel": None}  # fmt: skip
+    while True:
+        answer = typer.prompt("merge / keep both / cancel", default="merge", err=True)
+        key = " ".join(answer.lower().split())
+        if key in choices:
+            return choices[key]
+        render.message("please answer merge, keep both or cancel")
 
 
 def list_command(
