@@ -1,19 +1,30 @@
 """Users, roles and permissions.
 
 With no users defined leadctl is in solo mode: everyone may do everything.
-Once a user exists, the acting user must be one of them.
+Once a user exists, the acting user must be one of them, and SPEC's permission
+table decides what they may see and change. Refusals about particular leads
+carry the lead ids, so the CLI can record them in those leads' timelines.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
 
-from leadctl.errors import NotFound, PermissionDenied
-from leadctl.models import User
+from leadctl import clock
+from leadctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_choice
+from leadctl.models import Activity, Lead, User
+
+if TYPE_CHECKING:
+    from leadctl.storage import Database
 
 ROLES = ["admin", "manager", "rep", "viewer"]
 PERMISSIONS = {
@@ -22,6 +33,9 @@ PERMISSIONS = {
     "view_all": {"admin", "manager", "viewer"},
     "admin": {"admin"},
 }
+WORK_ANY_ROLES = {"admin", "manager"}  # may work on any lead, whoever holds it
+RESERVED_NAMES = {"me", "unassigned"}  # words `assign --to` and `list --owner` give meaning to
+_NAME = re.compile(r"^[^\s,]+$")
 
 
 def acting_name(option: str | None) -> str:
@@ -71,3 +85,228 @@ def get_user(session: Session, name: str) -> User:
     if user is None:
         raise NotFound(f"no user named {name!r}")
     return user
+
+
+# --- the acting user and the permission rules --------------------------------------------
+
+
+class LeadDenied(PermissionDenied):
+    """A refusal about particular leads (exit 4), recorded in their timelines."""
+
+    def __init__(self, message: str, lead_ids: Iterable[int | None]) -> None:
+        super().__init__(message)
+        self.lead_ids = [i for i in lead_ids if i is not None]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who runs a command; ``role`` None means solo mode (no users, no limits)."""
+
+    name: str
+    role: str | None
+
+    def can(self, permission: str) -> bool:
+        return self.role is None or self.role in PERMISSIONS[permission]
+
+    @property
+    def works_any(self) -> bool:
+        return self.role is None or self.role in WORK_ANY_ROLES
+
+    def label(self) -> str:
+        return f"user {self.name!r}" + (f" ({self.role})" if self.role else "")
+
+
+def actor(session: Session, name: str) -> Actor:
+    """Resolve the acting user once per command (exit 4 when users exist and it is none)."""
+    return Actor(name, role_of(session, name))
+
+
+def visible_clauses(who: Actor) -> list[Any]:
+    """WHERE clauses limiting a query to the leads ``who`` may see.
+
+    Without view_all: own leads and every unowned one (the pool, which includes
+    the actor's claims and shows who holds the others).
+    """
+    if who.can("view_all"):
+        return []
+    return [or_(Lead.owner == who.name, col(Lead.owner).is_(None))]
+
+
+def may_see(who: Actor, lead: Lead) -> bool:
+    return who.can("view_all") or lead.owner in (None, who.name)
+
+
+def require_visible(who: Actor, lead: Lead) -> None:
+    if not may_see(who, lead):
+        raise LeadDenied(
+            f"{who.label()} may not see lead {lead.id}, owned by {lead.owner}: that needs "
+            "the view_all permission",
+            [lead.id],
+        )
+
+
+def require_permission(who: Actor, permission: str, doing: str, leads: Iterable[Lead] = ()) -> None:
+    """Refuse (exit 4, naming the permission) and blame the leads it was about."""
+    if not who.can(permission):
+        raise LeadDenied(
+            f"{who.label()} lacks the {permission} permission to {doing}",
+            [lead.id for lead in leads],
+        )
+
+
+def claim_holder(lead: Lead, now: datetime | None = None) -> str | None:
+    """Who holds the lead on a claim that has not expired, if anyone."""
+    if not lead.claimed_by or lead.claim_expires_at is None:
+        return None
+    return lead.claimed_by if as_utc(lead.claim_expires_at) > (now or clock.now()) else None
+
+
+def as_utc(value: datetime) -> datetime:
+    """Stored times come back naive; they are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def held_elsewhere(lead: Lead, holder: str) -> Conflict:
+    until = clock.local(lead.claim_expires_at)
+    return Conflict(f"lead {lead.id} is claimed by {holder} until {until}")
+
+
+def require_work(who: Actor, lead: Lead, doing: str) -> None:
+    """SPEC: everyone changes status, logs and schedules on leads they see that are
+    theirs (or unowned); managers and admins on any lead; viewers change nothing.
+
+    A rep working a pool lead someone else holds on a live claim is a conflict
+    (exit 3, naming the holder), not a permission matter.
+    """
+    if who.works_any:
+        return
+    require_permission(who, "manage", f"{doing} lead {lead.id} (viewers change nothing)", [lead])
+    require_visible(who, lead)
+    holder = claim_holder(lead)
+    if lead.owner is None and holder not in (None, who.name):
+        raise held_elsewhere(lead, holder)  # type: ignore[arg-type]
+
+
+def record_denial(database: Database, error: PermissionDenied, actor_name: str) -> None:
+    """Write a ``denied`` activity per lead a refusal was about, in its own transaction
+    (the command's own transaction has rolled back)."""
+    lead_ids = getattr(error, "lead_ids", None)
+    if not lead_ids:
+        return
+    with database.session(immediate=True) as session:
+        existing = session.exec(select(Lead.id).where(col(Lead.id).in_(lead_ids))).all()
+        at = clock.now()
+        for lead_id in existing:
+            session.add(
+                Activity(
+                    lead_id=lead_id, kind="denied", body=str(error), actor=actor_name, created_at=at
+                )
+            )
+
+
+# --- managing users -----------------------------------------------------------------------
+
+
+def check_role(role: str) -> str:
+    folded = role.strip().lower()
+    if folded not in ROLES:
+        raise invalid_choice("role", role, ROLES)
+    return folded
+
+
+def add_user(session: Session, name: str, role: str, *, acting: str) -> User:
+    """Add a user; the first must be an admin, later ones need an admin to add them."""
+    role = check_role(role)
+    name = name.strip()
+    if not _NAME.match(name) or name.lower() in RESERVED_NAMES:
+        raise InvalidInput(
+            f"invalid user name {name!r}: one word without commas, not "
+            + " or ".join(sorted(RESERVED_NAMES))
+        )
+    if is_solo(session):
+        if role != "admin":
+            raise InvalidInput(
+                "the first user must be an admin (--role admin), so that someone can manage users"
+            )
+    else:
+        require(session, acting, "admin", "add users")
+    if session.get(User, name) is not None:
+        raise Conflict(f"user {name!r} already exists")
+    user = User(name=name, role=role, created_at=clock.now())
+    session.add(user)
+    session.flush()
+    return user
+
+
+@dataclass
+class UserRow:
+    name: str
+    role: str
+    created_at: datetime
+    owned: int
+    claimed: int
+
+
+def list_users(session: Session) -> list[UserRow]:
+    """Users with how many leads each owns and holds on a live claim."""
+    owned = dict(
+        session.exec(
+            select(Lead.owner, func.count())
+            .where(col(Lead.owner).is_not(None))
+            .group_by(Lead.owner)
+        ).all()
+    )
+    claimed = dict(
+        session.exec(
+            select(Lead.claimed_by, func.count())
+            .where(col(Lead.claim_expires_at) > clock.now(), col(Lead.owner).is_(None))
+            .group_by(Lead.claimed_by)
+        ).all()
+    )
+    return [
+        UserRow(u.name, u.role, u.created_at, owned.get(u.name, 0), claimed.get(u.name, 0))
+        for u in session.exec(select(User).order_by(col(User.name)))
+    ]
+
+
+def remove_user(session: Session, name: str, *, acting: str) -> tuple[list[int], int]:
+    """Remove a user (admin): their live claims go back to the pool, their leads stay
+    theirs until reassigned. Returns the released lead ids and the owned count.
+
+    The last admin cannot go while others remain: nobody could manage users after.
+    """
+    require(session, acting, "admin", "remove users")
+    user = get_user(session, name)
+    _keep_an_admin(session, user, "remove")
+    from leadctl import claims
+
+    released = claims.release_claims_of(session, user.name, actor=acting)
+    owned = session.exec(select(func.count()).select_from(Lead).where(Lead.owner == name)).one()
+    session.delete(user)
+    return released, owned
+
+
+def set_role(session: Session, name: str, role: str, *, acting: str) -> User:
+    """Change a user's role (admin); the last admin keeps theirs."""
+    role = check_role(role)
+    require(session, acting, "admin", "change roles")
+    user = get_user(session, name)
+    if role != "admin":
+        _keep_an_admin(session, user, "demote")
+    user.role = role
+    session.add(user)
+    return user
+
+
+def _keep_an_admin(session: Session, user: User, doing: str) -> None:
+    if user.role != "admin":
+        return
+    admins = session.exec(select(func.count()).select_from(User).where(User.role == "admin")).one()
+    others = session.exec(
+        select(func.count()).select_from(User).where(User.name != user.name)
+    ).one()
+    if admins == 1 and others:
+        raise Conflict(
+            f"cannot {doing} {user.name!r}, the last admin, while other users exist; "
+            "make another user admin first (`leadctl user role NAME admin`)"
+        )

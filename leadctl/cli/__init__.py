@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from leadctl import __version__
-from leadctl.cli import admin, leads, pipeline
+from leadctl.cli import admin, leads, pipeline, pool, users
 from leadctl.cli.state import AppState
 
 
@@ -22,6 +22,7 @@ class LeadctlGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LeadctlError as error:
+            _record_denial(ctx, error)
             _fail(str(error), error.exit_code)
         except OSError as error:
             if error.errno == 32:  # broken pipe: `leadctl list | head`
@@ -37,6 +38,21 @@ class LeadctlGroup(TyperGroup):
                 except LeadctlError as mapped:
                     _fail(str(mapped), mapped.exit_code)
             raise
+
+
+def _record_denial(ctx: typer.Context, error: Exception) -> None:
+    """A refusal about leads goes in their timelines, in its own transaction."""
+    from leadctl.errors import LeadctlError, PermissionDenied
+
+    opened = getattr(ctx.obj, "_database", None)
+    if not isinstance(error, PermissionDenied) or opened is None:
+        return
+    from leadctl.users import record_denial
+
+    try:
+        record_denial(opened, error, ctx.obj.actor)
+    except LeadctlError:
+        pass  # the refusal itself is what the user must see
 
 
 def _fail(text: str, code: int) -> None:
@@ -86,7 +102,7 @@ def root(
     ctx.obj = AppState(db_target=db, as_user=as_user)
 
 
-for module in (leads, pipeline, admin):
+for module in (leads, pipeline, admin, pool, users):
     module.register(app)
 
 

@@ -1,0 +1,366 @@
+"""The lead pool: claims, releases and assignments.
+
+A claim holds an unowned lead for a window; an owner takes a lead out of the
+pool. Callers run these functions in a write transaction taken at BEGIN
+(``Database.session(immediate=True)``), and the claim itself is one conditional
+UPDATE whose row count says who won, so two processes can never hold one lead,
+on SQLite or PostgreSQL (where row locks and ``SKIP LOCKED`` do the queueing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlmodel import Session
+
+from leadctl import activities, clock, lists, settings
+from leadctl.errors import Conflict, InvalidInput, NotFound
+from leadctl.models import Activity, Lead, Setting, User
+from leadctl.users import (
+    Actor,
+    LeadDenied,
+    claim_holder,
+    held_elsewhere,
+    is_solo,
+    require_permission,
+    require_visible,
+)
+
+MAX_HOURS = 24 * 365  # a claim longer than a year is a typo, not a plan
+MAX_COUNT = 1000
+ROUND_ROBIN_KEY = "round_robin_last"  # internal state, not a `config` setting
+_LEAD = Lead.__table__.c  # type: ignore[attr-defined]
+
+
+def window(session: Session, hours: float | None) -> float:
+    """Claim length in hours: ``--hours`` or the ``claim_hours`` setting."""
+    if hours is None:
+        hours = float(settings.get(session, "claim_hours"))
+    if not 0 < hours <= MAX_HOURS:
+        raise InvalidInput(
+            f"invalid --hours {hours:g}: expected more than 0 and at most {MAX_HOURS}"
+        )
+    return hours
+
+
+def closed_statuses(session: Session) -> list[str]:
+    """Final and won statuses: leads in them are history, not pool."""
+    return [s.name for s in lists.entries(session, "status") if s.role in ("won", "final")]
+
+
+def _free(now: datetime, mine: str | None = None) -> Any:
+    """No live claim on the lead (or, for a renewal, a claim of ``mine``)."""
+    free = or_(_LEAD.claimed_by.is_(None), _LEAD.claim_expires_at.is_(None))
+    free = or_(free, _LEAD.claim_expires_at < now)
+    return or_(free, _LEAD.claimed_by == mine) if mine else free
+
+
+def _take(
+    session: Session, lead_id: int, who: str, closed: list[str], now: datetime, until: datetime
+) -> bool:
+    """The claim: one conditional UPDATE; True when this transaction won the lead."""
+    statement = (
+        update(Lead.__table__)  # type: ignore[arg-type]
+        .where(
+            _LEAD.id == lead_id,
+            _LEAD.owner.is_(None),
+            _LEAD.merged_into.is_(None),
+            _LEAD.status.not_in(closed),
+            _free(now, mine=who),
+        )
+        .values(claimed_by=who, claim_expires_at=until, updated_at=now)
+    )
+    return session.connection().execute(statement).rowcount == 1
+
+
+def _record_claim(session: Session, lead: Lead, previous: str | None, who: str) -> None:
+    until = clock.iso(lead.claim_expires_at)
+    body = f"renewed until {until}" if previous == who else f"until {until}"
+    old = None if previous == who else previous
+    activities.record(
+        session, lead.id, "claim", who, field="claimed_by", old=old, new=who, body=body
+    )  # type: ignore[arg-type]
+
+
+def _why_not_claimable(lead: Lead, who: Actor, closed: list[str]) -> Conflict | None:
+    if lead.merged_into:
+        return Conflict(f"lead {lead.id} was merged into lead {lead.merged_into}; claim that one")
+    if lead.owner == who.name:
+        return Conflict(f"lead {lead.id} is already yours (owner); owned leads are out of the pool")
+    if lead.owner:
+        return Conflict(
+            f"lead {lead.id} is owned by {lead.owner}, so it is out of the pool; "
+            "a manager can reassign it with `leadctl assign`"
+        )
+    if lead.status in closed:
+        return Conflict(f"lead {lead.id} is {lead.status}, a final status; it cannot be claimed")
+    holder = claim_holder(lead)
+    if holder and holder != who.name:
+        return held_elsewhere(lead, holder)
+    return None
+
+
+def _load(session: Session, lead_ids: Iterable[int]) -> list[Lead]:
+    """The leads, row-locked on PostgreSQL; an unknown id is exit 1."""
+    found = []
+    for lead_id in dict.fromkeys(lead_ids):
+        lead = session.get(Lead, lead_id, with_for_update=True)
+        if lead is None:
+            raise NotFound(f"no lead with id {lead_id}")
+        found.append(lead)
+    return found
+
+
+def claim(
+    session: Session, who: Actor, lead_ids: Sequence[int], *, hours: float | None = None
+) -> list[Lead]:
+    """Claim the leads, all or none: any refusal rolls the whole command back."""
+    hours = window(session, hours)
+    leads = _load(session, lead_ids)
+    require_permission(who, "manage", "claim leads", leads)
+    closed = closed_statuses(session)
+    now = clock.now()
+    until = now + timedelta(hours=hours)
+    for lead in leads:
+        require_visible(who, lead)
+        refusal = _why_not_claimable(lead, who, closed)
+        if refusal:
+            raise refusal
+        previous = lead.claimed_by if claim_holder(lead, now) else None
+        if not _take(session, lead.id, who.name, closed, now, until):  # type: ignore[arg-type]
+            session.refresh(lead)
+            raise _why_not_claimable(lead, who, closed) or Conflict(
+                f"lead {lead.id} was taken by another command; try again"
+            )
+        session.refresh(lead)
+        _record_claim(session, lead, previous, who.name)
+    return leads
+
+
+def claim_next(
+    session: Session, who: Actor, *, count: int = 1, hours: float | None = None
+) -> list[Lead]:
+    """Claim the best free leads of the pool: highest score, then oldest.
+
+    Candidates come from one indexed, ordered query; each is then taken with the
+    conditional UPDATE, so a lead another process won meanwhile is just skipped.
+    """
+    if not 1 <= count <= MAX_COUNT:
+        raise InvalidInput(f"invalid --count {count}: expected 1 to {MAX_COUNT}")
+    hours = window(session, hours)
+    require_permission(who, "manage", "claim leads")
+    closed = closed_statuses(session)
+    now = clock.now()
+    until = now + timedelta(hours=hours)
+    taken: list[int] = []
+    tried: set[int] = set()
+    while len(taken) < count:
+        candidates = (
+            select(_LEAD.id)
+            .where(
+                _LEAD.owner.is_(None),
+                _LEAD.merged_into.is_(None),
+                _LEAD.status.not_in(closed),
+                _free(now),
+            )
+            .order_by(_LEAD.score.desc(), _LEAD.created_at, _LEAD.id)
+            .limit(count - len(taken) + len(tried))
+            .with_for_update(skip_locked=True)
+        )
+        ids = [i for i in session.connection().execute(candidates).scalars() if i not in tried]
+        if not ids:
+            break
+        for lead_id in ids:
+            tried.add(lead_id)
+            if _take(session, lead_id, who.name, closed, now, until):
+                taken.append(lead_id)
+    if not taken:
+        raise NotFound("no unclaimed leads left in the pool")
+    leads = []
+    for lead_id in taken:
+        lead = session.get(Lead, lead_id, populate_existing=True)
+        _record_claim(session, lead, None, who.name)  # type: ignore[arg-type]
+        leads.append(lead)
+    return leads  # type: ignore[return-value]
+
+
+def release_expired(session: Session, who: Actor) -> list[int]:
+    """Put every expired claim back in the pool; owned leads are not the pool's.
+
+    One set-based UPDATE on the claim-expiry index and one batched INSERT of the
+    ``release`` activities; running it again finds nothing (idempotent).
+    """
+    require_permission(who, "manage", "release expired claims")
+    now = clock.now()
+    where = [_LEAD.claim_expires_at < now, _LEAD.owner.is_(None)]
+    return _release_where(session, where, actor=who.name, body="claim expired", now=now)
+
+
+def release_claims_of(session: Session, name: str, *, actor: str) -> list[int]:
+    """Release every claim a user holds (when the user is removed)."""
+    now = clock.now()
+    where = [_LEAD.claimed_by == name, _LEAD.owner.is_(None)]
+    return _release_where(session, where, actor=actor, body=f"user {name} removed", now=now)
+
+
+def _release_where(
+    session: Session, where: list[Any], *, actor: str, body: str, now: datetime
+) -> list[int]:
+    conn = session.connection()
+    holders = dict(
+        conn.execute(select(_LEAD.id, _LEAD.claimed_by).where(*where).with_for_update()).all()
+    )
+    if not holders:
+        return []
+    released = (
+        conn.execute(
+            update(Lead.__table__)  # type: ignore[arg-type]
+            .where(*where)
+            .values(claimed_by=None, claim_expires_at=None, updated_at=now)
+            .returning(_LEAD.id)
+        )
+        .scalars()
+        .all()
+    )
+    rows = [
+        {
+            "lead_id": lead_id,
+            "kind": "release",
+            "field": "claimed_by",
+            "old_value": holders.get(lead_id),
+            "new_value": None,
+            "body": body,
+            "outcome": None,
+            "actor": actor,
+            "created_at": now,
+        }
+        for lead_id in released
+    ]
+    conn.execute(Activity.__table__.insert(), rows)  # type: ignore[attr-defined]
+    return sorted(released)
+
+
+def release(session: Session, who: Actor, lead_id: int) -> Lead:
+    """End the actor's hold on a lead: their claim, else their ownership.
+
+    Managers and admins may release anyone's; a rep only their own.
+    """
+    (lead,) = _load(session, [lead_id])
+    require_permission(who, "manage", f"release lead {lead_id}", [lead])
+    require_visible(who, lead)
+    now = clock.now()
+    holder = claim_holder(lead, now)
+    if lead.claimed_by and not lead.owner:  # a claim, live or expired
+        field, old = "claimed_by", lead.claimed_by
+        body = "released" if holder else "released an expired claim"
+        someone_else = holder is not None and holder != who.name
+    elif lead.owner:
+        field, old, body = "owner", lead.owner, "back to the pool"
+        someone_else = lead.owner != who.name
+    else:
+        raise Conflict(f"lead {lead_id} is neither claimed nor owned; nothing to release")
+    if someone_else and not who.works_any:
+        raise LeadDenied(
+            f"{who.label()} may not release lead {lead_id}, held by {old}: only the holder, "
+            "a manager or an admin may",
+            [lead.id],
+        )
+    if field == "owner":
+        lead.owner = None
+    lead.claimed_by = None
+    lead.claim_expires_at = None
+    lead.updated_at = now
+    session.add(lead)
+    activities.record(session, lead.id, "release", who.name, field=field, old=old, body=body)  # type: ignore[arg-type]
+    return lead
+
+
+def resolve_assignee(session: Session, who: Actor, name: str) -> str:
+    """``me`` or a user who may own leads; any name in solo mode (exit 1 otherwise)."""
+    name = name.strip()
+    if name.lower() == "me":
+        return who.name
+    if not name:
+        raise InvalidInput("invalid user: empty name")
+    if is_solo(session):
+        return name
+    user = session.get(User, name)
+    if user is None:
+        known = ", ".join(session.exec(select(User.name).order_by(User.name)).all())  # type: ignore[call-overload]
+        raise NotFound(f"unknown user {name!r}: expected one of {known}")
+    if user.role == "viewer":
+        raise InvalidInput(f"user {name!r} is a viewer and cannot own leads")
+    return user.name
+
+
+def _check_assignable(who: Actor, lead: Lead) -> None:
+    if lead.merged_into:
+        raise Conflict(f"lead {lead.id} was merged into lead {lead.merged_into}; assign that one")
+    if who.works_any:
+        return
+    require_visible(who, lead)
+    holder = claim_holder(lead)
+    if lead.owner is None and holder not in (None, who.name):
+        raise held_elsewhere(lead, holder)  # type: ignore[arg-type]
+
+
+def _set_owner(session: Session, lead: Lead, owner: str, who: Actor, note: str | None) -> None:
+    holder = claim_holder(lead)
+    if lead.owner == owner and not lead.claimed_by:
+        return
+    parts = [p for p in (note, f"ended claim by {holder}" if holder else None) if p]
+    activities.record(
+        session,
+        lead.id,  # type: ignore[arg-type]
+        "assign",
+        who.name,
+        field="owner",
+        old=lead.owner,
+        new=owner,
+        body="; ".join(parts) or None,
+    )
+    lead.owner = owner
+    lead.claimed_by = None
+    lead.claim_expires_at = None
+    lead.updated_at = clock.now()
+    session.add(lead)
+
+
+def assign(session: Session, who: Actor, lead_ids: Sequence[int], to: str) -> list[Lead]:
+    """Give the leads an owner (ending any claim), all or none."""
+    owner = resolve_assignee(session, who, to)
+    leads = _load(session, lead_ids)
+    require_permission(who, "manage", "assign leads", leads)
+    for lead in leads:
+        _check_assignable(who, lead)
+    for lead in leads:
+        _set_owner(session, lead, owner, who, None)
+    return leads
+
+
+def assign_round_robin(
+    session: Session, who: Actor, lead_ids: Sequence[int], names: Sequence[str]
+) -> list[Lead]:
+    """Deal the leads out in turn, starting after whoever the last round-robin
+    ended on (kept in the database), so successive runs spread evenly."""
+    owners = list(dict.fromkeys(resolve_assignee(session, who, n) for n in names if n.strip()))
+    if not owners:
+        raise InvalidInput("invalid --round-robin: give user names separated by commas")
+    leads = _load(session, lead_ids)
+    require_permission(who, "manage", "assign leads", leads)
+    for lead in leads:
+        _check_assignable(who, lead)
+    pointer = session.get(Setting, ROUND_ROBIN_KEY, with_for_update=True)
+    last = pointer.value if pointer else None
+    start = owners.index(last) + 1 if last in owners else 0
+    owner = owners[start % len(owners)]
+    for k, lead in enumerate(leads):
+        owner = owners[(start + k) % len(owners)]
+        _set_owner(session, lead, owner, who, "round robin")
+    pointer = pointer or Setting(key=ROUND_ROBIN_KEY, value=owner)
+    pointer.value = owner
+    session.add(pointer)
+    return leads
