@@ -38,6 +38,12 @@ FIELD_OPTIONS: list[tuple[str, str, str, str]] = [
 ]
 
 
+REPEATED_OPTIONS = [
+    ("tag", "--tag", "Tag (repeat or comma-separate)."),
+    ("field", "--field", "Custom field key=value (repeatable)."),
+]
+
+
 def lead_fields(*, with_name: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     options = list(FIELD_OPTIONS)
     if with_name:
@@ -62,21 +68,12 @@ def lead_fields(*, with_name: bool) -> Callable[[Callable[..., Any]], Callable[.
         ]
         added += [
             inspect.Parameter(
-                "tag",
+                pname,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=None,
-                annotation=Annotated[
-                    list[str] | None, typer.Option("--tag", help="Tag (repeat or comma-separate).")
-                ],
-            ),
-            inspect.Parameter(
-                "field",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None,
-                annotation=Annotated[
-                    list[str] | None, typer.Option("--field", help="Custom field key=value.")
-                ],
-            ),
+                annotation=Annotated[list[str] | None, typer.Option(option, help=help_text)],
+            )
+            for pname, option, help_text in REPEATED_OPTIONS
         ]
 
         def wrapper(**kwargs: Any) -> Any:
