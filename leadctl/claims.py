@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlmodel import Session
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
 
 from leadctl import activities, clock, lists, settings
 from leadctl.errors import Conflict, InvalidInput, NotFound
@@ -289,7 +289,8 @@ def resolve_assignee(session: Session, who: Actor, name: str) -> str:
         return name
     user = session.get(User, name)
     if user is None:
-        known = ", ".join(session.exec(select(User.name).order_by(User.name)).all())  # type: ignore[call-overload]
+        owners = select(User.name).where(User.role != "viewer").order_by(col(User.name))
+        known = ", ".join(session.exec(owners).all())
         raise NotFound(f"unknown user {name!r}: expected one of {known}")
     if user.role == "viewer":
         raise InvalidInput(f"user {name!r} is a viewer and cannot own leads")
@@ -364,3 +365,17 @@ def assign_round_robin(
     pointer.value = owner
     session.add(pointer)
     return leads
+
+
+def owner_for_new_lead(session: Session, who: Actor, assign: str | None) -> str | None:
+    """Check the create permission and resolve ``add --assign`` (exit 1 for an unknown user)."""
+    require_permission(who, "create", "add leads")
+    return None if assign is None else resolve_assignee(session, who, assign)
+
+
+def record_first_owner(session: Session, lead: Lead, who: Actor) -> None:
+    """A lead created with an owner: the assignment belongs in its timeline too."""
+    if lead.owner:
+        activities.record(
+            session, lead.id, "assign", who.name, field="owner", new=lead.owner, body="on add"
+        )  # type: ignore[arg-type]

@@ -308,6 +308,7 @@ class ListQuery:
     source: str | None = None
     owner: str | None = None  # a name, or None
     unassigned: bool = False
+    claimed: bool = False  # only leads on a live (unexpired) claim
     band: str | None = None
     tag: str | None = None
     due: str | None = None
@@ -329,6 +330,10 @@ def list_leads(session: Session, query: ListQuery) -> Sequence[Lead]:
         statement = statement.where(col(Lead.owner).is_(None))
     elif query.owner:
         statement = statement.where(Lead.owner == query.owner)
+    if query.claimed:
+        statement = statement.where(
+            col(Lead.claimed_by).is_not(None), col(Lead.claim_expires_at) > clock.now()
+        )
     if query.band:
         statement = statement.where(Lead.band == query.band)
     if query.tag:

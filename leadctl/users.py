@@ -11,7 +11,8 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -185,6 +186,17 @@ def require_work(who: Actor, lead: Lead, doing: str) -> None:
     holder = claim_holder(lead)
     if lead.owner is None and holder not in (None, who.name):
         raise held_elsewhere(lead, holder)  # type: ignore[arg-type]
+
+
+@contextmanager
+def refusals_about(lead_ids: Iterable[int]) -> Iterator[None]:
+    """Make a core refusal raised inside name these leads, so it reaches their timelines."""
+    try:
+        yield
+    except LeadDenied:
+        raise
+    except PermissionDenied as error:
+        raise LeadDenied(str(error), lead_ids) from None
 
 
 def record_denial(database: Database, error: PermissionDenied, actor_name: str) -> None:

@@ -22,7 +22,7 @@ def add(
     name: Annotated[str, typer.Argument(help="Full name of the lead.", show_default=False)],
     raw: dict[str, Any],
     notes: Annotated[str | None, typer.Option("--notes", help="A first note.")] = None,
-    assign: Annotated[str | None, typer.Option("--assign", help="Owner (user name).")] = None,
+    assign: Annotated[str | None, typer.Option("--assign", help="Owner (user name or me).")] = None,
     on_duplicate: Annotated[
         str | None,
         typer.Option(
@@ -33,13 +33,15 @@ def add(
     json_out: JsonOpt = False,
 ) -> None:
     """Add a lead (name and an email or phone), checking for duplicates."""
-    from leadctl import leads
+    from leadctl import claims, leads, users
     from leadctl.cli import render
     from leadctl.errors import DuplicateLead
 
     app = state(ctx)
     with app.session() as session:
-        values = leads.validate(session, {"name": name, **raw, "owner": assign})
+        who = users.actor(session, app.actor)
+        owner = claims.owner_for_new_lead(session, who, assign)
+        values = leads.validate(session, {"name": name, **raw, "owner": owner})
         try:
             result = leads.add(
                 session, values, actor=app.actor, on_duplicate=on_duplicate, notes=notes
@@ -50,6 +52,8 @@ def add(
                 raise
             result = leads.add(session, values, actor=app.actor, on_duplicate=choice, notes=notes)
         lead = result.lead
+        if result.outcome == "created":
+            claims.record_first_owner(session, lead, who)
     if json_out:
         render.emit_json(leads.to_dict(lead))
         return
@@ -85,6 +89,7 @@ def list_command(
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     owner: Annotated[str | None, typer.Option(help="me, unassigned or a user name.")] = None,
+    claimed: Annotated[bool, typer.Option("--claimed", help="Only leads on a live claim.")] = False,
     band: Annotated[str | None, typer.Option(help="cold, warm or hot.")] = None,
     tag: Annotated[str | None, typer.Option(help="Only leads with this tag.")] = None,
     due: Annotated[str | None, typer.Option(help="today, overdue or week.")] = None,
@@ -94,8 +99,8 @@ def list_command(
     offset: Annotated[int, typer.Option(help="Skip this many (paging).")] = 0,
     json_out: JsonOpt = False,
 ) -> None:
-    """List leads: next call soonest first (overdue on top), then score."""
-    from leadctl import leads
+    """List leads you may see: next call soonest first (overdue on top), then score."""
+    from leadctl import leads, users
     from leadctl.cli import render
     from leadctl.errors import invalid_choice
 
@@ -115,6 +120,7 @@ def list_command(
         source=source,
         owner=app.actor if owner == "me" else (None if owner == "unassigned" else owner),
         unassigned=owner == "unassigned",
+        claimed=claimed,
         band=band,
         tag=tag,
         due=due,
@@ -124,6 +130,7 @@ def list_command(
         offset=offset,
     )
     with app.session(immediate=False) as session:
+        query.extra += users.visible_clauses(users.actor(session, app.actor))
         found = leads.list_leads(session, query)
     if json_out:
         render.emit_json([leads.to_dict(lead) for lead in found])
@@ -135,11 +142,14 @@ def list_command(
 
 def show(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> None:
     """Show a lead and its whole timeline."""
-    from leadctl import activities, leads
+    from leadctl import activities, leads, users
     from leadctl.cli import render
 
-    with state(ctx).session(immediate=False) as session:
+    app = state(ctx)
+    with app.session(immediate=False) as session:
+        who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
+        users.require_visible(who, lead)
         history = activities.timeline(session, [lead_id])
     if json_out:
         render.emit_json(
@@ -195,7 +205,7 @@ def edit(
     json_out: JsonOpt = False,
 ) -> None:
     """Change a lead's fields ('' clears one; --tag adds, --field sets one key)."""
-    from leadctl import leads
+    from leadctl import leads, users
     from leadctl.cli import render
 
     app = state(ctx)
@@ -205,7 +215,9 @@ def edit(
 
         raise InvalidInput("nothing to change: give at least one field option (see --help)")
     with app.session() as session:
+        who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
+        users.require_work(who, lead, "edit")
         values = leads.validate(session, given, country=lead.country)
         changed = leads.edit(session, lead, values, actor=app.actor)
     if json_out:

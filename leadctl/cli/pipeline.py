@@ -32,17 +32,22 @@ def status(
 
     app = state(ctx)
     with app.session() as session:
+        who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
-        if new_status is not None:
-            pipeline.change_status(
-                session,
-                lead,
-                new_status,
-                actor=app.actor,
-                reason=reason,
-                reopen=reopen,
-                may_reopen=users.has(session, app.actor, "admin"),
-            )
+        if new_status is None:
+            users.require_visible(who, lead)
+        else:
+            users.require_work(who, lead, "change the status of")
+            with users.refusals_about([lead_id]):
+                pipeline.change_status(
+                    session,
+                    lead,
+                    new_status,
+                    actor=app.actor,
+                    reason=reason,
+                    reopen=reopen,
+                    may_reopen=who.can("admin"),
+                )
         history = [a for a in activities.timeline(session, [lead_id]) if a.field == "status"]
     if json_out:
         render.emit_json(leads.to_dict(lead))
@@ -103,12 +108,14 @@ def _log(
     outcome: str | None,
     json_out: bool,
 ) -> None:
-    from leadctl import activities, leads
+    from leadctl import activities, leads, users
     from leadctl.cli import render
 
     app = state(ctx)
     with app.session() as session:
+        who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
+        users.require_work(who, lead, f"log {kind} on")
         activity = activities.log(session, lead, kind, app.actor, body=body, outcome=outcome)
     if json_out:
         render.emit_json(activities.activity_to_dict(activity))
@@ -129,12 +136,14 @@ def schedule(
     json_out: JsonOpt = False,
 ) -> None:
     """Schedule the next call with a lead."""
-    from leadctl import leads
+    from leadctl import leads, users
     from leadctl.cli import render
 
     app = state(ctx)
     with app.session() as session:
+        who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
+        users.require_work(who, lead, "schedule a call on")
         values = leads.validate(session, {"next_call_at": when})
         leads.edit(session, lead, values, actor=app.actor, kind="schedule")
     if json_out:
