@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 LEAD_JSON_KEYS = (
@@ -28,6 +28,16 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_next_call_score", "next_call_at", "score"),
         Index("ix_lead_score_created", "score", "created_at"),
         Index("ix_lead_owner_next_call", "owner", "next_call_at"),
+        # claim --next walks the pool best-first and stops at the first free lead
+        Index("ix_lead_pool", "owner", "merged_into", text("score DESC"), "created_at", "id"),
+        # claim --release-expired: only claimed rows are in it, found by expiry
+        Index(
+            "ix_lead_claim_expiry",
+            "owner",
+            "claim_expires_at",
+            sqlite_where=text("claim_expires_at IS NOT NULL"),
+            postgresql_where=text("claim_expires_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
