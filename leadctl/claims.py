@@ -21,7 +21,6 @@ from leadctl.errors import Conflict, InvalidInput, NotFound
 from leadctl.models import Activity, Lead, Setting, User
 from leadctl.users import (
     Actor,
-    LeadDenied,
     claim_holder,
     held_elsewhere,
     is_solo,
@@ -262,11 +261,10 @@ def release(session: Session, who: Actor, lead_id: int) -> Lead:
         someone_else = lead.owner != who.name
     else:
         raise Conflict(f"lead {lead_id} is neither claimed nor owned; nothing to release")
-    if someone_else and not who.works_any:
-        raise LeadDenied(
-            f"{who.label()} may not release lead {lead_id}, held by {old}: only the holder, "
-            "a manager or an admin may",
-            [lead.id],
+    if someone_else and not who.works_any:  # (a rep cannot even see others' owned leads)
+        raise Conflict(
+            f"lead {lead_id} is claimed by {old} until {clock.local(lead.claim_expires_at)}; "
+            "only they, a manager or an admin may release it"
         )
     if field == "owner":
         lead.owner = None
@@ -332,9 +330,9 @@ def _set_owner(session: Session, lead: Lead, owner: str, who: Actor, note: str |
 
 def assign(session: Session, who: Actor, lead_ids: Sequence[int], to: str) -> list[Lead]:
     """Give the leads an owner (ending any claim), all or none."""
-    owner = resolve_assignee(session, who, to)
     leads = _load(session, lead_ids)
     require_permission(who, "manage", "assign leads", leads)
+    owner = resolve_assignee(session, who, to)
     for lead in leads:
         _check_assignable(who, lead)
     for lead in leads:
@@ -347,11 +345,11 @@ def assign_round_robin(
 ) -> list[Lead]:
     """Deal the leads out in turn, starting after whoever the last round-robin
     ended on (kept in the database), so successive runs spread evenly."""
+    leads = _load(session, lead_ids)
+    require_permission(who, "manage", "assign leads", leads)
     owners = list(dict.fromkeys(resolve_assignee(session, who, n) for n in names if n.strip()))
     if not owners:
         raise InvalidInput("invalid --round-robin: give user names separated by commas")
-    leads = _load(session, lead_ids)
-    require_permission(who, "manage", "assign leads", leads)
     for lead in leads:
         _check_assignable(who, lead)
     pointer = session.get(Setting, ROUND_ROBIN_KEY, with_for_update=True)

@@ -61,7 +61,9 @@ def claim(
         if release_expired:
             released = claims.release_expired(session, who)
         elif next_:
-            taken = claims.claim_next(session, who, count=count or 1, hours=hours)
+            taken = claims.claim_next(
+                session, who, count=1 if count is None else count, hours=hours
+            )
         else:
             taken = claims.claim(session, who, lead_ids or [], hours=hours)
     if release_expired:
