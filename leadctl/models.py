@@ -90,6 +90,8 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_lead_time", "lead_id", "created_at"),
         Index("ix_activity_kind_new", "kind", "new_value"),
         Index("ix_activity_time", "created_at"),
+        # covering index of the set-based behavioural score (kind → lead → age)
+        Index("ix_activity_kind_lead_time", "kind", "lead_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

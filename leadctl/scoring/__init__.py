@@ -1,0 +1,165 @@
+"""Lead scoring: rules in TOML, kept in the database, applied per lead or set-based.
+
+- :func:`current_rules` / :func:`store_rules`: the rule set in force (the
+  ``scoring_rules`` setting, else the shipped ``default.toml``).
+- :func:`rescore_lead`: one lead, in Python, returning its explanation; called
+  whenever a lead changes or an activity is logged.
+- :func:`rescore`: many or all leads in a few set-based statements (``batch``);
+  what `score`, rule changes and imports use.
+- :func:`adjust`: the manual adjustment, which survives every recompute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from leadctl import activities, clock
+from leadctl.errors import InvalidInput
+from leadctl.models import Activity, Lead, Setting
+from leadctl.scoring.evaluate import Explanation, Line, explain
+from leadctl.scoring.rules import RuleSet, default_text, parse, parse_stored
+
+if TYPE_CHECKING:
+    from leadctl.scoring.batch import Rescored
+
+__all__ = [
+    "RULES_KEY",
+    "Explanation",
+    "Line",
+    "RuleSet",
+    "adjust",
+    "current_rules",
+    "rescore",
+    "rescore_lead",
+    "store_rules",
+]
+
+RULES_KEY = "scoring_rules"
+MAX_ADJUSTMENT = 100
+
+
+def current_rules(target: Session | Connection) -> RuleSet:
+    """The stored rule set, else the shipped default."""
+    table = Setting.__table__  # type: ignore[attr-defined]
+    statement = select(table.c.value).where(table.c.key == RULES_KEY)
+    text = target.execute(statement).scalar_one_or_none()
+    return parse_stored(text if text is not None else default_text())
+
+
+def store_rules(session: Session, text: str, source: str) -> RuleSet:
+    """Validate ``text`` whole, then store it; nothing is stored when it is invalid."""
+    rules = parse(text, source)
+    row = session.get(Setting, RULES_KEY) or Setting(key=RULES_KEY, value=text)
+    row.value = text
+    session.add(row)
+    session.flush()
+    return rules
+
+
+def rescore(target: Session | Connection, lead_ids: Sequence[int] | None = None) -> Rescored:
+    """Recompute scores of ``lead_ids`` (all leads when None), set-based.
+
+    Accepts a session (pending changes are flushed first, and leads it holds
+    are refreshed) or a plain connection, e.g. an import's batch transaction.
+    """
+    from leadctl.scoring import batch
+
+    if isinstance(target, Session):
+        target.flush()
+        conn = target.connection()
+    else:
+        conn = target
+    result = batch.rescore(conn, current_rules(conn), clock.now(), lead_ids)
+    if isinstance(target, Session):
+        _refresh_held(target, lead_ids)
+    return result
+
+
+def _refresh_held(session: Session, lead_ids: Sequence[int] | None) -> None:
+    """Give Lead objects already in the session the scores just written under them."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    held = {
+        obj.id: obj
+        for obj in session.identity_map.values()
+        if isinstance(obj, Lead) and (lead_ids is None or obj.id in lead_ids)
+    }
+    if not held:
+        return
+    table = Lead.__table__  # type: ignore[attr-defined]
+    rows = session.connection().execute(
+        select(table.c.id, table.c.score, table.c.band).where(table.c.id.in_(list(held)))
+    )
+    for lead_id, score, band in rows:
+        set_committed_value(held[lead_id], "score", score)
+        set_committed_value(held[lead_id], "band", band)
+
+
+def engagements(session: Session, lead_id: int, kinds: Sequence[str]) -> list[tuple[str, Any]]:
+    """(kind, time) of the lead's activities that behavioural rules count."""
+    if not kinds:
+        return []
+    table = Activity.__table__  # type: ignore[attr-defined]
+    statement = select(table.c.kind, table.c.created_at).where(
+        table.c.lead_id == lead_id, table.c.kind.in_(list(kinds))
+    )
+    return [(kind, when) for kind, when in session.connection().execute(statement)]
+
+
+def explain_lead(session: Session, lead: Lead, *, now: datetime | None = None) -> Explanation:
+    """The lead's score under the current rules, with every step; stores nothing."""
+    rules = current_rules(session)
+    session.flush()
+    found = engagements(session, lead.id, [e.kind for e in rules.behavioral.kinds])  # type: ignore[arg-type]
+    return explain(
+        rules,
+        lambda name: getattr(lead, name),
+        found,
+        adjustment=lead.score_adjustment or 0,
+        now=now or clock.now(),
+        lead_id=lead.id,
+    )
+
+
+def rescore_lead(session: Session, lead: Lead) -> Explanation:
+    """Recompute one lead's score and band (on the object; the session stores it)."""
+    explanation = explain_lead(session, lead)
+    if lead.score != explanation.score or lead.band != explanation.band:
+        lead.score = explanation.score
+        lead.band = explanation.band
+        session.add(lead)
+    return explanation
+
+
+def adjust(
+    session: Session, lead: Lead, points: int, *, reason: str | None, actor: str
+) -> Explanation:
+    """Set the manual adjustment (±points, kept across recomputes), audited in the timeline."""
+    if not reason or not reason.strip():
+        raise InvalidInput("--adjust needs --reason: say why the score is adjusted")
+    if not -MAX_ADJUSTMENT <= points <= MAX_ADJUSTMENT:
+        raise InvalidInput(
+            f"invalid adjustment {points}: expected -{MAX_ADJUSTMENT} to +{MAX_ADJUSTMENT}"
+        )
+    old = lead.score_adjustment or 0
+    if points != old:
+        activities.record(
+            session,
+            lead.id,  # type: ignore[arg-type]
+            "score_adjust",
+            actor,
+            field="score_adjustment",
+            old=f"{old:+d}",
+            new=f"{points:+d}",
+            body=reason.strip(),
+        )
+        lead.score_adjustment = points
+        lead.updated_at = clock.now()
+        session.add(lead)
+    return rescore_lead(session, lead)
