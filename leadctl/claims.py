@@ -76,12 +76,14 @@ def _take(
 
 
 def _record_claim(session: Session, lead: Lead, previous: str | None, who: str) -> None:
+    """``previous``: who held the lead before, on a live or expired claim."""
+    lead_id: int = lead.id  # type: ignore[assignment]
     until = clock.iso(lead.claim_expires_at)
     body = f"renewed until {until}" if previous == who else f"until {until}"
     old = None if previous == who else previous
     activities.record(
-        session, lead.id, "claim", who, field="claimed_by", old=old, new=who, body=body
-    )  # type: ignore[arg-type]
+        session, lead_id, "claim", who, field="claimed_by", old=old, new=who, body=body
+    )
 
 
 def _why_not_claimable(lead: Lead, who: Actor, closed: list[str]) -> Conflict | None:
@@ -128,7 +130,7 @@ def claim(
         refusal = _why_not_claimable(lead, who, closed)
         if refusal:
             raise refusal
-        previous = lead.claimed_by if claim_holder(lead, now) else None
+        previous = lead.claimed_by
         if not _take(session, lead.id, who.name, closed, now, until):  # type: ignore[arg-type]
             session.refresh(lead)
             raise _why_not_claimable(lead, who, closed) or Conflict(
@@ -154,11 +156,11 @@ def claim_next(
     closed = closed_statuses(session)
     now = clock.now()
     until = now + timedelta(hours=hours)
-    taken: list[int] = []
+    taken: dict[int, str | None] = {}  # lead id: previous holder (of an expired claim)
     tried: set[int] = set()
     while len(taken) < count:
         candidates = (
-            select(_LEAD.id)
+            select(_LEAD.id, _LEAD.claimed_by)
             .where(
                 _LEAD.owner.is_(None),
                 _LEAD.merged_into.is_(None),
@@ -169,19 +171,19 @@ def claim_next(
             .limit(count - len(taken) + len(tried))
             .with_for_update(skip_locked=True)
         )
-        ids = [i for i in session.connection().execute(candidates).scalars() if i not in tried]
-        if not ids:
+        found = [row for row in session.connection().execute(candidates) if row[0] not in tried]
+        if not found:
             break
-        for lead_id in ids:
+        for lead_id, previous in found:
             tried.add(lead_id)
             if _take(session, lead_id, who.name, closed, now, until):
-                taken.append(lead_id)
+                taken[lead_id] = previous
     if not taken:
         raise NotFound("no unclaimed leads left in the pool")
     leads = []
-    for lead_id in taken:
+    for lead_id, previous in taken.items():
         lead = session.get(Lead, lead_id, populate_existing=True)
-        _record_claim(session, lead, None, who.name)  # type: ignore[arg-type]
+        _record_claim(session, lead, previous, who.name)  # type: ignore[arg-type]
         leads.append(lead)
     return leads  # type: ignore[return-value]
 
@@ -373,7 +375,8 @@ def owner_for_new_lead(session: Session, who: Actor, assign: str | None) -> str 
 
 def record_first_owner(session: Session, lead: Lead, who: Actor) -> None:
     """A lead created with an owner: the assignment belongs in its timeline too."""
+    lead_id: int = lead.id  # type: ignore[assignment]
     if lead.owner:
         activities.record(
-            session, lead.id, "assign", who.name, field="owner", new=lead.owner, body="on add"
-        )  # type: ignore[arg-type]
+            session, lead_id, "assign", who.name, field="owner", new=lead.owner, body="on add"
+        )

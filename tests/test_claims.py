@@ -77,6 +77,18 @@ def test_an_expired_claim_can_be_taken(cli, add_lead, monkeypatch):
     cli("--as", "bob", "claim", lead["id"])
     monkeypatch.setenv("LEADCTL_NOW", LATER)
     assert cli.json("claim", lead["id"])["claimed_by"] == "tester"
+    claims = [a for a in cli.json("show", lead["id"])["activities"] if a["kind"] == "claim"]
+    assert [(a["old_value"], a["new_value"]) for a in claims] == [(None, "bob"), ("bob", "tester")]
+
+
+def test_claim_next_takes_over_expired_claims(cli, add_lead, monkeypatch):
+    lead = add_lead()
+    cli("--as", "bob", "claim", lead["id"], "--hours", "1")
+    cli("claim", "--next", code=1)
+    monkeypatch.setenv("LEADCTL_NOW", LATER)
+    assert cli.json("claim", "--next")["id"] == lead["id"]
+    last = cli.json("show", lead["id"])["activities"][-1]
+    assert (last["kind"], last["old_value"], last["new_value"]) == ("claim", "bob", "tester")
 
 
 def test_claiming_a_final_lead_is_a_conflict(cli, add_lead):
