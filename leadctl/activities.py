@@ -118,4 +118,7 @@ def log(
     lead.updated_at = activity.created_at
     session.add(lead)
     session.flush()
+    from leadctl import scoring  # here: scoring imports this module
+
+    scoring.rescore_lead(session, lead)
     return activity

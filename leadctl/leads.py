@@ -231,6 +231,9 @@ def add(
     )  # type: ignore[arg-type]
     if notes:
         activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
+    from leadctl import scoring
+
+    scoring.rescore_lead(session, lead)
     return AddResult(lead, "created")
 
 
@@ -271,6 +274,10 @@ def fill_blanks(
         body = f"filled {', '.join(filled)}" if filled else "nothing to fill"
         activities.record(session, lead.id, kind, actor, body=body)  # type: ignore[arg-type]
         session.add(lead)
+    if filled:
+        from leadctl import scoring
+
+        scoring.rescore_lead(session, lead)
     return filled
 
 
@@ -299,6 +306,9 @@ def edit(
     if changed:
         lead.updated_at = clock.now()
         session.add(lead)
+        from leadctl import scoring
+
+        scoring.rescore_lead(session, lead)
     return changed
 
 

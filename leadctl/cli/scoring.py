@@ -1,0 +1,167 @@
+"""`score`: recompute scores, explain them, adjust them, and store new rules."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from leadctl.cli.state import JsonOpt, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)
+
+
+def score(
+    ctx: typer.Context,
+    lead_ids: Annotated[
+        list[int] | None,
+        typer.Argument(metavar="[ID]...", help="Leads to rescore (every lead when none)."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show every rule that fired and its points.")
+    ] = False,
+    adjust: Annotated[
+        int | None,
+        typer.Option(
+            "--adjust",
+            metavar="±N",
+            help="Set the manual adjustment to ±N points (kept across recomputes and rule "
+            "changes; 0 removes it). Needs --reason.",
+            show_default=False,
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (recorded in the lead's timeline).")
+    ] = None,
+    rules_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            metavar="FILE",
+            help="Check and store a TOML rule set (admin), then rescore every lead.",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recompute lead scores from the rules; explain, adjust, or change the rules."""
+    from leadctl import leads, scoring, users
+    from leadctl.errors import InvalidInput
+
+    ids = list(dict.fromkeys(lead_ids or []))
+    if adjust is not None and not (reason and reason.strip()):
+        raise InvalidInput("--adjust needs --reason: say why the score is adjusted")
+    if reason is not None and adjust is None:
+        raise InvalidInput("--reason goes with --adjust ±N")
+    if (adjust is not None or explain) and not ids:
+        raise InvalidInput(f"{'--adjust' if adjust is not None else '--explain'} needs lead ids")
+    text = _read_rules(rules_file) if rules_file else None
+    app = state(ctx)
+    summary = None
+    with app.session(immediate=True) as session:
+        who = users.actor(session, app.actor)
+        if text is not None:
+            users.require_permission(who, "admin", "change the scoring rules")
+            scoring.store_rules(session, text, str(rules_file))
+            summary = scoring.rescore(session)
+        found = [leads.get(session, lead_id) for lead_id in ids]
+        explanations = []
+        for lead in found:
+            if adjust is None:
+                users.require_visible(who, lead)
+                explanations.append(scoring.rescore_lead(session, lead))
+            else:  # as changing the lead: manage, on leads one may work
+                users.require_work(who, lead, "adjust the score of")
+                explanations.append(
+                    scoring.adjust(session, lead, adjust, reason=reason, actor=app.actor)
+                )
+        if not ids and summary is None:
+            summary = scoring.rescore(session)
+    _render(found, explanations, summary, rules_file, explain=explain, json_out=json_out)
+
+
+def _read_rules(path: Path) -> str:
+    from leadctl.errors import InvalidInput
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"scoring rules file {path} not found") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"invalid scoring rules {path}: not UTF-8 text") from None
+    except OSError as error:
+        raise InvalidInput(f"cannot read scoring rules {path}: {error.strerror}") from None
+
+
+def _render(
+    found: list[Any],
+    explanations: list[Any],
+    summary: Any,
+    rules_file: Path | None,
+    *,
+    explain: bool,
+    json_out: bool,
+) -> None:
+    from leadctl import leads
+    from leadctl.cli import render
+
+    if explain:
+        if json_out:
+            data = [e.to_dict() for e in explanations]
+            render.emit_json(data[0] if len(data) == 1 else data)
+        else:
+            for lead, explanation in zip(found, explanations, strict=True):
+                _explain_table(lead, explanation)
+        return
+    if found:
+        if json_out:
+            data = [leads.to_dict(lead) for lead in found]
+            render.emit_json(data[0] if len(data) == 1 else data)
+        else:
+            render.table(
+                ["ID", "Name", "Score", "Band", "Adjustment"],
+                [
+                    (
+                        lead.id,
+                        render.escape(lead.name),
+                        lead.score,
+                        render.styled(lead.band, render.BAND_STYLE),
+                        f"{lead.score_adjustment:+d}" if lead.score_adjustment else "",
+                    )
+                    for lead in found
+                ],
+                justify={"ID": "right", "Score": "right", "Adjustment": "right"},
+            )
+        return
+    if json_out:
+        data = {"rescored": summary.rescored, "changed": summary.changed}
+        if rules_file:
+            data["rules"] = str(rules_file)
+        render.emit_json(data)
+        return
+    if rules_file:
+        render.message(f"stored scoring rules from {rules_file}")
+    noun = "lead" if summary.rescored == 1 else "leads"
+    render.message(f"rescored {summary.rescored} {noun} ({summary.changed} changed)")
+
+
+def _explain_table(lead: Any, explanation: Any) -> None:
+    """Rule lines, then the adjustment and the score they add up to."""
+    from leadctl.cli import render
+
+    rows: list[tuple[str, str, str]] = [
+        (line.component, render.escape(line.rule), f"{line.points:+d}")
+        for line in explanation.lines
+    ]
+    if explanation.adjustment:
+        rows.append(("adjustment", "manual (see timeline)", f"{explanation.adjustment:+d}"))
+    parts = ", ".join(f"{k} {v}" for k, v in explanation.components.items())
+    rows.append(("score", f"[bold]{parts}[/]", f"[bold]{explanation.score}[/]"))
+    band = render.styled(explanation.band, render.BAND_STYLE)
+    render.table(
+        ["Component", "Rule", "Points"],
+        rows,
+        title=f"#{lead.id} {render.escape(lead.name)}: {explanation.score} {band}",
+        justify={"Points": "right"},
+    )
