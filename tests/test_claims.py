@@ -254,3 +254,37 @@ def test_human_output(cli, add_lead):
     assert "claimed lead 1 (Ada Lovelace, score 0) until 2026-11-24 09:00" in result.stderr
     assert "is owned by ann" in cli("assign", lead, "--to", "ann").stderr
     assert "released lead 1" in cli("release", lead).stderr
+
+
+def test_pool_queries_use_their_indexes(cli, pool, db_path, monkeypatch):
+    """claim --next walks ix_lead_pool; release-expired finds claims by ix_lead_claim_expiry."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from leadctl import claims, users
+    from leadctl.storage import open_database
+
+    cli("claim", pool[0], "--hours", "1")
+    monkeypatch.setenv("LEADCTL_NOW", LATER)
+    database = open_database(str(db_path))
+    seen: list[tuple[str, tuple]] = []
+    event.listen(
+        database.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, sql, params, *_: seen.append((sql, params)),
+    )
+    with database.session(immediate=True) as session:
+        who = users.actor(session, "tester")
+        claims.release_expired(session, who)
+        claims.claim_next(session, who)
+    database.close()
+    plans = []
+    with sqlite3.connect(db_path) as conn:
+        for sql, params in seen:
+            if sql.startswith("SELECT lead.id, lead.claimed_by"):
+                plans += [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    conn.close()
+    assert any("ix_lead_claim_expiry" in plan for plan in plans), plans
+    assert any("ix_lead_pool" in plan for plan in plans), plans
+    assert not any("TEMP B-TREE" in plan for plan in plans), plans
