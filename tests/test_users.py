@@ -107,3 +107,18 @@ def test_assign_checks_the_user_exists_and_may_own(cli, team, add_lead):
     assert "viewer" in cli("assign", lead, "--to", "vic", code=1).stderr
     cli("assign", lead, "--round-robin", "rob,zed", code=1)
     assert cli.json("assign", lead, "--to", "rob")["owner"] == "rob"
+
+
+def test_every_command_refuses_a_non_user_once_users_exist(cli):
+    cli("user", "add", "boss", "--role", "admin")
+    for args in (["statuses"], ["config", "get"], ["backup", "/tmp/never-written.db"]):
+        result = cli("--as", "stranger", *args, code=4)
+        assert "stranger" in result.stderr
+
+
+def test_backup_needs_view_all(cli, tmp_path):
+    cli("user", "add", "boss", "--role", "admin")
+    cli("--as", "boss", "user", "add", "rita", "--role", "rep")
+    assert "view_all" in cli("--as", "rita", "backup", str(tmp_path / "b.db"), code=4).stderr
+    assert not (tmp_path / "b.db").exists()
+    cli("--as", "boss", "backup", str(tmp_path / "b.db"))

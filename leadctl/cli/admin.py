@@ -165,11 +165,15 @@ def backup(
     json_out: JsonOpt = False,
 ) -> None:
     """Write a consistent copy of the database while others keep using it."""
+    from leadctl import users
     from leadctl.cli import render
     from leadctl.storage.backup import backup as copy
 
-    database = state(ctx).database
-    size = copy(database, destination, overwrite=force)
+    app = state(ctx)
+    with app.session(immediate=False) as session:  # a copy holds every lead
+        users.require(session, app.actor, "view_all", "back up the database")
+    size = copy(app.database, destination, overwrite=force)
+    database = app.database
     if json_out:
         render.emit_json({"backup": str(destination), "bytes": size})
     else:

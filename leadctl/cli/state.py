@@ -45,7 +45,10 @@ class AppState:
         """A transaction for one command. Writers take SQLite's write lock at
         BEGIN (immediate) so concurrent writers queue on the busy timeout rather
         than fail on a stale snapshot; read-only commands pass immediate=False."""
+        from leadctl.users import role_of
+
         with self.database.session(immediate=immediate) as session:
+            role_of(session, self.actor)  # once users exist, the actor must be one (exit 4)
             yield session
 
 
