@@ -152,20 +152,19 @@ def test_rescore_of_some_ids_touches_only_those(database):
         conn.execute(Lead.__table__.update().values(score=-1, band="x"))
     with database.session() as session:
         result = scoring.rescore(session, [3, 5, 5, 999])
-    assert (result.rescored, result.changed) == (3, 2)  # 999 does not exist
+    assert (result.rescored, result.changed) == (2, 2)  # 999 does not exist
+    with database.session() as session:
+        assert scoring.rescore(session, []).rescored == 0
     with database.session() as session:
         untouched = {lead.id for lead in session.exec(select(Lead).where(Lead.score == -1))}
     assert untouched == set(range(1, 31)) - {3, 5}
 
 
-def test_rescore_in_chunks_and_on_a_plain_connection(database, monkeypatch):
-    from leadctl.scoring import batch
-
-    monkeypatch.setattr(batch, "ID_CHUNK", 7)
+def test_rescore_of_many_ids_on_a_plain_connection_twice(database):
     fill(database, 50, seed=2)
-    with database.engine.begin() as conn:
-        result = scoring.rescore(conn, list(range(1, 51)))
-    assert result.rescored == 50
+    with database.engine.begin() as conn:  # e.g. an import's batch transaction
+        assert scoring.rescore(conn, list(range(1, 26))).rescored == 25
+        assert scoring.rescore(conn, list(range(20, 51))).rescored == 31  # table reused
     assert_batch_equals_explanations(database)
 
 

@@ -46,7 +46,6 @@ from leadctl.models import Activity, Lead
 from leadctl.scoring.evaluate import SCORE_MAX, SCORE_MIN, epoch_seconds, holds, today_utc
 from leadctl.scoring.rules import TEXT_FIELDS, Behavioral, Component, Condition, Rule, RuleSet
 
-ID_CHUNK = 500  # ids per statement when rescoring a given set (bound-parameter limits)
 MASK_BITS = 62  # text tests per lookup key (bits of a signed 64-bit integer, with room)
 NO_LIMIT = 1_000_000  # the per-kind limit of a kind without ``max``
 LEAD = Lead.__table__  # type: ignore[attr-defined]
@@ -57,6 +56,12 @@ TEXT_MATCH = Table(
     Column("key", String, primary_key=True),
     Column("value", String, primary_key=True),
     Column("mask", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+CHOSEN = Table(  # the leads to rescore, when not all
+    "leadctl_score_ids",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
     prefixes=["TEMPORARY"],
 )
 
@@ -72,18 +77,26 @@ class Rescored:
 def rescore(
     conn: Connection, rules: RuleSet, now: datetime, lead_ids: Sequence[int] | None
 ) -> Rescored:
-    """Recompute and store scores and bands; only changed rows are written."""
+    """Recompute and store scores and bands; only changed rows are written.
+
+    Given ids go through a temporary table, so any number of them is one pass
+    (an import's batch or 100,000 at once) with no bound-parameter limit.
+    """
     if lead_ids is None:
         total = conn.execute(select(func.count()).select_from(LEAD)).scalar_one()
         return Rescored(total, _update(conn, rules, now, None))
     unique = sorted(set(lead_ids))
-    changed = 0
-    for start in range(0, len(unique), ID_CHUNK):
-        changed += _update(conn, rules, now, unique[start : start + ID_CHUNK])
-    return Rescored(len(unique), changed)
+    if not unique:
+        return Rescored(0, 0)
+    CHOSEN.create(conn, checkfirst=True)
+    conn.execute(delete(CHOSEN))
+    conn.execute(insert(CHOSEN), [{"id": lead_id} for lead_id in unique])
+    chosen = select(CHOSEN.c.id)
+    found = conn.execute(select(func.count()).where(LEAD.c.id.in_(chosen))).scalar_one()
+    return Rescored(found, _update(conn, rules, now, chosen))
 
 
-def _update(conn: Connection, rules: RuleSet, now: datetime, ids: Sequence[int] | None) -> int:
+def _update(conn: Connection, rules: RuleSet, now: datetime, ids: Any) -> int:
     sql = _Sql(conn, rules, now, ids)
     scores = sql.scores().cte("scores")
     if sql.dialect in ("sqlite", "postgresql"):
@@ -105,9 +118,7 @@ def band_expr(rules: RuleSet, score: Any) -> ColumnElement[str]:
     return case((score >= rules.hot, "hot"), (score >= rules.warm, "warm"), else_="cold")
 
 
-def scores_query(
-    conn: Connection, rules: RuleSet, now: datetime, ids: Sequence[int] | None = None
-) -> Any:
+def scores_query(conn: Connection, rules: RuleSet, now: datetime, ids: Any = None) -> Any:
     """SELECT id, score of the leads (all, or ``ids``) as the rules give them at ``now``."""
     return _Sql(conn, rules, now, ids).scores()
 
@@ -115,13 +126,11 @@ def scores_query(
 class _Sql:
     """The expressions of one rule set, for one dialect, moment and set of leads."""
 
-    def __init__(
-        self, conn: Connection, rules: RuleSet, now: datetime, ids: Sequence[int] | None
-    ) -> None:
+    def __init__(self, conn: Connection, rules: RuleSet, now: datetime, ids: Any) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
         self.rules = rules
-        self.ids = ids
+        self.ids = ids  # None (all leads) or a SELECT of lead ids
         self.today = today_utc(now)
         self.now_seconds = epoch_seconds(now)
         self.source: Any = LEAD
