@@ -124,3 +124,38 @@ def escape(value: str | None) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(value) if value else ""
+
+
+BAR_WIDTH = 24
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: float | None, maximum: float | None, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar for a table cell, drawn in eighths of a character."""
+    if not value or not maximum or value <= 0 or maximum <= 0:
+        return ""
+    eighths = max(1, round(width * 8 * min(value / maximum, 1.0)))
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[rest] if rest else "")
+
+
+def money(value: float | None) -> str:
+    """An amount with thousands separators; cents only when there are any."""
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def percent(fraction: float | None) -> str:
+    """A 0–1 fraction as a table shows it (JSON and CSV keep the fraction)."""
+    return "" if fraction is None else f"{fraction * 100:.1f}%"
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Rows as CSV on stdout: a header line, then one line per row; None is an empty cell."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if cell is None else cell for cell in row])
