@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from leadctl import activities, clock
@@ -35,6 +36,7 @@ __all__ = [
     "RuleSet",
     "adjust",
     "current_rules",
+    "explain_lead",
     "rescore",
     "rescore_lead",
     "store_rules",
@@ -44,7 +46,7 @@ RULES_KEY = "scoring_rules"
 MAX_ADJUSTMENT = 100
 
 
-def current_rules(target: Session | Connection) -> RuleSet:
+def current_rules(target: OrmSession | Connection) -> RuleSet:
     """The stored rule set, else the shipped default."""
     table = Setting.__table__  # type: ignore[attr-defined]
     statement = select(table.c.value).where(table.c.key == RULES_KEY)
@@ -62,7 +64,7 @@ def store_rules(session: Session, text: str, source: str) -> RuleSet:
     return rules
 
 
-def rescore(target: Session | Connection, lead_ids: Sequence[int] | None = None) -> Rescored:
+def rescore(target: OrmSession | Connection, lead_ids: Sequence[int] | None = None) -> Rescored:
     """Recompute scores of ``lead_ids`` (all leads when None), set-based.
 
     Accepts a session (pending changes are flushed first, and leads it holds
@@ -70,35 +72,38 @@ def rescore(target: Session | Connection, lead_ids: Sequence[int] | None = None)
     """
     from leadctl.scoring import batch
 
-    if isinstance(target, Session):
+    if isinstance(target, OrmSession):
         target.flush()
         conn = target.connection()
     else:
         conn = target
     result = batch.rescore(conn, current_rules(conn), clock.now(), lead_ids)
-    if isinstance(target, Session):
+    if isinstance(target, OrmSession):
         _refresh_held(target, lead_ids)
     return result
 
 
-def _refresh_held(session: Session, lead_ids: Sequence[int] | None) -> None:
+def _refresh_held(session: OrmSession, lead_ids: Sequence[int] | None) -> None:
     """Give Lead objects already in the session the scores just written under them."""
     from sqlalchemy.orm.attributes import set_committed_value
 
+    wanted = None if lead_ids is None else set(lead_ids)
     held = {
         obj.id: obj
         for obj in session.identity_map.values()
-        if isinstance(obj, Lead) and (lead_ids is None or obj.id in lead_ids)
+        if isinstance(obj, Lead) and (wanted is None or obj.id in wanted)
     }
-    if not held:
-        return
     table = Lead.__table__  # type: ignore[attr-defined]
-    rows = session.connection().execute(
-        select(table.c.id, table.c.score, table.c.band).where(table.c.id.in_(list(held)))
-    )
-    for lead_id, score, band in rows:
-        set_committed_value(held[lead_id], "score", score)
-        set_committed_value(held[lead_id], "band", band)
+    ids = list(held)
+    for start in range(0, len(ids), 500):
+        rows = session.connection().execute(
+            select(table.c.id, table.c.score, table.c.band).where(
+                table.c.id.in_(ids[start : start + 500])
+            )
+        )
+        for lead_id, score, band in rows:
+            set_committed_value(held[lead_id], "score", score)
+            set_committed_value(held[lead_id], "band", band)
 
 
 def engagements(session: Session, lead_id: int, kinds: Sequence[str]) -> list[tuple[str, Any]]:
