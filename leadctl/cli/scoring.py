@@ -16,7 +16,7 @@ def score(
     ctx: typer.Context,
     lead_ids: Annotated[
         list[int] | None,
-        typer.Argument(metavar="[ID]...", help="Leads to rescore (every lead when none)."),
+        typer.Argument(metavar="ID", help="Leads to rescore (every lead when none)."),
     ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every rule that fired and its points.")
