@@ -331,6 +331,11 @@ class ListQuery:
 
 def list_leads(session: Session, query: ListQuery) -> Sequence[Lead]:
     """Leads matching the query, sorted and paged by SQLite (indexes and LIMIT)."""
+    return session.exec(list_statement(session, query)).all()
+
+
+def list_statement(session: Session, query: ListQuery) -> Any:
+    """The SELECT behind :func:`list_leads`, for callers that stream it (export)."""
     statement = select(Lead).where(col(Lead.merged_into).is_(None), *query.extra)
     if query.status:
         statement = statement.where(Lead.status == lists.find(session, "status", query.status).name)
@@ -375,7 +380,7 @@ def list_leads(session: Session, query: ListQuery) -> Sequence[Lead]:
         statement = statement.limit(query.limit)
     if query.offset:
         statement = statement.offset(query.offset)
-    return session.exec(statement).all()
+    return statement
 
 
 def _due_before(due: str) -> datetime:

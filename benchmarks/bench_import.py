@@ -1,0 +1,145 @@
+"""Import benchmarks (issue 5): speed against the raw-insert floor, scaling, memory.
+
+    python benchmarks/bench_import.py [--runs 5] [--only speed|scale|reimport]
+
+- speed: importing 100k realistic rows (``make_csv.py``: ~5 % duplicates, ~1 %
+  bad rows) into an empty leadctl database, against ``sqlite3 DB ".import
+  --csv FILE leads"`` of the same file into an empty database (target ≤ 15×);
+- scale: 300k rows against 30k rows, time (≤ 12×) and peak RSS (≤ 1.3×);
+- reimport: the same 100k file into the database it was just imported into,
+  against the first import (≤ 1.2×), and the lead count unchanged.
+
+Each pair runs A B A B …; ratios are medians of per-pair ratios (harness.py).
+Peak RSS is the child's ``ru_maxrss`` (the parser child is counted with it:
+RUSAGE_CHILDREN reports the largest descendant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import DATA, LEADCTL, compare  # noqa: E402
+from make_csv import write  # noqa: E402
+
+SQLITE = shutil.which("sqlite3") or "/usr/bin/sqlite3"
+WORK = DATA / "import"
+
+
+def csv_file(rows: int) -> Path:
+    path = WORK / f"leads{rows // 1000}k.csv"
+    if not path.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        write(path, rows)
+    return path
+
+
+def empty_db() -> Path:
+    """An empty leadctl database, made once: each run imports into a fresh copy."""
+    path = WORK / "empty.db"
+    if not path.exists():
+        subprocess.run([LEADCTL, "--db", str(path), "list"], capture_output=True, check=True)
+    return path
+
+
+def import_command(csv: Path, db: Path, *, fresh: bool = True) -> list[str]:
+    copy = f"cp {empty_db()} {db} && rm -f {db}-wal {db}-shm && " if fresh else ""
+    return [
+        "sh",
+        "-c",
+        f"{copy}{LEADCTL} --db {db} import {csv} --rejects {db}.rejects.csv >/dev/null 2>&1; true",
+    ]
+
+
+def sqlite_command(csv: Path, db: Path) -> list[str]:
+    return ["sh", "-c", f"rm -f {db} && {SQLITE} {db} '.import --csv {csv} leads'"]
+
+
+def peak_rss(command: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of a command run in a fresh child process."""
+    script = (
+        "import resource, subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:])\n"
+        "elapsed = time.perf_counter() - start\n"
+        "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, *command], capture_output=True, text=True, check=True
+    )
+    elapsed, rss = out.stdout.split()
+    return float(elapsed), int(rss)
+
+
+def speed(runs: int) -> None:
+    csv = csv_file(100_000)
+    compare(
+        "import 100k vs sqlite3 .import",
+        import_command(csv, WORK / "a.db"),
+        sqlite_command(csv, WORK / "b.db"),
+        target=15,
+        runs=runs,
+    )
+
+
+def scale(runs: int) -> None:
+    small, big = csv_file(30_000), csv_file(300_000)
+    times, memory = [], []
+    for _ in range(runs):
+        t_big, rss_big = peak_rss(import_command(big, WORK / "big.db"))
+        t_small, rss_small = peak_rss(import_command(small, WORK / "small.db"))
+        times.append(t_big / t_small)
+        memory.append(rss_big / rss_small)
+        print(
+            f"  300k {t_big:.2f}s {rss_big / 1024:.0f} MiB, 30k {t_small:.2f}s "
+            f"{rss_small / 1024:.0f} MiB",
+            flush=True,
+        )
+    for name, ratios, target in (("time", times, 12), ("peak RSS", memory, 1.3)):
+        ratio = statistics.median(ratios)
+        verdict = "ok" if ratio <= target else "OVER"
+        print(f"import 300k vs 30k {name}: ratio {ratio:.2f} (target ≤ {target}) {verdict}")
+
+
+def reimport(runs: int) -> None:
+    csv = csv_file(100_000)
+    first_db, again_db = WORK / "first.db", WORK / "again.db"
+    subprocess.run(import_command(csv, again_db), check=True)
+    before = _count(again_db)
+    compare(
+        "re-import 100k vs first import",
+        import_command(csv, again_db, fresh=False),
+        import_command(csv, first_db),
+        target=1.2,
+        runs=runs,
+    )
+    after = _count(again_db)
+    verdict = "ok" if after == before else "CHANGED"
+    print(f"lead count after re-imports: {after} (was {before}) {verdict}")
+
+
+def _count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM lead").fetchone()[0]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=["speed", "scale", "reimport"])
+    args = parser.parse_args()
+    os.environ.pop("LEADCTL_NOW", None)
+    started = time.perf_counter()
+    for name, bench in (("speed", speed), ("scale", scale), ("reimport", reimport)):
+        if args.only in (None, name):
+            bench(args.runs)
+    print(f"({time.perf_counter() - started:.0f}s in all)")

@@ -1,0 +1,219 @@
+"""`import` and `export`: leads in and out in bulk."""
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from leadctl.cli.state import JsonOpt, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.command("export")(export_command)
+
+
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="FILE",
+            help="CSV/TSV, .xlsx, JSON or JSONL file; - for stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
+    ] = False,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", metavar="SRC=FIELD", help="Read column SRC as FIELD (repeat)."),
+    ] = None,
+    on_duplicate: Annotated[
+        str,
+        typer.Option(
+            "--on-duplicate",
+            help="merge (fill blanks), skip, create, or fail (reject the row).",
+        ),
+    ] = "merge",
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where rejected rows go [default: FILE.rejects.csv].", show_default=False
+        ),
+    ] = None,
+    atomic: Annotated[
+        bool, typer.Option("--atomic", help="Store nothing if any row is rejected.")
+    ] = False,
+    encoding: Annotated[
+        str | None, typer.Option(help="Force the encoding (default: detected).", show_default=False)
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(help="Force the delimiter: , ; tab | (default: sniffed).", show_default=False),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source of rows that name none.", show_default=False)
+    ] = None,
+    assign: Annotated[
+        str | None, typer.Option(help="Owner of every imported lead (user or me).")
+    ] = None,
+    template: Annotated[
+        bool, typer.Option("--template", help="Print a header-only CSV of the importable fields.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import leads from another tool's export, a spreadsheet or a leadctl export."""
+    from leadctl.cli import render
+
+    if template:
+        if file is not None:
+            raise typer.BadParameter("--template takes no FILE")
+        from leadctl.importing import template_csv
+
+        sys.stdout.write(template_csv())
+        return
+    if file is None:
+        raise typer.BadParameter("give a FILE to import (or - for stdin), or --template")
+    from leadctl.importing import ImportOptions, run_import
+
+    options = ImportOptions(
+        dry_run=dry_run,
+        atomic=atomic,
+        on_duplicate=on_duplicate,
+        rejects=rejects,
+        encoding=encoding,
+        delimiter=delimiter,
+        mapping=_parse_map(mapping or []),
+        source=source,
+        assign=assign,
+    )
+    app = state(ctx)
+    with _progress(file) as options.progress:
+        summary = run_import(app.database, file, options, actor=app.actor)
+    if json_out:
+        render.emit_json(summary.to_dict())
+    render.message(_summary_line(summary))
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str]:
+    from leadctl.errors import InvalidInput
+
+    mapping = {}
+    for pair in pairs:
+        column, sep, target = pair.rpartition("=")
+        if not sep or not column.strip():
+            raise InvalidInput(f"invalid --map {pair!r}: expected SRC=FIELD, e.g. 'E-Mail=email'")
+        mapping[column] = target
+    return mapping
+
+
+def _summary_line(summary: Any) -> str:
+    verb = "would import" if summary.dry_run else "imported"
+    parts = [
+        f"{verb} {summary.imported:,}",
+        f"merged {summary.merged:,}",
+        f"skipped {summary.skipped:,}",
+        f"rejected {summary.rejected:,}",
+        f"{summary.warnings:,} warning{'s' if summary.warnings != 1 else ''}",
+    ]
+    line = ", ".join(parts) + f" (of {summary.rows:,} rows)"
+    if summary.rejects_file:
+        line += f"; rejected rows are in {summary.rejects_file}"
+    if not summary.stored:
+        line = f"nothing stored (--atomic, {summary.rejected:,} rejected): " + line
+    return ("dry run: " if summary.dry_run else "") + line
+
+
+@contextmanager
+def _progress(file: str) -> Iterator[Callable[[int, int, int | None], None] | None]:
+    """A Rich progress bar (rows/s, ETA) on a terminal; nothing when piped or NO_COLOR."""
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR"):
+        yield None
+        return
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    started = time.monotonic()
+    bar = Progress(
+        TextColumn("importing {task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f} rows/s"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task(Path(file).name if file != "-" else "stdin", total=None, rows=0, rate=0)
+
+    def update(rows: int, done: int, total: int | None) -> None:
+        rate = rows / max(time.monotonic() - started, 1e-6)
+        bar.update(task, completed=done, total=total, rows=rows, rate=rate)
+
+    with bar:
+        yield update
+
+
+def export_command(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    owner: Annotated[str | None, typer.Option(help="me, unassigned or a user name.")] = None,
+    band: Annotated[str | None, typer.Option(help="cold, warm or hot.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only leads with this tag.")] = None,
+    due: Annotated[str | None, typer.Option(help="today, overdue or week.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in name, email, phone, company.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, jsonl, json or xlsx [default: from -o, else csv]."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file (default stdout).")
+    ] = None,
+) -> None:
+    """Export every field of the leads you may see (filters as in `list`)."""
+    from leadctl import exporting, leads, users
+    from leadctl.cli import render
+    from leadctl.errors import InvalidInput, invalid_choice
+
+    chosen = exporting.format_for(fmt, str(output) if output else None)
+    if band and band not in ("cold", "warm", "hot"):
+        raise invalid_choice("--band", band, ["cold", "warm", "hot"])
+    if due and due not in leads.DUE:
+        raise invalid_choice("--due", due, leads.DUE)
+    if output is None and chosen == "xlsx" and sys.stdout.isatty():
+        raise InvalidInput("an .xlsx workbook is binary: write it to a file with -o FILE.xlsx")
+    app = state(ctx)
+    query = leads.ListQuery(
+        status=status,
+        source=source,
+        owner=app.actor if owner == "me" else (None if owner == "unassigned" else owner),
+        unassigned=owner == "unassigned",
+        band=band,
+        tag=tag,
+        due=due,
+        search=search,
+    )
+    with app.session(immediate=False) as session:
+        query.extra += users.visible_clauses(users.actor(session, app.actor))
+        rows = exporting.lead_rows(session, query)
+        if output is None:
+            count = exporting.export(rows, chosen, sys.stdout.buffer)
+            sys.stdout.flush()
+            return
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with partial.open("wb") as handle:
+                count = exporting.export(rows, chosen, handle)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
+    render.message(f"exported {count:,} lead{'s' if count != 1 else ''} to {output}")

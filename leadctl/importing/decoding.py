@@ -1,0 +1,233 @@
+"""Opening an import source and deciding what it is: text (and in which
+encoding), an .xlsx workbook, or something to refuse before anything is stored.
+
+The source is read once, as a stream, so stdin works like a file: the first
+64 KiB are kept to sniff, then replayed in front of the rest.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from leadctl.errors import InvalidInput
+
+SAMPLE_BYTES = 64 * 1024
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "a program"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other OLE) file; save it as .xlsx or CSV"),
+)
+_LATIN_FAMILY = {"latin_1", "iso8859_1", "iso8859_15", "ascii", "cp1252"}
+_CONTROL = set(range(0, 9)) | {11, 12} | set(range(14, 32))
+
+
+class _Input(io.RawIOBase):
+    """A raw stream that replays ``head`` before the rest and counts bytes read."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+        else:
+            data = self._rest.read(len(buffer))
+            count = len(data)
+            buffer[:count] = data
+        self.consumed += count
+        return count
+
+    def close(self) -> None:
+        if self._rest is not sys.stdin.buffer:
+            self._rest.close()
+        super().close()
+
+
+@dataclass
+class Source:
+    """An opened import source: its name for messages and what it holds."""
+
+    name: str
+    path: Path | None
+    kind: str  # "text" or "xlsx"
+    head: bytes
+    encoding: str | None
+    size: int | None
+    raw: _Input = field(repr=False)
+    spooled: Path | None = None  # a temporary copy of stdin, removed on close
+
+    def binary(self) -> BinaryIO:
+        return io.BufferedReader(self.raw, buffer_size=SAMPLE_BYTES)  # type: ignore[arg-type]
+
+    def position(self) -> int:
+        """Bytes read so far, for the progress bar."""
+        return self.raw.consumed
+
+    def close(self) -> None:
+        self.raw.close()
+        if self.spooled is not None:
+            self.spooled.unlink(missing_ok=True)
+
+
+def open_source(
+    location: str, *, encoding: str | None = None, stdin: BinaryIO | None = None
+) -> Source:
+    """Open a path or ``-``; refuse a missing, empty, binary or undecodable one (exit 1)."""
+    if location == "-":
+        stream = stdin or sys.stdin.buffer
+        name, path, size = "stdin", None, None
+    else:
+        path = Path(location).expanduser()
+        name = str(path)
+        if not path.exists():
+            raise InvalidInput(f"no such file: {name}")
+        if path.is_dir():
+            raise InvalidInput(f"{name} is a folder; give a CSV, JSON or .xlsx file")
+        try:
+            stream = path.open("rb", buffering=0)
+        except OSError as error:
+            raise InvalidInput(f"cannot read {name}: {error.strerror}") from None
+        size = os.fstat(stream.fileno()).st_size
+    head = _read_head(stream)
+    if head.startswith(b"PK\x03\x04"):
+        return _workbook(name, path, head, stream, size)
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InvalidInput(f"{name} is not a text file: it is {what}")
+    chosen = _forced(encoding) if encoding else detect_encoding(head, name)
+    text = head.decode(chosen, errors="ignore")
+    if not text.strip().lstrip("\ufeff").strip():
+        raise InvalidInput(f"{name} is empty: nothing to import")
+    if sum(ord(ch) in _CONTROL for ch in text[:SAMPLE_BYTES]) > max(2, len(text) // 100):
+        raise InvalidInput(f"{name} is not a text file (binary data); give a CSV, JSON or .xlsx")
+    return Source(name, path, "text", head, chosen, size, _Input(head, stream))
+
+
+def _read_head(stream: BinaryIO) -> bytes:
+    chunks, total = [], 0
+    while total < SAMPLE_BYTES:
+        chunk = stream.read(SAMPLE_BYTES - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def _forced(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InvalidInput(
+            f"unknown encoding {encoding!r}: expected e.g. utf-8, utf-16, cp1252, latin-1"
+        ) from None
+
+
+def detect_encoding(head: bytes, name: str) -> str:
+    """BOM, then BOM-less UTF-16 (NUL bytes in every other place), then strict
+    UTF-8, then charset-normalizer; Latin guesses read as Windows-1252 (Excel)."""
+    if not head:
+        raise InvalidInput(f"{name} is empty: nothing to import")
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    nuls = head.count(0)
+    if nuls:
+        half = max(1, len(head) // 2)
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > half * 0.3 and even < half * 0.02:
+            return "utf-16-le"
+        if even > half * 0.3 and odd < half * 0.02:
+            return "utf-16-be"
+        if nuls > max(2, len(head) // 1000):
+            raise InvalidInput(f"{name} is not a text file (binary data); give a CSV or .xlsx")
+    sample = head if len(head) < SAMPLE_BYTES else _whole_utf8(head)
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None:
+        raise InvalidInput(
+            f"{name} is not a text file (no known encoding fits); if it is text, "
+            "name its encoding with --encoding"
+        )
+    encoding = codecs.lookup(best.encoding).name.replace("-", "_")
+    return "cp1252" if encoding in _LATIN_FAMILY else best.encoding
+
+
+def _whole_utf8(head: bytes) -> bytes:
+    """Drop a multi-byte character cut in two by the end of the sample."""
+    for back in range(1, 4):
+        if len(head) >= back and head[-back] & 0xC0 == 0xC0:
+            return head[:-back]
+    return head
+
+
+def _workbook(
+    name: str, path: Path | None, head: bytes, stream: BinaryIO, size: int | None
+) -> Source:
+    """A zip: accept an .xlsx workbook (stdin is spooled to a temporary file)."""
+    import tempfile
+    import zipfile
+
+    spooled = None
+    if path is None:
+        spool = tempfile.NamedTemporaryFile(prefix="leadctl-", suffix=".xlsx", delete=False)
+        with spool:
+            spool.write(head)
+            while chunk := stream.read(1 << 20):
+                spool.write(chunk)
+        path = spooled = Path(spool.name)
+    else:
+        stream.close()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            is_xlsx = any(n.startswith("xl/") for n in archive.namelist())
+    except zipfile.BadZipFile:
+        is_xlsx = False
+    if not is_xlsx:
+        if spooled is not None:
+            spooled.unlink(missing_ok=True)
+        raise InvalidInput(f"{name} is not a text file: it is a zip archive, not an .xlsx workbook")
+    return Source(name, path, "xlsx", head, None, size, _Input(b"", io.BytesIO()), spooled)
+
+
+def fallback_errors(error: UnicodeError) -> tuple[str, int]:
+    """Decode bytes that are not UTF-8 in a UTF-8 file as Windows-1252 (files
+    pasted together from two sources), rather than fail half-way through."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return bytes(bad).decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("leadctl-cp1252", fallback_errors)

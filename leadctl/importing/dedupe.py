@@ -1,0 +1,207 @@
+"""Finding each imported row's duplicate: among stored leads and rows earlier
+in the file, by the rules of ``leads.find_duplicates`` (same email, same
+phone, same company and a similar name, in that order).
+
+Memory stays flat: per batch, three indexed ``IN`` queries fetch the stored
+leads that share a key with the batch's rows, and the batch's own new rows are
+held in dicts. Earlier batches are in the database by the time a batch is
+looked up (committed, or inside the ``--atomic`` transaction); a dry run,
+which writes nothing, keeps their keys in a scratch SQLite file instead.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    select,
+)
+from sqlalchemy.engine import Connection
+
+from leadctl.importing.rows import Parsed
+from leadctl.leads import SIMILAR_NAME_SCORE
+from leadctl.models import Lead
+
+LEAD = Lead.__table__
+KEYS = ("email_key", "phone", "company_key")
+IN_CHUNK = 2000  # bound parameters per IN query
+COMPANY_CANDIDATES = 2000  # stored leads compared by name per company key and batch
+REASONS = {
+    "email_key": "same email",
+    "phone": "same phone",
+    "company_key": "same company and similar name",
+}
+
+
+@dataclass(slots=True)
+class Known:
+    """A stored lead a row may duplicate."""
+
+    lead_id: int
+    name: str
+    folded: str
+    keys: dict[str, str | None]
+
+
+@dataclass(slots=True)
+class Match:
+    """A row's duplicate: a stored lead (``target``) or an earlier new row of
+    the batch (``pending``, its index among the batch's new rows)."""
+
+    target: Known | None
+    pending: int | None
+    reason: str
+
+
+class Scratch:
+    """The keys a dry run would have stored, in a temporary SQLite file."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="leadctl-dry-run-")
+        self.engine = create_engine(f"sqlite:///{Path(self._dir.name) / 'scratch.db'}")
+        meta = MetaData()
+        self.table = Table(
+            "seen",
+            meta,
+            Column("id", Integer, index=True),
+            Column("name", String),
+            *(Column(k, String, index=True) for k in KEYS),
+            Column("merged_into", Integer),
+        )
+        meta.create_all(self.engine)
+        self.conn = self.engine.connect()
+        self.next_id = -1
+
+    def add(self, entries: Iterable[tuple[int | None, dict[str, Any]]]) -> None:
+        """Remember leads a dry run would store (id None: new) with their keys."""
+        rows = []
+        for lead_id, values in entries:
+            if lead_id is None:
+                lead_id, self.next_id = self.next_id, self.next_id - 1
+            keys = {k: values.get(k) for k in KEYS}
+            rows.append({"id": lead_id, "name": values["name"], **keys, "merged_into": None})
+        if rows:
+            self.conn.execute(self.table.insert(), rows)
+            self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+        self._dir.cleanup()
+
+
+def not_merged(table: Table) -> Any:
+    """``merged_into IS NULL``, written so that SQLite will not use its index:
+    next to an ``IN`` list it would, and scan every active lead per query."""
+    return (table.c.merged_into + 0).is_(None)
+
+
+class DuplicateIndex:
+    """The duplicates of one batch of rows; build one per batch."""
+
+    def __init__(self, conn: Connection, rows: list[Parsed], scratch: Scratch | None = None):
+        self.stored: dict[str, dict[str, Known]] = {"email_key": {}, "phone": {}}
+        self.companies: dict[str, list[Known]] = {}
+        self.pending: dict[str, dict[str, int]] = {"email_key": {}, "phone": {}}
+        self.pending_companies: dict[str, list[tuple[int, str]]] = {}
+        self._known: dict[int, Known] = {}
+        wanted = {k: {r.values[k] for r in rows if r.values.get(k)} for k in KEYS}
+        sources: list[tuple[Connection, Table]] = [(conn, LEAD)]
+        if scratch is not None:
+            sources.append((scratch.conn, scratch.table))
+        for source_conn, table in sources:
+            for key in KEYS:
+                self._load(source_conn, table, key, sorted(wanted[key]))
+
+    def _load(self, conn: Connection, table: Table, key: str, values: list[str]) -> None:
+        columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
+        statement = (
+            select(*columns)
+            .where(not_merged(table), table.c[key].in_(bindparam("keys", expanding=True)))
+            .order_by(table.c.id)
+        )
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            for row in conn.execute(statement, {"keys": chunk}):
+                known = self._known.get(row.id)
+                if known is None:
+                    keys = {k: row[2 + i] for i, k in enumerate(KEYS)}
+                    known = Known(row.id, row.name, row.name.casefold(), keys)
+                    self._known[row.id] = known
+                if key == "company_key":
+                    same = self.companies.setdefault(row.company_key, [])
+                    if len(same) < COMPANY_CANDIDATES:
+                        same.append(known)
+                else:
+                    self.stored[key].setdefault(row[2 + KEYS.index(key)], known)
+
+    def find(self, values: dict[str, Any]) -> Match | None:
+        """The lead this row duplicates, stored ones first within each rule."""
+        for key in ("email_key", "phone"):
+            value = values.get(key)
+            if value:
+                known = self.stored[key].get(value)
+                if known is not None:
+                    return Match(known, None, REASONS[key])
+                pending = self.pending[key].get(value)
+                if pending is not None:
+                    return Match(None, pending, REASONS[key])
+        company = values.get("company_key")
+        if company:
+            from rapidfuzz import fuzz
+
+            name = values["name"].casefold()
+            cutoff = SIMILAR_NAME_SCORE
+            for known in self.companies.get(company, ()):
+                if fuzz.token_sort_ratio(known.folded, name, score_cutoff=cutoff):
+                    return Match(known, None, REASONS["company_key"])
+            for pending, folded in self.pending_companies.get(company, ()):
+                if fuzz.token_sort_ratio(folded, name, score_cutoff=cutoff):
+                    return Match(None, pending, REASONS["company_key"])
+        return None
+
+    def add_pending(self, values: dict[str, Any], index: int) -> None:
+        """Register a new row (``index`` among the batch's new rows) for later rows."""
+        email, phone, company = (
+            values.get("email_key"),
+            values.get("phone"),
+            values.get("company_key"),
+        )
+        if email:
+            self.pending["email_key"].setdefault(email, index)
+        if phone:
+            self.pending["phone"].setdefault(phone, index)
+        if company:
+            entry = (index, values["name"].casefold())
+            self.pending_companies.setdefault(company, []).append(entry)
+
+    def gained(
+        self, match: Match, values: dict[str, Any], target_values: dict[str, Any] | None
+    ) -> None:
+        """A merge fills the target's blank keys: later rows must find it by them too.
+
+        ``target_values`` are a pending target's values before the merge."""
+        if match.target is not None:
+            known = match.target
+            new = {k: values[k] for k in KEYS if values.get(k) and not known.keys.get(k)}
+            known.keys.update(new)
+            for key in ("email_key", "phone"):
+                if new.get(key):
+                    self.stored[key].setdefault(new[key], known)
+            if new.get("company_key"):
+                self.companies.setdefault(new["company_key"], []).append(known)
+        elif target_values is not None:
+            new = {k: values[k] for k in KEYS if values.get(k) and not target_values.get(k)}
+            if new:
+                self.add_pending(new | {"name": target_values["name"]}, match.pending)  # type: ignore[arg-type]

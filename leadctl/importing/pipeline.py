@@ -1,0 +1,97 @@
+"""Reading and parsing in a second process while this one stores: both cores.
+
+SQLite takes one writer, and a lead table with many indexes makes storing as
+costly as parsing; so on Linux a forked child reads and parses rows and sends
+parsed batches through a pipe, while the parent dedupes and writes. The pipe's
+small buffer is the backpressure: a batch or two in flight, memory flat.
+Elsewhere, and for small inputs, the same generator runs in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from leadctl.errors import LeadctlError
+from leadctl.importing.rows import Parsed
+
+PARALLEL_FROM_BYTES = 2 << 20  # smaller files are done before a second process pays off
+
+
+@dataclass
+class Chunk:
+    """A batch of parsed rows, the rows rejected since the last one, and counters."""
+
+    rows: list[Parsed] = field(default_factory=list)
+    rejects: list[tuple[int, list[str] | None, str]] = field(default_factory=list)
+    read: int = 0  # rows read so far
+    warnings: int = 0  # in this chunk's rows
+    position: int = 0  # bytes read so far
+    header: list[str] | None = None  # the header the rejects belong to
+
+
+def should_fork(size: int | None, wanted: bool | None) -> bool:
+    if wanted is not None:
+        return wanted and hasattr(os, "fork") and sys.platform.startswith("linux")
+    return sys.platform.startswith("linux") and (size is None or size >= PARALLEL_FROM_BYTES)
+
+
+def in_child(produce: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
+    """Run ``produce`` in a forked process and yield what it sends."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(produce, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                kind, payload = pickle.loads(receiver.recv_bytes())
+            except EOFError:
+                raise LeadctlError("the import's reader process stopped unexpectedly") from None
+            if kind == "chunk":
+                yield _unpack(payload)
+            elif kind == "error":
+                raise payload
+            else:
+                return
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _pack(chunk: Chunk) -> tuple:
+    """Plain tuples pickle several times faster than dataclass instances."""
+    rows = [
+        (r.line, r.values, r.notes, r.warnings, r.lead_id, r.cells, r.record) for r in chunk.rows
+    ]
+    return rows, chunk.rejects, chunk.read, chunk.warnings, chunk.position, chunk.header
+
+
+def _unpack(packed: tuple) -> Chunk:
+    rows, rejects, read, warnings, position, header = packed
+    return Chunk([Parsed(*row) for row in rows], rejects, read, warnings, position, header)
+
+
+def _child(produce: Callable[[], Iterator[Chunk]], sender: object) -> None:
+    send = sender.send_bytes  # type: ignore[attr-defined]
+    try:
+        for chunk in produce():
+            send(pickle.dumps(("chunk", _pack(chunk)), protocol=pickle.HIGHEST_PROTOCOL))
+        send(pickle.dumps(("done", None)))
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the parent is gone or stopping
+    except BaseException as error:  # noqa: BLE001 - handed to the parent to raise
+        try:
+            send(pickle.dumps(("error", error)))
+        except Exception:  # noqa: BLE001 - unpicklable: say what it was
+            send(pickle.dumps(("error", LeadctlError(f"import failed: {error!r}"))))
+    finally:
+        os._exit(0)  # no atexit handlers, no flushing the parent's buffered output

@@ -1,0 +1,365 @@
+"""One row of cells → the values of a lead, or the reason the row is rejected.
+
+SPEC: a row is rejected only when it has no name (nor first + last name) or no
+usable contact (no valid email and no phone that parses). Any other value that
+does not fit its field leaves the field at its default, keeps the text under
+``fields`` as ``<field>_raw`` and counts as a warning. Columns that are no
+field's first choice are kept as custom fields under their header.
+
+This runs once per row, so it is written for speed: columns are resolved once
+per header, lookups are dicts, and the costly normalisers are cached or take a
+fast path (see :func:`leadctl.normalize.normalize_phone_fast`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from functools import lru_cache
+from typing import Any
+
+from leadctl import normalize
+from leadctl.errors import InvalidInput
+from leadctl.importing.headers import Plan
+from leadctl.importing.vocabulary import DateReader, Vocabulary
+
+MAX_CELL = 1 << 20  # characters; a bigger cell is a broken file, not a lead
+TEXT_FIELDS = "company title industry region need utm_source utm_medium utm_campaign".split()
+MONEY_FIELDS = ("annual_revenue", "budget", "deal_value")
+DATETIME_FIELDS = ("first_contacted_at", "converted_at", "claim_expires_at", "updated_at")
+BANDS = ("cold", "warm", "hot")
+_SPLIT_MULTI = re.compile(r"\s*(?:,|;|:::)\s*")
+_count = lru_cache(maxsize=4096)(normalize.parse_count)
+_money = lru_cache(maxsize=4096)(normalize.parse_money_lenient)
+_company_key = lru_cache(maxsize=8192)(normalize.company_key)
+
+
+class Rejected(Exception):
+    """A row that cannot become a lead; the message is the rejects file's reason."""
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A valid row: lead column values (``tags`` a list, ``fields`` a dict)."""
+
+    line: int
+    values: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    warnings: int = 0
+    lead_id: int | None = None  # leadctl's own id, from one of its exports
+    cells: list[str] | None = None  # kept only when a duplicate is to be rejected
+    record: tuple[Any, ...] | None = None  # the row as SQLite takes it (records.Records.lead)
+
+
+class RowParser:
+    """Parses the rows of one header; build a new one when the header changes."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        vocabulary: Vocabulary,
+        *,
+        default_source: str | None = None,
+        owner: str | None = None,
+        decimal_comma: bool = False,
+        unguard: bool = False,
+        keep_cells: bool = False,
+    ) -> None:
+        self.plan = plan
+        self.keep_cells = keep_cells
+        self.vocabulary = vocabulary
+        self.width = len(plan.header)
+        self.default_source = default_source
+        self.owner = owner
+        self.decimal_comma = decimal_comma
+        self.unguard = unguard
+        self.at = {name: columns[0] for name, columns in plan.columns.items()}
+        self.emails = plan.columns.get("email", [])
+        self.phones = plan.columns.get("phone", [])
+        self.custom = plan.custom
+        self.text_columns = [(n, self.at[n]) for n in TEXT_FIELDS if n in self.at]
+        self.created = DateReader()
+        self.next_call = DateReader(bare_time=time(9, 0))
+        self.timeline = DateReader()
+        self.other_dates = {n: DateReader() for n in DATETIME_FIELDS if n in self.at}
+        self._regions: dict[str | None, str] = {}
+
+    def parse(self, line: int, cells: list[str]) -> Parsed:
+        """The lead values of a row; raises :class:`Rejected` with the reason."""
+        width = len(cells)
+        if width > self.width and any(c.strip() for c in cells[self.width :]):
+            raise Rejected(f"the row has {width} cells but the header has {self.width} columns")
+        joined = "\x1f".join(cells)
+        if "\x00" in joined:
+            column = next(i for i, c in enumerate(cells) if "\x00" in c)
+            raise Rejected(f"column {self._label(column)} contains a NUL byte (not text)")
+        if len(joined) > MAX_CELL:
+            for index, text in enumerate(cells):
+                if len(text) > MAX_CELL:
+                    raise Rejected(
+                        f"column {self._label(index)} holds {len(text):,} characters "
+                        f"(the limit is {MAX_CELL:,})"
+                    )
+        if self.unguard and "'" in joined:
+            cells = [normalize.unguard_formula(c) for c in cells]
+        if width < self.width:
+            cells = cells + [""] * (self.width - width)
+        at = self.at
+        row = Parsed(line, {}, cells=cells if self.keep_cells else None)
+        values = row.values
+        extra: dict[str, Any] = {}
+
+        name = cells[at["name"]].strip() if "name" in at else ""
+        if not name:
+            parts = [
+                cells[at[p]].strip() for p in ("first_name", "middle_name", "last_name") if p in at
+            ]
+            name = " ".join(p for p in parts if p)
+        if not name:
+            raise Rejected("no name (nor first and last name)")
+        values["name"] = name
+        country = cells[at["country"]].strip() if "country" in at else ""
+        if country:
+            values["country"] = country
+        email_problem = self._email(cells, values, extra, row)
+        phone_problem = self._phone(cells, values, extra, row, country or None)
+        if "email" not in values and "phone" not in values:
+            problems = [p for p in (email_problem, phone_problem) if p]
+            raise Rejected("no usable contact: " + ("; ".join(problems) or "no email or phone"))
+        for name_, index in self.text_columns:
+            text = cells[index].strip()
+            if text:
+                values[name_] = text
+        if "company" in values:
+            values["company_key"] = _company_key(values["company"])
+        self._typed(cells, values, extra, row)
+        self._choices(cells, values, extra, row)
+        self._dates(cells, values, extra, row)
+        if "notes" in at:
+            note = cells[at["notes"]].strip()
+            if note:
+                row.notes.append(note)
+        if "tags" in at and cells[at["tags"]].strip():
+            values["tags"] = split_tags(cells[at["tags"]])
+        if self.plan.leadctl_export:
+            self._round_trip(cells, values, extra, row)
+        for index, key in self.custom:
+            text = cells[index].strip()
+            if text and key not in extra:
+                extra[key] = text
+        if extra:
+            values["fields"] = extra
+        return row
+
+    def _label(self, index: int) -> str:
+        header = self.plan.header[index] if index < self.width else ""
+        return repr(header) if header else str(index + 1)
+
+    def _email(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> str | None:
+        """Take the first valid address of the email columns; say why there was none."""
+        problem = None
+        for rank, index in enumerate(self.emails):
+            text = cells[index].strip()
+            if not text:
+                continue
+            found, split = _first_valid(text, normalize.normalize_email_fast)
+            if found is None:
+                problem = problem or f"invalid email {text!r}"
+                if rank == 0:
+                    _warn(extra, row, "email", text)
+                continue
+            values["email"] = found
+            values["email_key"] = normalize.email_key(found)
+            if split and rank == 0:
+                extra[self._key(index)] = text  # the other addresses of the cell
+            return None
+        return problem
+
+    def _phone(
+        self, cells: list[str], values: dict, extra: dict, row: Parsed, country: str | None
+    ) -> str | None:
+        """Take the first phone that parses, for the row's country (else the default region)."""
+        problem = None
+        region = self._region(country)
+
+        def parse(text: str) -> tuple[str, str | None]:
+            return normalize.normalize_phone_fast(text, region)
+
+        for rank, index in enumerate(self.phones):
+            text = cells[index].strip()
+            if not text:
+                continue
+            found, split = _first_valid(text, parse)
+            if found is None:
+                problem = problem or f"phone {text!r} does not parse for region {region}"
+                if rank == 0:
+                    _warn(extra, row, "phone", text)
+                continue
+            values["phone"], extension = found
+            if extension:
+                extra["phone_ext"] = extension
+            if split and rank == 0:
+                extra[self._key(index)] = text
+            return None
+        return problem
+
+    def _key(self, index: int) -> str:
+        return self.plan.header[index].replace("\ufeff", "").strip() or f"column {index + 1}"
+
+    def _region(self, country: str | None) -> str:
+        region = self._regions.get(country)
+        if region is None:
+            if len(self._regions) > 1000:
+                self._regions.clear()
+            region = normalize.region_for(country, self.vocabulary.region_setting)
+            self._regions[country] = region
+        return region
+
+    def _typed(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
+        at = self.at
+        if "company_size" in at and (text := cells[at["company_size"]].strip()):
+            try:
+                values["company_size"] = _count(
+                    text.replace(".", "") if self.decimal_comma else text, "company size"
+                )
+            except InvalidInput:
+                _warn(extra, row, "company_size", text)
+        for name in MONEY_FIELDS:
+            if name in at and (text := cells[at[name]].strip()):
+                try:
+                    values[name] = _money(text, name, decimal_comma=self.decimal_comma)
+                except InvalidInput:
+                    _warn(extra, row, name, text)
+        if "authority" in at and (text := cells[at["authority"]].strip()):
+            try:
+                values["authority"] = normalize.parse_bool(text, "authority")
+            except InvalidInput:
+                _warn(extra, row, "authority", text)
+        if self.owner:
+            values["owner"] = self.owner
+        elif "owner" in at and (text := cells[at["owner"]].strip()):
+            values["owner"] = text
+
+    def _choices(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
+        at, words = self.at, self.vocabulary
+        if "priority" in at and (text := cells[at["priority"]].strip()):
+            priority = words.priority(text)
+            if priority:
+                values["priority"] = priority
+            else:
+                _warn(extra, row, "priority", text)
+        source = cells[at["source"]].strip() if "source" in at else ""
+        if source:
+            matched = words.source(source)
+            if matched:
+                values["source"] = matched
+            else:
+                _warn(extra, row, "source", source)
+        if "source" not in values and self.default_source:
+            values["source"] = self.default_source
+        reason = cells[at["lost_reason"]].strip() if "lost_reason" in at else ""
+        if "status" in at and (text := cells[at["status"]].strip()):
+            found = words.status(text)
+            if found is None:
+                _warn(extra, row, "status", text)
+            else:
+                values["status"] = found[0]
+                if found[1] == "final":
+                    values["lost_reason"] = (
+                        reason and words.lost_reason(reason)
+                    ) or words.other_reason
+                    if reason and values["lost_reason"].casefold() != reason.casefold():
+                        extra["lost_reason_raw"] = reason
+                    reason = ""
+        if reason:
+            _warn(extra, row, "lost_reason", reason)
+
+    def _dates(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
+        at = self.at
+        for name, reader in (("created_at", self.created), ("next_call_at", self.next_call)):
+            if name in at and (text := cells[at[name]].strip()):
+                try:
+                    values[name] = reader(text)
+                except ValueError:
+                    _warn(extra, row, name, text)
+        if "timeline" in at and (text := cells[at["timeline"]].strip()):
+            try:
+                values["timeline"] = self.timeline.date(text)
+            except ValueError:
+                _warn(extra, row, "timeline", text)
+        for name, reader in self.other_dates.items():
+            if text := cells[at[name]].strip():
+                try:
+                    values[name] = reader(text)
+                except ValueError:
+                    _warn(extra, row, name, text)
+
+    def _round_trip(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
+        """Fields only `leadctl export` writes, so that its files import back unchanged."""
+        at = self.at
+        for name in ("score", "score_adjustment", "client_id", "id"):
+            if name in at and (text := cells[at[name]].strip()):
+                try:
+                    number = int(text)
+                except ValueError:
+                    _warn(extra, row, name, text)
+                    continue
+                if name == "id":
+                    row.lead_id = number if number > 0 else None
+                else:
+                    values[name] = number
+        if "band" in at and (text := cells[at["band"]].strip()):
+            if text in BANDS:
+                values["band"] = text
+            else:
+                _warn(extra, row, "band", text)
+        if "claimed_by" in at and (text := cells[at["claimed_by"]].strip()):
+            values["claimed_by"] = text
+        if "fields" in at and (text := cells[at["fields"]].strip()):
+            try:
+                stored = json.loads(text)
+            except ValueError:
+                stored = None
+            if isinstance(stored, dict):
+                extra.update({str(k): v for k, v in stored.items()})
+            else:
+                _warn(extra, row, "fields", text)
+
+
+def _warn(extra: dict, row: Parsed, name: str, text: str) -> None:
+    extra[f"{name}_raw"] = text
+    row.warnings += 1
+
+
+def _first_valid(text: str, parse: Any) -> tuple[Any, bool]:
+    """The first value of a cell that parses, and whether the cell held several
+    (``a, b`` or ``a ::: b``)."""
+    try:
+        return parse(text), False
+    except InvalidInput:
+        pass
+    if _SPLIT_MULTI.search(text):
+        for part in _SPLIT_MULTI.split(text):
+            if part:
+                try:
+                    return parse(part), True
+                except InvalidInput:
+                    continue
+    return None, False
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags from a cell: a JSON list (leadctl export) or ``,`` ``;`` ``:::``-separated
+    (Google's ``* myContacts ::: Friends``: the ``*`` marks a system group)."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(t, str) for t in parsed):
+            return list(dict.fromkeys(parsed))
+    tags = (part.removeprefix("* ").strip() for part in _SPLIT_MULTI.split(text))
+    return list(dict.fromkeys(t for t in tags if t))

@@ -1,0 +1,272 @@
+"""Running an import: read → parse → dedupe → store, batch by batch.
+
+Three ways to store (SPEC Import):
+- by default each batch is one ``BEGIN IMMEDIATE`` transaction, so other
+  writers get in between and a killed import leaves whole batches only (a
+  rerun merges what is already there and stores the rest);
+- ``--atomic`` keeps every batch in one transaction, rolled back if any row
+  is rejected;
+- ``--dry-run`` writes nothing (not even the rejects file, unless named) and
+  counts the same, its new rows' keys kept in a scratch file for dedupe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlmodel import Session
+
+from leadctl import clock
+from leadctl.errors import InvalidInput, invalid_choice
+from leadctl.importing.decoding import open_source
+from leadctl.importing.dedupe import Scratch
+from leadctl.importing.headers import header_key, is_known, plan_columns
+from leadctl.importing.pipeline import Chunk, in_child, should_fork
+from leadctl.importing.reading import Broken, Table, open_table, parse_delimiter
+from leadctl.importing.records import Records
+from leadctl.importing.rows import Parsed, Rejected, RowParser
+from leadctl.importing.vocabulary import Vocabulary
+from leadctl.importing.writer import BatchResult, BatchWriter, Counts, RejectsWriter
+from leadctl.storage import Database
+
+ON_DUPLICATE = ["merge", "skip", "create", "fail"]
+BATCH_ROWS = 5000
+
+
+@dataclass
+class ImportOptions:
+    dry_run: bool = False
+    atomic: bool = False
+    on_duplicate: str = "merge"
+    rejects: Path | None = None  # default: FILE.rejects.csv (stdin.rejects.csv for -)
+    encoding: str | None = None
+    delimiter: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)  # --map SRC=FIELD
+    source: str | None = None  # source of rows that name none
+    assign: str | None = None  # owner of every imported lead
+    batch_rows: int = BATCH_ROWS
+    parallel: bool | None = None  # parse in a second process (None: when it pays off)
+    # Called in each batch's transaction with what it stored: the hook for scoring.
+    on_batch: Callable[[Session, BatchResult], None] | None = None
+    # Called after each batch: rows read, bytes read, total bytes (None for stdin).
+    progress: Callable[[int, int, int | None], None] | None = None
+
+
+@dataclass
+class ImportSummary:
+    rows: int
+    imported: int
+    merged: int
+    skipped: int
+    rejected: int
+    warnings: int
+    rejects_file: str | None
+    dry_run: bool
+    stored: bool = True  # False when --atomic rolled everything back
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON summary of SPEC."""
+        keys = "rows imported merged skipped rejected warnings rejects_file dry_run".split()
+        return {key: getattr(self, key) for key in keys}
+
+
+class _RollBack(Exception):
+    """Leaves the --atomic transaction without committing."""
+
+
+def run_import(
+    database: Database,
+    location: str,
+    options: ImportOptions,
+    *,
+    actor: str,
+    stdin: BinaryIO | None = None,
+) -> ImportSummary:
+    """Import a file (or ``-``); refuses before storing anything when the file
+    cannot be read or has no name/email/phone column (exit 1)."""
+    if options.on_duplicate not in ON_DUPLICATE:
+        raise invalid_choice("--on-duplicate", options.on_duplicate, ON_DUPLICATE)
+    if options.batch_rows < 1:
+        raise InvalidInput("the batch size must be at least 1 row")
+    delimiter = parse_delimiter(options.delimiter) if options.delimiter else None
+    vocabulary, default_source, owner = _prepare(database, options, actor)
+    mapped = {header_key(k) for k in options.mapping}
+    source = open_source(location, encoding=options.encoding, stdin=stdin)
+    scratch: Scratch | None = None
+    rejects: RejectsWriter | None = None
+    try:
+        table = open_table(
+            source, delimiter=delimiter, known=lambda h: is_known(h) or header_key(h) in mapped
+        )
+        plan = plan_columns(table.header, options.mapping)
+        if default_source is None and "connectedon" in {header_key(h) for h in table.header}:
+            default_source = vocabulary.source("LinkedIn")  # a LinkedIn connections export
+
+        def parser_for(header: list[str]) -> RowParser:
+            return RowParser(
+                plan if header is plan.header else plan_columns(header, options.mapping),
+                vocabulary,
+                default_source=default_source,
+                owner=owner,
+                decimal_comma=table.decimal_comma,
+                unguard=table.kind == "csv",
+                keep_cells=options.on_duplicate == "fail",
+            )
+
+        rejects_path = _rejects_path(location, options)
+        rejects = RejectsWriter(rejects_path, table.delimiter)
+        counts = Counts()
+        if options.dry_run and options.on_duplicate != "create":
+            scratch = Scratch()
+        records = Records(database.engine.dialect, clock.now())
+        writer = BatchWriter(
+            records=records,
+            actor=actor,
+            origin=source.name if source.path is None else source.path.name,
+            on_duplicate=options.on_duplicate,
+            counts=counts,
+            scratch=scratch,
+            keep_ids=database.is_sqlite,
+        )
+        first_parser = parser_for(plan.header)
+
+        def produce() -> Iterator[Chunk]:
+            prepare = records.lead if not options.dry_run else None
+            return _chunks(
+                table, first_parser, parser_for, options.batch_rows, source.position, prepare
+            )
+
+        chunks = in_child(produce) if should_fork(source.size, options.parallel) else produce()
+
+        def store(session: Session, batch: list[Parsed]) -> None:
+            result = writer.write(session, batch)
+            for row, reason in result.duplicates:
+                counts.rejected += 1
+                rejects.add(row.line, row.cells, reason, table.header)  # type: ignore[union-attr]
+            if options.on_batch is not None and not options.dry_run:
+                options.on_batch(session, result)
+
+        def account(chunk: Chunk) -> None:
+            counts.rows = chunk.read
+            counts.warnings += chunk.warnings
+            for line, cells, reason in chunk.rejects:
+                counts.rejected += 1
+                rejects.add(line, cells, reason, chunk.header or table.header)  # type: ignore[union-attr]
+            if options.progress is not None:
+                options.progress(chunk.read, chunk.position, source.size)
+
+        stored = _store(database, chunks, store, account, options, counts)
+        return ImportSummary(
+            rows=counts.rows,
+            imported=counts.imported if stored else 0,
+            merged=counts.merged if stored else 0,
+            skipped=counts.skipped if stored else 0,
+            rejected=counts.rejected,
+            warnings=counts.warnings,
+            rejects_file=str(rejects_path) if rejects.written else None,
+            dry_run=options.dry_run,
+            stored=stored,
+        )
+    finally:
+        source.close()
+        if rejects is not None:
+            rejects.close()
+        if scratch is not None:
+            scratch.close()
+
+
+def _prepare(
+    database: Database, options: ImportOptions, actor: str
+) -> tuple[Vocabulary, str | None, str | None]:
+    """Check the create permission; read the lists; resolve --source and --assign."""
+    from leadctl import claims, lists, users
+
+    with database.session(immediate=False) as session:
+        who = users.actor(session, actor)
+        users.require_permission(who, "create", "import leads")
+        owner = claims.resolve_assignee(session, who, options.assign) if options.assign else None
+        default_source = (
+            lists.find(session, "source", options.source).name if options.source else None
+        )
+        return Vocabulary.load(session), default_source, owner
+
+
+def _rejects_path(location: str, options: ImportOptions) -> Path | None:
+    if options.rejects is not None:
+        return options.rejects
+    if options.dry_run:
+        return None  # a dry run writes nothing unless asked to
+    if location == "-":
+        return Path("stdin.rejects.csv")
+    path = Path(location).expanduser()
+    return path.with_name(path.name.removesuffix(path.suffix) + ".rejects.csv")
+
+
+def _chunks(
+    table: Table,
+    parser: RowParser,
+    parser_for: Callable[[list[str]], RowParser],
+    batch_rows: int,
+    position: Callable[[], int],
+    prepare: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None,
+) -> Iterator[Chunk]:
+    """Parsed rows in batches, with the rows rejected on the way (runs in the
+    reader process when there is one)."""
+    chunk = Chunk()
+    width = len(table.header)
+    for line, cells in table.records:
+        chunk.read += 1
+        if isinstance(cells, Broken):
+            chunk.rejects.append((line, None, cells.reason))
+            continue
+        if len(table.header) != width:  # a JSON object brought new keys
+            width = len(table.header)
+            parser = parser_for(list(table.header))
+        try:
+            row = parser.parse(line, cells)
+        except Rejected as error:
+            chunk.rejects.append((line, cells, str(error)))
+            chunk.header = list(table.header)
+            continue
+        chunk.warnings += row.warnings
+        if prepare is not None:
+            row.record = prepare(row.values)
+        chunk.rows.append(row)
+        if len(chunk.rows) >= batch_rows:
+            chunk.position = position()
+            yield chunk
+            chunk = Chunk(read=chunk.read)
+    chunk.position = position()
+    yield chunk
+
+
+def _store(
+    database: Database,
+    chunks: Iterator[Chunk],
+    store: Callable[[Session, list[Parsed]], None],
+    account: Callable[[Chunk], None],
+    options: ImportOptions,
+    counts: Counts,
+) -> bool:
+    """Store the batches the chosen way; False when --atomic stored nothing."""
+    if options.atomic and not options.dry_run:
+        try:
+            with database.session(immediate=True) as session:
+                for chunk in chunks:
+                    account(chunk)
+                    if chunk.rows:
+                        store(session, chunk.rows)
+                if counts.rejected:
+                    raise _RollBack
+        except _RollBack:
+            return False
+        return True
+    for chunk in chunks:
+        account(chunk)
+        if chunk.rows:
+            with database.session(immediate=not options.dry_run) as session:
+                store(session, chunk.rows)
+    return True

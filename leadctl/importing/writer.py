@@ -1,0 +1,377 @@
+"""Storing one batch of parsed rows: new leads, merges, activities; and the
+rejects file.
+
+A batch is written with a few SQLAlchemy Core statements (executemany), not
+one ORM object per row. New leads get their ``created`` activity (field
+``status``, at the row's creation time, so reports count them) and their
+notes; a merge fills the stored lead's blanks, never overwriting (the rules of
+``leads.fill_blanks``), appends notes it does not already have, and is
+recorded as an ``import`` activity. A merge with nothing new writes nothing,
+so importing a file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from leadctl.importing.dedupe import DuplicateIndex, Known, Scratch
+from leadctl.importing.headers import REJECTS_COLUMNS
+from leadctl.importing.records import ACTIVITY, LEAD, Records
+from leadctl.importing.rows import Parsed
+from leadctl.models import Client
+
+CACHE_KIB = 16 * 1024
+CHECKPOINT_PAGES = 10000
+NEVER_FILLED = {"tags", "fields", "created_at", "updated_at", "lost_reason"}
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    imported: int = 0
+    merged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    warnings: int = 0
+
+
+@dataclass
+class BatchResult:
+    """What one batch stored: the hook for scoring new leads."""
+
+    inserted_ids: list[int] = field(default_factory=list)
+    merged_ids: list[int] = field(default_factory=list)
+    duplicates: list[tuple[Parsed, str]] = field(default_factory=list)  # rejected (fail mode)
+
+
+class BatchWriter:
+    """Writes batches with one policy for duplicates (merge, skip, create, fail)."""
+
+    def __init__(
+        self,
+        *,
+        actor: str,
+        origin: str,
+        on_duplicate: str,
+        counts: Counts,
+        scratch: Scratch | None = None,
+        records: Records,
+        keep_ids: bool = True,
+    ) -> None:
+        self.records = records
+        self.actor = actor
+        self.origin = origin  # "data.csv", for activity bodies
+        self.on_duplicate = on_duplicate
+        self.counts = counts
+        self.scratch = scratch  # set for a dry run: nothing is written
+        self.keep_ids = keep_ids
+        self._tuned = False
+
+    def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
+        conn = session.connection()
+        if conn.dialect.name == "sqlite" and not self._tuned:
+            # A bulk writer's settings, for this connection only: a page cache
+            # that holds the indexes' hot pages (random keys: email, phone), and
+            # checkpoints every ~40 MB of WAL rather than every 4 MB.
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+            self._tuned = True
+        now = self.records.now
+        result = BatchResult()
+        new: list[Parsed] = []
+        pending_fills: list[tuple[int, Parsed, list[str]]] = []
+        stored_merges: dict[int, list[Parsed]] = {}
+        touched: dict[int, Known] = {}  # stored leads merged into (a dry run remembers them)
+        index = DuplicateIndex(conn, rows, self.scratch) if self.on_duplicate != "create" else None
+        for row in rows:
+            match = index.find(row.values) if index is not None else None
+            if match is None:
+                if index is not None:
+                    index.add_pending(row.values, len(new))
+                new.append(row)
+                continue
+            pending = new[match.pending] if match.pending is not None else None
+            if self.on_duplicate == "skip":
+                self.counts.skipped += 1
+            elif self.on_duplicate == "fail":
+                what = (
+                    f"lead {match.target.lead_id} ({match.target.name})"
+                    if match.target is not None
+                    else f"line {pending.line} ({pending.values['name']})"  # type: ignore[union-attr]
+                )
+                result.duplicates.append((row, f"duplicate of {what}: {match.reason}"))
+            else:
+                self.counts.merged += 1
+                before = dict(pending.values) if pending is not None else None
+                if pending is not None:
+                    filled = _fill_pending(pending, row)
+                    pending.record = None  # rebuilt from the merged values
+                    if filled:
+                        pending_fills.append((match.pending, row, filled))  # type: ignore[arg-type]
+                else:
+                    stored_merges.setdefault(match.target.lead_id, []).append(row)  # type: ignore[union-attr]
+                    touched[match.target.lead_id] = match.target  # type: ignore[union-attr]
+                index.gained(match, row.values, before)  # type: ignore[union-attr]
+        if self.scratch is not None:
+            self.counts.imported += len(new)
+            entries = [(None, r.values) for r in new]
+            entries += [(k.lead_id, {"name": k.name, **k.keys}) for k in touched.values()]
+            self.scratch.add(entries)
+            return result
+        self._check_clients(conn, new)
+        ids = self._insert(conn, new)
+        result.inserted_ids = ids
+        self.counts.imported += len(ids)
+        activities = self._new_activities(new, ids, pending_fills, now)
+        result.merged_ids = self._merge(conn, stored_merges, activities, now)
+        self.records.insert_activities(conn, activities)
+        return result
+
+    def _check_clients(self, conn: Connection, rows: list[Parsed]) -> None:
+        """A client id must name a client here; else it is kept as text (a warning)."""
+        wanted = {r.values["client_id"] for r in rows if r.values.get("client_id") is not None}
+        if not wanted:
+            return
+        table = Client.__table__
+        found = set(conn.scalars(select(table.c.id).where(table.c.id.in_(wanted))))
+        for row in rows:
+            client = row.values.get("client_id")
+            if client is not None and client not in found:
+                del row.values["client_id"]
+                row.values.setdefault("fields", {})["client_id_raw"] = str(client)
+                row.record = None
+                row.warnings += 1
+                self.counts.warnings += 1
+
+    def _insert(self, conn: Connection, rows: list[Parsed]) -> list[int]:
+        """Insert new leads; returns their ids in row order. An id from a leadctl
+        export is kept when it is free (SQLite), so an export imports back unchanged."""
+        if not rows:
+            return []
+        keep = [i for i, r in enumerate(rows) if r.lead_id is not None] if self.keep_ids else []
+        if keep:
+            wanted = [rows[i].lead_id for i in keep]
+            taken = set(conn.scalars(select(LEAD.c.id).where(LEAD.c.id.in_(wanted))))
+            chosen = []
+            for i in keep:
+                if rows[i].lead_id not in taken:
+                    taken.add(rows[i].lead_id)
+                    chosen.append(i)
+            keep = chosen
+        ids: list[int] = [0] * len(rows)
+        for i in keep:
+            ids[i] = rows[i].lead_id  # type: ignore[assignment]
+        kept = set(keep)
+        rest = [i for i in range(len(rows)) if i not in kept]
+        if rest and not self.records.sqlite:
+            statement = insert(LEAD).returning(LEAD.c.id, sort_by_parameter_order=True)
+            values = [self.records.values(rows[i].values) for i in rest]
+            for i, lead_id in zip(rest, conn.execute(statement, values).scalars(), strict=True):
+                ids[i] = lead_id
+            rest = []
+        elif rest:
+            # Under BEGIN IMMEDIATE nobody else inserts: number them as SQLite would.
+            top = conn.scalar(select(func.max(LEAD.c.id))) or 0
+            for offset, i in enumerate(rest, start=1):
+                ids[i] = top + offset
+        chosen_rows = [(ids[i], rows[i].values, rows[i].record) for i in (*keep, *rest)]
+        self.records.insert_leads(conn, chosen_rows)
+        return ids
+
+    def _new_activities(
+        self,
+        rows: list[Parsed],
+        ids: list[int],
+        pending_fills: list[tuple[int, Parsed, list[str]]],
+        now: datetime,
+    ) -> list[tuple[Any, ...]]:
+        body = f"imported from {self.origin}"
+        activities = []
+        for row, lead_id in zip(rows, ids, strict=True):
+            created = row.values.get("created_at") or now
+            activities.append(
+                _activity(
+                    lead_id,
+                    "created",
+                    self.actor,
+                    created,
+                    body=body,
+                    field="status",
+                    new=row.values.get("status", "new"),
+                )
+            )
+            if row.values.get("owner"):
+                activities.append(
+                    _activity(
+                        lead_id,
+                        "assign",
+                        self.actor,
+                        created,
+                        body="on import",
+                        field="owner",
+                        new=row.values["owner"],
+                    )
+                )
+            for note in row.notes:
+                activities.append(_activity(lead_id, "note", self.actor, created, body=note))
+        for position, row, filled in pending_fills:
+            text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
+            activities.append(_activity(ids[position], "import", self.actor, now, body=text))
+        return activities
+
+    def _merge(
+        self,
+        conn: Connection,
+        merges: dict[int, list[Parsed]],
+        activities: list[tuple[Any, ...]],
+        now: datetime,
+    ) -> list[int]:
+        """Fill stored leads' blanks from their duplicates; only changes are written."""
+        if not merges:
+            return []
+        ids = list(merges)
+        current = {
+            row.id: dict(row._mapping)
+            for row in conn.execute(select(LEAD).where(LEAD.c.id.in_(ids)))
+        }
+        with_notes = [i for i in ids if any(r.notes for r in merges[i])]
+        notes: dict[int, set[str]] = {}
+        if with_notes:
+            statement = select(ACTIVITY.c.lead_id, ACTIVITY.c.body).where(
+                ACTIVITY.c.kind == "note", ACTIVITY.c.lead_id.in_(with_notes)
+            )
+            for lead_id, text in conn.execute(statement):
+                notes.setdefault(lead_id, set()).add(text)
+        changed_ids = []
+        for lead_id, rows in merges.items():
+            lead = current[lead_id]
+            changes: dict[str, Any] = {}
+            for row in rows:
+                filled = fill_blanks(lead, row.values, changes)
+                for note in row.notes:
+                    if note not in notes.setdefault(lead_id, set()):
+                        notes[lead_id].add(note)
+                        activities.append(_activity(lead_id, "note", self.actor, now, body=note))
+                        filled.append("notes")
+                if filled:
+                    text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
+                    activities.append(_activity(lead_id, "import", self.actor, now, body=text))
+            if changes:
+                changes["updated_at"] = now
+                conn.execute(update(LEAD).where(LEAD.c.id == lead_id).values(changes))
+                changed_ids.append(lead_id)
+        return changed_ids
+
+
+def fill_blanks(lead: dict[str, Any], values: dict[str, Any], changes: dict[str, Any]) -> list[str]:
+    """``leads.fill_blanks`` on a stored row (a dict): fill blanks, never overwrite,
+    add new tags and custom fields. Updates ``lead`` and ``changes``; returns what was filled."""
+    filled: list[str] = []
+    for name, value in values.items():
+        if name in NEVER_FILLED or value is None or value == "":
+            continue
+        if lead.get(name) in (None, ""):
+            lead[name] = changes[name] = value
+            if not name.endswith("_key"):
+                filled.append(name)
+    tags = json.loads(lead["tags"])
+    new_tags = [t for t in values.get("tags", []) if t not in tags]
+    if new_tags:
+        lead["tags"] = changes["tags"] = json.dumps(tags + new_tags, ensure_ascii=False)
+        filled.append("tags")
+    fields = json.loads(lead["fields"])
+    new_fields = {k: v for k, v in values.get("fields", {}).items() if k not in fields}
+    if new_fields:
+        lead["fields"] = changes["fields"] = json.dumps(fields | new_fields, ensure_ascii=False)
+        filled.append("fields")
+    return filled
+
+
+def _fill_pending(target: Parsed, row: Parsed) -> list[str]:
+    """Merge a row into an earlier new row of the same batch (nothing stored yet)."""
+    values = target.values
+    filled = [
+        k
+        for k, v in row.values.items()
+        if k not in NEVER_FILLED and v not in (None, "") and values.get(k) in (None, "")
+    ]
+    for name in filled:
+        values[name] = row.values[name]
+    new_tags = [t for t in row.values.get("tags", []) if t not in values.get("tags", [])]
+    if new_tags:
+        values["tags"] = values.get("tags", []) + new_tags
+        filled.append("tags")
+    new_fields = {
+        k: v for k, v in row.values.get("fields", {}).items() if k not in values.get("fields", {})
+    }
+    if new_fields:
+        values["fields"] = values.get("fields", {}) | new_fields
+        filled.append("fields")
+    notes = [n for n in row.notes if n not in target.notes]
+    if notes:
+        target.notes.extend(notes)
+        filled.append("notes")
+    return [f for f in filled if not f.endswith("_key")]
+
+
+class RejectsWriter:
+    """The rejects file: each rejected row's original cells, plus ``line`` and
+    ``reason``, so it can be fixed and imported again. Opened at the first reject."""
+
+    def __init__(self, path: Path | None, delimiter: str) -> None:
+        self.path = path
+        self.delimiter = delimiter
+        self._handle: TextIO | None = None
+        self._writer: Any = None
+        self._width = 0
+
+    def add(self, line: int, cells: list[str] | None, reason: str, header: list[str]) -> None:
+        if self.path is None:
+            return
+        if self._writer is None:
+            self._width = len(header)
+            try:
+                self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
+            except OSError as error:
+                from leadctl.errors import InvalidInput
+
+                raise InvalidInput(
+                    f"cannot write the rejects file {self.path}: {error.strerror}"
+                ) from None
+            self._writer = csv.writer(self._handle, delimiter=self.delimiter)
+            self._writer.writerow([*header, *REJECTS_COLUMNS])
+        cells = list(cells or [])
+        extra = cells[self._width :]
+        cells = cells[: self._width] + [""] * (self._width - len(cells))
+        self._writer.writerow([*cells, line, reason, *extra])
+
+    @property
+    def written(self) -> bool:
+        return self._writer is not None
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def _activity(
+    lead_id: int,
+    kind: str,
+    actor: str,
+    at: datetime,
+    *,
+    body: str | None = None,
+    field: str | None = None,
+    new: str | None = None,
+) -> tuple[Any, ...]:
+    """An activity row, in ``records.ACTIVITY_COLUMNS`` order."""
+    return (lead_id, kind, field, None, new, body, None, actor, at)

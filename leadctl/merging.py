@@ -1,0 +1,202 @@
+"""Duplicate groups among stored leads, and merging them (`dedupe`, `merge`).
+
+Groups use the rules of ``leads.find_duplicates``: same normalised email, same
+E.164 phone, same company and a similar name; leads linked by any of them form
+one group. A merge keeps the first lead, fills its blanks from the others
+(``leads.fill_blanks``: never overwrites), moves their activities and deals to
+it, and archives them (``merged_into``): hidden from lists, still shown by
+``show``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from leadctl import activities, clock, leads
+from leadctl.errors import Conflict, InvalidInput
+from leadctl.importing.dedupe import not_merged
+from leadctl.models import Activity, Deal, Lead
+
+LEAD = Lead.__table__
+IN_CHUNK = 2000
+COMPANY_CAP = 2000  # leads compared pairwise per company
+NOT_MERGED = {
+    "id", "merged_into", "created_at", "updated_at", "claimed_by", "claim_expires_at", "score",
+    "band", "score_adjustment", "lost_reason", "status", "tags", "fields",
+}  # fmt: skip
+REASON_ORDER = ["same email", "same phone", "same company and similar name"]
+
+
+@dataclass
+class Group:
+    """Leads that are one person; ``ids[0]`` (the oldest) is the one a merge keeps."""
+
+    ids: list[int]
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def keep(self) -> int:
+        return self.ids[0]
+
+
+class _Links:
+    """Union-find over lead ids, remembering why two leads were linked."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.reasons: dict[int, set[str]] = {}
+
+    def root(self, lead_id: int) -> int:
+        self.parent.setdefault(lead_id, lead_id)
+        top = lead_id
+        while self.parent[top] != top:
+            top = self.parent[top]
+        while self.parent[lead_id] != top:  # path compression
+            self.parent[lead_id], lead_id = top, self.parent[lead_id]
+        return top
+
+    def link(self, a: int, b: int, reason: str) -> None:
+        root_a, root_b = self.root(a), self.root(b)
+        top, other = min(root_a, root_b), max(root_a, root_b)
+        if top != other:
+            self.parent[other] = top
+            self.reasons.setdefault(top, set()).update(self.reasons.pop(other, set()))
+        self.reasons.setdefault(top, set()).add(reason)
+
+    def groups(self) -> list[Group]:
+        members: dict[int, list[int]] = {}
+        for lead_id in self.parent:
+            members.setdefault(self.root(lead_id), []).append(lead_id)
+        found = []
+        for root, ids in members.items():
+            if len(ids) > 1:
+                reasons = [r for r in REASON_ORDER if r in self.reasons.get(root, set())]
+                found.append(Group(sorted(ids), reasons))
+        return sorted(found, key=lambda g: g.keep)
+
+
+def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
+    """Every duplicate group among active leads (``extra``: visibility clauses)."""
+    from rapidfuzz import fuzz, process
+
+    conn = session.connection()
+    active = [not_merged(LEAD), *extra]
+    links = _Links()
+    for column, reason in ((LEAD.c.email_key, "same email"), (LEAD.c.phone, "same phone")):
+        shared = (
+            select(column)
+            .where(column.is_not(None), *active)
+            .group_by(column)
+            .having(func.count() > 1)
+        )
+        keys = list(conn.scalars(shared))
+        for start in range(0, len(keys), IN_CHUNK):
+            first: dict[str, int] = {}
+            statement = select(LEAD.c.id, column).where(
+                column.in_(keys[start : start + IN_CHUNK]), *active
+            )
+            for lead_id, key in conn.execute(statement.order_by(LEAD.c.id)):
+                links.link(first.setdefault(key, lead_id), lead_id, reason)
+    company = LEAD.c.company_key
+    shared = (
+        select(company)
+        .where(company.is_not(None), *active)
+        .group_by(company)
+        .having(func.count() > 1)
+    )
+    keys = list(conn.scalars(shared))
+    for start in range(0, len(keys), IN_CHUNK):
+        by_company: dict[str, list[tuple[int, str]]] = {}
+        statement = select(LEAD.c.id, LEAD.c.name, company).where(
+            company.in_(keys[start : start + IN_CHUNK]), *active
+        )
+        for lead_id, name, key in conn.execute(statement.order_by(LEAD.c.id)):
+            same = by_company.setdefault(key, [])
+            if len(same) < COMPANY_CAP:
+                same.append((lead_id, name.casefold()))
+        for members in by_company.values():
+            names = [name for _, name in members]
+            for i, name in enumerate(names[:-1]):
+                similar = process.extract(
+                    name,
+                    names[i + 1 :],
+                    scorer=fuzz.token_sort_ratio,
+                    score_cutoff=leads.SIMILAR_NAME_SCORE,
+                    limit=None,
+                )
+                for _, _, j in similar:
+                    links.link(
+                        members[i][0], members[i + 1 + j][0], "same company and similar name"
+                    )
+    return links.groups()
+
+
+def merge(session: Session, keep_id: int, dup_ids: Sequence[int], *, actor: str) -> Lead:
+    """Merge duplicates into ``keep_id``: fill its blanks, move their history, archive them."""
+    if not dup_ids:
+        raise InvalidInput("name at least one duplicate: merge KEEP_ID DUP_ID…")
+    if keep_id in dup_ids:
+        raise InvalidInput(f"lead {keep_id} cannot be merged into itself")
+    keep = leads.get(session, keep_id)
+    if keep.merged_into:
+        raise Conflict(f"lead {keep_id} was merged into lead {keep.merged_into}; keep that one")
+    duplicates = []
+    for dup_id in dict.fromkeys(dup_ids):
+        dup = leads.get(session, dup_id)
+        if dup.merged_into:
+            raise Conflict(f"lead {dup_id} was already merged into lead {dup.merged_into}")
+        duplicates.append(dup)
+    now = clock.now()
+    for dup in duplicates:
+        values = {k: getattr(dup, k) for k in LEAD.columns.keys() if k not in NOT_MERGED}
+        values["tags"] = json.loads(dup.tags)
+        values["fields"] = json.loads(dup.fields)
+        leads.fill_blanks(session, keep, values, actor=actor, kind="merge")
+        session.flush()
+        for table in (Activity.__table__, Deal.__table__):
+            session.execute(update(table).where(table.c.lead_id == dup.id).values(lead_id=keep.id))
+        session.execute(
+            update(LEAD).where(LEAD.c.merged_into == dup.id).values(merged_into=keep.id)
+        )
+        dup.merged_into = keep.id
+        dup.claimed_by = dup.claim_expires_at = None
+        dup.updated_at = now
+        session.add(dup)
+        activities.record(
+            session,
+            keep.id,
+            "merge",
+            actor,
+            body=f"merged lead {dup.id} ({dup.name}) into this lead",
+        )  # type: ignore[arg-type]
+        activities.record(
+            session,
+            dup.id,
+            "merge",
+            actor,
+            field="merged_into",
+            new=keep.id,
+            body=f"merged into lead {keep.id}",
+        )  # type: ignore[arg-type]
+    keep.updated_at = now
+    session.add(keep)
+    session.flush()
+    _rescore(session, keep)
+    return keep
+
+
+def _rescore(session: Session, lead: Lead) -> None:
+    """Moved activities change the behavioural score: let scoring see them."""
+    try:
+        from leadctl import scoring
+    except ImportError:  # scoring not installed in this build
+        return
+    rescore = getattr(scoring, "rescore_lead", None)
+    if rescore is not None:
+        rescore(session, lead)
