@@ -38,6 +38,10 @@ class Lead(SQLModel, table=True):
             sqlite_where=text("claim_expires_at IS NOT NULL"),
             postgresql_where=text("claim_expires_at IS NOT NULL"),
         ),
+        # reports: per owner, source and status aggregates read these indexes alone
+        Index("ix_lead_report_owner", "owner", "merged_into", "created_at", "first_contacted_at"),
+        Index("ix_lead_report_source", "source", "merged_into", "created_at", "score"),
+        Index("ix_lead_report_status", "status", "merged_into", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,6 +96,27 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_time", "created_at"),
         # covering index of the set-based behavioural score (kind → lead → age)
         Index("ix_activity_kind_lead_time", "kind", "lead_id", "created_at"),
+        # reports: the status history alone (partial: only field='status' rows), read
+        # by stage (first reach) and by lead (status at a moment); work per actor
+        Index(
+            "ix_activity_status_reach",
+            "new_value",
+            "lead_id",
+            "created_at",
+            "field",
+            sqlite_where=text("field = 'status'"),
+            postgresql_where=text("field = 'status'"),
+        ),
+        Index(
+            "ix_activity_status_latest",
+            "lead_id",
+            "created_at",
+            "new_value",
+            "field",
+            sqlite_where=text("field = 'status'"),
+            postgresql_where=text("field = 'status'"),
+        ),
+        Index("ix_activity_kind_actor_time", "kind", "actor", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

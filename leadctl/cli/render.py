@@ -63,14 +63,24 @@ def table(
     *,
     title: str | None = None,
     justify: dict[str, str] | None = None,
+    no_wrap: Sequence[str] = (),
 ) -> None:
-    """Print rows as a Rich table; cells may carry Rich markup."""
+    """Print rows as a Rich table; cells may carry Rich markup.
+
+    ``no_wrap`` columns (bar charts) are cropped, never folded, on a narrow terminal.
+    """
     from rich.table import Table
 
     justify = justify or {}
     grid = Table(title=title, header_style="bold", expand=False)
     for column in columns:
-        grid.add_column(column, justify=justify.get(column, "left"), overflow="fold")  # type: ignore[arg-type]
+        keep = column in no_wrap
+        grid.add_column(
+            column,
+            justify=justify.get(column, "left"),  # type: ignore[arg-type]
+            overflow="crop" if keep else "fold",
+            no_wrap=keep,
+        )
     for row in rows:
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
     console().print(grid)
@@ -126,7 +136,7 @@ def escape(value: str | None) -> str:
     return rich_escape(value) if value else ""
 
 
-BAR_WIDTH = 24
+BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
