@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import NOW
 
 CLIENT_KEYS = ["id", "name", "company", "email", "phone", "created_at"]
-DEAL_KEYS = ["id", "client_id", "lead_id", "value", "close_date", "stage", "probability", "created_at"]
+DEAL_KEYS = "id client_id lead_id value close_date stage probability created_at".split()
 
 
 def test_convert_makes_a_client_and_a_deal_from_the_lead(cli, add_lead):
