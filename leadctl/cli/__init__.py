@@ -9,7 +9,18 @@ import typer
 from typer.core import TyperGroup
 
 from leadctl import __version__
-from leadctl.cli import admin, clients, leads, pipeline, pool, reports, scoring, users
+from leadctl.cli import (
+    admin,
+    clients,
+    dedupe,
+    leads,
+    pipeline,
+    pool,
+    reports,
+    scoring,
+    transfer,
+    users,
+)
 from leadctl.cli.state import AppState
 
 
@@ -102,7 +113,7 @@ def root(
     ctx.obj = AppState(db_target=db, as_user=as_user)
 
 
-for module in (leads, pipeline, admin, pool, users, scoring, clients, reports):
+for module in (leads, pipeline, admin, pool, users, scoring, clients, reports, transfer, dedupe):
     module.register(app)
 
 

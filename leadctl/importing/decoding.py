@@ -167,11 +167,10 @@ def detect_encoding(head: bytes, name: str) -> str:
         if nuls > max(2, len(head) // 1000):
             raise InvalidInput(f"{name} is not a text file (binary data); give a CSV or .xlsx")
     sample = head if len(head) < SAMPLE_BYTES else _whole_utf8(head)
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    decoded = sample.decode("utf-8", errors="replace")
+    bad = decoded.count("\ufffd")
+    if bad == 0 or sum(1 for ch in decoded if 127 < ord(ch) < 0xFFFD) >= bad:
+        return "utf-8"  # mostly UTF-8: the stray bytes are read as Windows-1252
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()

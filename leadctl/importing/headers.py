@@ -73,6 +73,7 @@ SYNONYMS: dict[str, list[str]] = {
     "created_at": [
         "createdat", "createddate", "createdate", "createdtime", "createdon", "creationdate",
         "datecreated", "created", "personcreated", "connectedon", "optintime", "dateadded",
+        "erstellt", "erstelltam", "datedecreation",
     ],
     "next_call_at": ["nextcallat", "nextcall", "nextactivitydate", "nextcontactdate"],
     "first_contacted_at": ["firstcontactedat", "firstcontacted", "firstcontactdate"],

@@ -9,16 +9,21 @@ Elsewhere, and for small inputs, the same generator runs in this process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
+import struct
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 from leadctl.errors import LeadctlError
 from leadctl.importing.rows import Parsed
 
 PARALLEL_FROM_BYTES = 2 << 20  # smaller files are done before a second process pays off
+_LENGTH = struct.Struct("<Q")
 
 
 @dataclass
@@ -40,31 +45,50 @@ def should_fork(size: int | None, wanted: bool | None) -> bool:
 
 
 def in_child(produce: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
-    """Run ``produce`` in a forked process and yield what it sends."""
-    import multiprocessing
+    """Run ``produce`` in a forked process and yield what it sends.
 
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(produce, sender), daemon=True)
-    child.start()
-    sender.close()
+    A plain ``os.fork`` and pipe rather than multiprocessing, whose children
+    close stdin, and ``import -`` reads stdin in the child.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the reader process
+        os.close(read_end)
+        _child(produce, os.fdopen(write_end, "wb"))
+    os.close(write_end)
+    receiver = os.fdopen(read_end, "rb")
+    finished = False
     try:
         while True:
-            try:
-                kind, payload = pickle.loads(receiver.recv_bytes())
-            except EOFError:
-                raise LeadctlError("the import's reader process stopped unexpectedly") from None
+            kind, payload = _receive(receiver)
             if kind == "chunk":
                 yield _unpack(payload)
             elif kind == "error":
                 raise payload
             else:
+                finished = True
                 return
     finally:
         receiver.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        if not finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+
+
+def _send(sender: BinaryIO, message: tuple[str, object]) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sender.write(_LENGTH.pack(len(data)))
+    sender.write(data)
+    sender.flush()
+
+
+def _receive(receiver: BinaryIO) -> tuple[str, Any]:
+    head = receiver.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise LeadctlError("the import's reader process stopped unexpectedly")
+    (size,) = _LENGTH.unpack(head)
+    return pickle.loads(receiver.read(size))
 
 
 def _pack(chunk: Chunk) -> tuple:
@@ -80,18 +104,18 @@ def _unpack(packed: tuple) -> Chunk:
     return Chunk([Parsed(*row) for row in rows], rejects, read, warnings, position, header)
 
 
-def _child(produce: Callable[[], Iterator[Chunk]], sender: object) -> None:
-    send = sender.send_bytes  # type: ignore[attr-defined]
+def _child(produce: Callable[[], Iterator[Chunk]], sender: BinaryIO) -> None:
     try:
         for chunk in produce():
-            send(pickle.dumps(("chunk", _pack(chunk)), protocol=pickle.HIGHEST_PROTOCOL))
-        send(pickle.dumps(("done", None)))
+            _send(sender, ("chunk", _pack(chunk)))
+        _send(sender, ("done", None))
     except (BrokenPipeError, KeyboardInterrupt):
         pass  # the parent is gone or stopping
     except BaseException as error:  # noqa: BLE001 - handed to the parent to raise
         try:
-            send(pickle.dumps(("error", error)))
+            _send(sender, ("error", error))
         except Exception:  # noqa: BLE001 - unpicklable: say what it was
-            send(pickle.dumps(("error", LeadctlError(f"import failed: {error!r}"))))
+            with contextlib.suppress(Exception):
+                _send(sender, ("error", LeadctlError(f"import failed: {error!r}")))
     finally:
         os._exit(0)  # no atexit handlers, no flushing the parent's buffered output

@@ -90,7 +90,7 @@ def _csv_table(
     source: Source, sample: str, forced: str | None, known: Callable[[str], bool]
 ) -> Table:
     skip = 0
-    first = sample.split("\n", 1)[0].strip().strip('"')
+    first = sample.splitlines()[0].strip().strip('"') if sample.strip() else ""
     if first.lower().startswith("sep=") and len(first) == 5:  # Excel's delimiter hint
         forced, skip = forced or first[4], 1
         sample = sample.split("\n", 1)[1] if "\n" in sample else ""
@@ -130,7 +130,7 @@ def _sniff(sample: str, forced: str | None, known: Callable[[str], bool]) -> tup
 
 def _first_rows(sample: str, delimiter: str) -> list[list[str]]:
     rows: list[list[str]] = []
-    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
     try:
         rows.extend(islice(reader, HEADER_SEARCH_ROWS))
     except csv.Error:
