@@ -27,13 +27,13 @@ def convert(
         ),
     ] = None,
     deal_value: Annotated[
-        str | None, typer.Option("--deal-value", help="Deal value [default: the lead's].")
+        str | None, typer.Option("--deal-value", help="Deal value (default: the lead's).")
     ] = None,
     close_date: Annotated[
-        str | None, typer.Option("--close-date", help="Expected close [default: its timeline].")
+        str | None, typer.Option("--close-date", help="Expected close (default: its timeline).")
     ] = None,
     stage: Annotated[
-        str | None, typer.Option("--stage", help="Deal stage [default: open].")
+        str | None, typer.Option("--stage", help="Deal stage (default: open).")
     ] = None,
     probability: Annotated[
         str | None, typer.Option("--probability", help="Chance to close, 0-100 %.")

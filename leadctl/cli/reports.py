@@ -28,11 +28,11 @@ def report(
     ],
     since: Annotated[
         str | None,
-        typer.Option(help="From this day or time (2026-11-01, -30d, today) [default: the start]."),
+        typer.Option(help="From this day or time: 2026-11-01, -30d, today (default: the start)."),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(help="Through this day, or up to this time [default: now]."),
+        typer.Option(help="Through this day, or up to this time (default: now)."),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="trend: week (default) or month.")] = None,
     per_source: Annotated[
@@ -59,7 +59,7 @@ def report(
     elif csv_out:
         render.write_csv(result.keys, ([row[key] for key in result.keys] for row in result.rows))
     elif not result.rows:
-        render.message(f"report {result.name}: no leads {_describe(period)}")
+        render.message(f"report {result.name}: no leads ({_describe(period)})")
     else:
         _table(result, period)
 
