@@ -10,8 +10,8 @@ Both commands write, so each run must meet the database as it was:
 
 - release-expired empties the expired claims it measures. Before every run of
   A *and* of B a fresh copy of the built file is put in place, outside the
-  timing (``fresh`` below, A B A B with the median of per-pair ratios, as
-  ``harness.compare``). For comparison, the same pair is also timed through
+  timing (``harness.compare(before=…)``, A B A B with the median of per-pair
+  ratios). For comparison, the same pair is also timed through
   ``harness.compare`` itself with the copy inside both commands (``cp && leadctl``):
   the same cost on both sides, which pulls that ratio towards 1.
 - claim --next takes one lead per run; it claims for ``--hours 0.0001``
@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from harness import DATA, LEADCTL, Comparison, compare, run_once
+from harness import DATA, LEADCTL, compare
 from make_db import build
 
 ENV = {"LEADCTL_USER": "bench", "LEADCTL_NOW": ""}  # real clock; solo mode
@@ -46,39 +45,6 @@ def fresh_copy(source: Path, target: Path) -> Callable[[], None]:
     return reset
 
 
-def fresh(
-    name: str,
-    a: Sequence[str],
-    b: Sequence[str],
-    reset: Callable[[], None],
-    *,
-    target: float,
-    runs: int = 9,
-) -> Comparison:
-    """``harness.compare`` with an untimed ``reset`` before every run of A and of B."""
-    for command in (a, b):  # warm-up
-        reset()
-        run_once(command, ENV)
-    a_times, b_times, ratios = [], [], []
-    for _ in range(runs):
-        reset()
-        ta = run_once(a, ENV)
-        reset()
-        tb = run_once(b, ENV)
-        a_times.append(ta)
-        b_times.append(tb)
-        ratios.append(ta / tb)
-    result = Comparison(
-        name,
-        statistics.median(a_times),
-        statistics.median(b_times),
-        statistics.median(ratios),
-        target,
-    )
-    print(result.line(), flush=True)
-    return result
-
-
 def main() -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     expired, big, tiny = DATA / "pool100k.db", DATA / "pool100k-next.db", DATA / "pool10.db"
@@ -93,12 +59,13 @@ def main() -> int:
     release = [LEADCTL, "--db", str(work), "claim", "--release-expired"]
     list_one = [LEADCTL, "--db", str(work), "list", "--limit", "1"]
     results = [
-        fresh(
+        compare(
             "claim --release-expired (5,000 of 100k) vs list --limit 1, fresh copy untimed",
             release,
             list_one,
-            fresh_copy(expired, work),
             target=1.5,
+            env=ENV,
+            before=fresh_copy(expired, work),
         )
     ]
     copy = f"rm -f '{work}-wal' '{work}-shm' && cp '{expired}' '{work}' && exec "

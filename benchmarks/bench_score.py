@@ -19,12 +19,11 @@ engagements the rules count), in two ways:
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from harness import DATA, LEADCTL, PYTHON, ROOT, Comparison, compare, run_once
+from harness import DATA, LEADCTL, PYTHON, ROOT, compare
 from make_db import build
 
 TARGET = 0.5
@@ -43,30 +42,6 @@ def rule_files(folder: Path) -> list[Path]:
     return files
 
 
-def compare_alternating(
-    name: str, a_variants: list[list[str]], b: list[str], *, runs: int
-) -> Comparison:
-    """As ``harness.compare``, but A cycles through commands (each run changes scores)."""
-    run_once(a_variants[0], ENV)
-    run_once(b, ENV)
-    a_times, b_times, ratios = [], [], []
-    for i in range(runs):
-        ta = run_once(a_variants[(i + 1) % len(a_variants)], ENV)
-        tb = run_once(b, ENV)
-        a_times.append(ta)
-        b_times.append(tb)
-        ratios.append(ta / tb)
-    result = Comparison(
-        name,
-        statistics.median(a_times),
-        statistics.median(b_times),
-        statistics.median(ratios),
-        TARGET,
-    )
-    print(result.line(), flush=True)
-    return result
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -80,14 +55,16 @@ def main() -> int:
         shipped, variant = rule_files(Path(folder))
         reference = [PYTHON, str(ROOT / "benchmarks" / "make_db.py"), f"{folder}/ref.db", "100000"]
         results = [
-            compare_alternating(
+            compare(
                 "score --rules (every score rewritten) vs batched insert of 100k leads",
                 [
                     [LEADCTL, "--db", db, "score", "--rules", str(shipped)],
                     [LEADCTL, "--db", db, "score", "--rules", str(variant)],
                 ],
                 reference,
+                target=TARGET,
                 runs=args.runs,
+                env=ENV,
             ),
             compare(
                 "score (nothing changed) vs batched insert of 100k leads",

@@ -11,7 +11,7 @@ import os
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,20 +53,33 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> float
 
 def compare(
     name: str,
-    a: Sequence[str],
+    a: Sequence[str] | Sequence[Sequence[str]],
     b: Sequence[str],
     *,
     target: float,
     runs: int = 9,
     env: dict[str, str] | None = None,
+    before: Callable[[], None] | None = None,
 ) -> Comparison:
-    """Median of per-pair ratios A/B after one warm-up of each."""
-    run_once(a, env)
-    run_once(b, env)
+    """Median of per-pair ratios A/B after one warm-up of each.
+
+    ``a`` may be a list of commands, cycled run by run (for commands that must
+    change something each time); ``before`` runs untimed before every run of
+    A and of B (for commands that consume their data, e.g. a fresh copy).
+    """
+    variants = [a] if isinstance(a[0], str) else list(a)  # type: ignore[list-item]
+
+    def timed(command: Sequence[str]) -> float:
+        if before:
+            before()
+        return run_once(command, env)
+
+    timed(variants[0])
+    timed(b)
     a_times, b_times, ratios = [], [], []
-    for _ in range(runs):
-        ta = run_once(a, env)
-        tb = run_once(b, env)
+    for i in range(runs):
+        ta = timed(variants[(i + 1) % len(variants)])
+        tb = timed(b)
         a_times.append(ta)
         b_times.append(tb)
         ratios.append(ta / tb)
