@@ -33,6 +33,8 @@ NUMERIC = {
 }  # fmt: skip
 _UNSAFE_TAG = re.compile(r"[,;]|:::|^\s|\s$|^\* |^\[")
 FETCH_ROWS = 1000
+_OOXML_LITERAL = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
+_OOXML_ILLEGAL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # and CR, which XML reads as LF
 
 
 def format_for(fmt: str | None, filename: str | None) -> str:
@@ -117,6 +119,19 @@ def number_text(value: float) -> str:
     return repr(value)
 
 
+def _fits_a_sheet(value: float) -> bool:
+    """Sheets keep 15 significant digits: a number that needs more goes as text."""
+    return not isinstance(value, float) or float(f"{value:.15g}") == value
+
+
+def xlsx_escape(text: str) -> str:
+    """Control characters as OOXML writes them (``_x001B_``), which Excel reads
+    back; a literal ``_xHHHH_`` gets its underscore escaped first, as Excel does."""
+    if "_x" in text:
+        text = _OOXML_LITERAL.sub(r"_x005F\1", text)
+    return _OOXML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
 def _csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LEAD_JSON_KEYS)
@@ -148,13 +163,13 @@ def _xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
         cells = []
         for key in LEAD_JSON_KEYS:
             value = lead[key]
-            if key in NUMERIC and value is not None:
+            if key in NUMERIC and value is not None and _fits_a_sheet(value):
                 cells.append(value)
                 continue
             cell = WriteOnlyCell(sheet, value=None)
             text = _cell(key, value)
             if text != "":
-                cell.value = text
+                cell.value = xlsx_escape(text)
                 cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)

@@ -123,7 +123,7 @@ def open_source(
     text = head.decode(chosen, errors="ignore")
     if not text.strip().lstrip("\ufeff").strip():
         raise InvalidInput(f"{name} is empty: nothing to import")
-    if sum(ord(ch) in _CONTROL for ch in text[:SAMPLE_BYTES]) > max(2, len(text) // 100):
+    if sum(ord(ch) in _CONTROL for ch in text) > max(16, len(text) // 3):  # NUL-free binary
         raise InvalidInput(f"{name} is not a text file (binary data); give a CSV, JSON or .xlsx")
     return Source(name, path, "text", head, chosen, size, _Input(head, stream))
 

@@ -27,6 +27,7 @@ HEADER_SEARCH_ROWS = 40
 FIELD_LIMIT = 16 << 20  # the csv module's own cap, far above rows.MAX_CELL
 _FOOTER = re.compile(r"(grand totals?\b|total\b|confidential information|copyright \(c\))", re.I)
 _JSON_CHUNK = 1 << 16
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how a sheet stores control characters
 
 
 @dataclass
@@ -205,7 +206,9 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return (
+            _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value) if "_x" in value else value
+        )
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:

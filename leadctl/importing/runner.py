@@ -112,7 +112,7 @@ def run_import(
                 default_source=default_source,
                 owner=owner,
                 decimal_comma=table.decimal_comma,
-                unguard=table.kind == "csv",
+                unguard=table.kind in ("csv", "xlsx"),
                 keep_cells=options.on_duplicate == "fail",
             )
 
