@@ -51,17 +51,22 @@ def empty_db() -> Path:
     return path
 
 
-def import_command(csv: Path, db: Path, *, fresh: bool = True) -> list[str]:
-    copy = f"cp {empty_db()} {db} && rm -f {db}-wal {db}-shm && " if fresh else ""
-    return [
-        "sh",
-        "-c",
-        f"{copy}{LEADCTL} --db {db} import {csv} --rejects {db}.rejects.csv >/dev/null 2>&1; true",
-    ]
+def import_command(csv: Path, db: Path) -> list[str]:
+    return [LEADCTL, "--db", str(db), "import", str(csv), "--rejects", f"{db}.rejects.csv"]
+
+
+def fresh(*paths: Path) -> None:
+    """Untimed, before each run: empty leadctl databases to import into; no
+    reference database (sqlite3 .import creates it)."""
+    for path in paths:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if path.name != "b.db":
+            shutil.copy(empty_db(), path)
 
 
 def sqlite_command(csv: Path, db: Path) -> list[str]:
-    return ["sh", "-c", f"rm -f {db} && {SQLITE} {db} '.import --csv {csv} leads'"]
+    return [SQLITE, str(db), f".import --csv {csv} leads"]
 
 
 def peak_rss(command: list[str]) -> tuple[float, int]:
@@ -88,6 +93,7 @@ def speed(runs: int) -> None:
         sqlite_command(csv, WORK / "b.db"),
         target=15,
         runs=runs,
+        before=lambda: fresh(WORK / "a.db", WORK / "b.db"),
     )
 
 
@@ -95,6 +101,7 @@ def scale(runs: int) -> None:
     small, big = csv_file(30_000), csv_file(300_000)
     times, memory = [], []
     for _ in range(runs):
+        fresh(WORK / "big.db", WORK / "small.db")
         t_big, rss_big = peak_rss(import_command(big, WORK / "big.db"))
         t_small, rss_small = peak_rss(import_command(small, WORK / "small.db"))
         times.append(t_big / t_small)
@@ -113,14 +120,16 @@ def scale(runs: int) -> None:
 def reimport(runs: int) -> None:
     csv = csv_file(100_000)
     first_db, again_db = WORK / "first.db", WORK / "again.db"
-    subprocess.run(import_command(csv, again_db), check=True)
+    fresh(again_db)
+    subprocess.run(import_command(csv, again_db), capture_output=True, check=False)
     before = _count(again_db)
     compare(
         "re-import 100k vs first import",
-        import_command(csv, again_db, fresh=False),
+        import_command(csv, again_db),
         import_command(csv, first_db),
         target=1.2,
         runs=runs,
+        before=lambda: fresh(first_db),
     )
     after = _count(again_db)
     verdict = "ok" if after == before else "CHANGED"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
+    literal_column,
     select,
 )
 from sqlalchemy.engine import Connection
@@ -104,7 +106,20 @@ class Scratch:
 def not_merged(table: Table) -> Any:
     """``merged_into IS NULL``, written so that SQLite will not use its index:
     next to an ``IN`` list it would, and scan every active lead per query."""
-    return (table.c.merged_into + 0).is_(None)
+    return (table.c.merged_into + literal_column("0")).is_(None)
+
+
+@lru_cache(maxsize=64)
+def _lookup_sql(dialect: Any, table: Table, key: str, size: int) -> str:
+    """The lookup of ``size`` keys, compiled once per size: the driver runs it on
+    the plain keys, and no SQLAlchemy work is spent per key or per row."""
+    columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
+    keys = bindparam("keys", value=["?"] * size, expanding=True)
+    statement = (
+        select(*columns).where(not_merged(table), table.c[key].in_(keys)).order_by(table.c.id)
+    )
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    return str(compiled)
 
 
 class DuplicateIndex:
@@ -125,22 +140,24 @@ class DuplicateIndex:
                 self._load(source_conn, table, key, sorted(wanted[key]))
 
     def _load(self, conn: Connection, table: Table, key: str, values: list[str]) -> None:
-        columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
-        statement = (
-            select(*columns)
-            .where(not_merged(table), table.c[key].in_(bindparam("keys", expanding=True)))
-            .order_by(table.c.id)
-        )
         for start in range(0, len(values), IN_CHUNK):
             chunk = values[start : start + IN_CHUNK]
-            for row in conn.execute(statement, {"keys": chunk}):
-                known = self._known.get(row.id)
+            if conn.dialect.paramstyle == "qmark":
+                found = conn.exec_driver_sql(
+                    _lookup_sql(conn.dialect, table, key, len(chunk)), tuple(chunk)
+                )
+            else:
+                columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
+                statement = select(*columns).where(not_merged(table), table.c[key].in_(chunk))
+                found = conn.execute(statement.order_by(table.c.id))
+            for row in found:
+                known = self._known.get(row[0])
                 if known is None:
                     keys = {k: row[2 + i] for i, k in enumerate(KEYS)}
-                    known = Known(row.id, row.name, row.name.casefold(), keys)
-                    self._known[row.id] = known
+                    known = Known(row[0], row[1], row[1].casefold(), keys)
+                    self._known[row[0]] = known
                 if key == "company_key":
-                    same = self.companies.setdefault(row.company_key, [])
+                    same = self.companies.setdefault(row[4], [])
                     if len(same) < COMPANY_CANDIDATES:
                         same.append(known)
                 else:

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, func, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -239,9 +239,14 @@ class BatchWriter:
         if not merges:
             return []
         ids = list(merges)
+        wanted = {k for rows in merges.values() for r in rows for k in r.values} - NEVER_FILLED
+        # Only blankness is read, so the stored text is enough: no datetime parsing.
+        columns = [
+            type_coerce(LEAD.c[k], String).label(k) for k in sorted(wanted | {"tags", "fields"})
+        ]
         current = {
             row.id: dict(row._mapping)
-            for row in conn.execute(select(LEAD).where(LEAD.c.id.in_(ids)))
+            for row in conn.execute(select(LEAD.c.id, *columns).where(LEAD.c.id.in_(ids)))
         }
         with_notes = [i for i in ids if any(r.notes for r in merges[i])]
         notes: dict[int, set[str]] = {}
@@ -283,16 +288,19 @@ def fill_blanks(lead: dict[str, Any], values: dict[str, Any], changes: dict[str,
             lead[name] = changes[name] = value
             if not name.endswith("_key"):
                 filled.append(name)
-    tags = json.loads(lead["tags"])
-    new_tags = [t for t in values.get("tags", []) if t not in tags]
-    if new_tags:
-        lead["tags"] = changes["tags"] = json.dumps(tags + new_tags, ensure_ascii=False)
-        filled.append("tags")
-    fields = json.loads(lead["fields"])
-    new_fields = {k: v for k, v in values.get("fields", {}).items() if k not in fields}
-    if new_fields:
-        lead["fields"] = changes["fields"] = json.dumps(fields | new_fields, ensure_ascii=False)
-        filled.append("fields")
+    if values.get("tags"):
+        tags = json.loads(lead["tags"])
+        new_tags = [t for t in values["tags"] if t not in tags]
+        if new_tags:
+            lead["tags"] = changes["tags"] = json.dumps(tags + new_tags, ensure_ascii=False)
+            filled.append("tags")
+    if values.get("fields"):
+        fields = json.loads(lead["fields"])
+        new_fields = {k: v for k, v in values["fields"].items() if k not in fields}
+        if new_fields:
+            merged = fields | new_fields
+            lead["fields"] = changes["fields"] = json.dumps(merged, ensure_ascii=False)
+            filled.append("fields")
     return filled
 
 
