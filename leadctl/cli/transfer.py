@@ -155,11 +155,16 @@ def _progress(file: str) -> Iterator[Callable[[int, int, int | None], None] | No
     task = bar.add_task(Path(file).name if file != "-" else "stdin", total=None, rows=0, rate=0)
 
     def update(rows: int, done: int, total: int | None) -> None:
+        if not bar.live.is_started:  # started late: the reader process is forked by then
+            bar.start()
         rate = rows / max(time.monotonic() - started, 1e-6)
         bar.update(task, completed=done, total=total, rows=rows, rate=rate)
 
-    with bar:
+    try:
         yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def export_command(

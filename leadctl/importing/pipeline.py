@@ -24,6 +24,7 @@ from leadctl.importing.rows import Parsed
 
 PARALLEL_FROM_BYTES = 2 << 20  # smaller files are done before a second process pays off
 _LENGTH = struct.Struct("<Q")
+PIPE_BYTES = 4 << 20  # about four batches of parsed rows
 
 
 @dataclass
@@ -51,6 +52,7 @@ def in_child(produce: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
     close stdin, and ``import -`` reads stdin in the child.
     """
     read_end, write_end = os.pipe()
+    _widen(write_end)
     pid = os.fork()
     if pid == 0:  # the reader process
         os.close(read_end)
@@ -74,6 +76,18 @@ def in_child(produce: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         os.waitpid(pid, 0)
+
+
+def _widen(descriptor: int) -> None:
+    """Let the reader run a few batches ahead (Linux pipes hold 64 KiB by default)."""
+    try:
+        import fcntl
+
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            size = min(PIPE_BYTES, int(limit.read()))
+        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, size)  # type: ignore[attr-defined]
+    except (OSError, ValueError, AttributeError, ImportError):
+        pass  # a narrow pipe only means less overlap
 
 
 def _send(sender: BinaryIO, message: tuple[str, object]) -> None:

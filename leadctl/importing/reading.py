@@ -160,9 +160,14 @@ def _csv_records(reader: Any, stream: io.TextIOWrapper) -> Iterator[Record]:
 
 
 def _skipped(cells: list[str]) -> bool:
-    """Blank rows and report footers carry no lead."""
-    filled = [c for c in cells if c.strip()]
-    return not filled or (len(filled) == 1 and _FOOTER.match(filled[0].strip()) is not None)
+    """Blank rows and report footers carry no lead (stops at the second filled cell)."""
+    only = None
+    for cell in cells:
+        if cell and not cell.isspace():
+            if only is not None:
+                return False
+            only = cell
+    return only is None or _FOOTER.match(only.strip()) is not None
 
 
 def _xlsx_table(source: Source, known: Callable[[str], bool]) -> Table:

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = dict.fromkeys(COLUMNS) | {
     "tags": "[]",
     "fields": "{}",
 }
+_POSITION = {column: index for index, column in enumerate(COLUMNS)}
 Processors = list[tuple[int, Callable[[Any], Any]]]
 
 
@@ -49,6 +50,7 @@ class Records:
                 dialect, ACTIVITY, ACTIVITY_COLUMNS
             )
             self.lead_processors = [(i - 1, p) for i, p in self.lead_processors]  # no id
+            self.template = [DEFAULTS[c] for c in COLUMNS]
 
     def values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Every column of a new lead, defaults filled, tags and fields as JSON."""
@@ -67,8 +69,17 @@ class Records:
         """A new lead as SQLite takes it (without its id); None elsewhere."""
         if not self.sqlite:
             return None
-        record = self.values(values)
-        row = [record[c] for c in COLUMNS]
+        row = list(self.template)
+        at = _POSITION
+        for key, value in values.items():
+            row[at[key]] = value
+        row[at["tags"]] = (
+            json.dumps(values["tags"], ensure_ascii=False) if "tags" in values else "[]"
+        )
+        if "fields" in values:
+            row[at["fields"]] = json.dumps(values["fields"], ensure_ascii=False)
+        row[at["created_at"]] = values.get("created_at") or self.now
+        row[at["updated_at"]] = values.get("updated_at") or self.now
         for index, process in self.lead_processors:
             if row[index] is not None:
                 row[index] = process(row[index])

@@ -34,6 +34,7 @@ from leadctl.storage import Database
 
 ON_DUPLICATE = ["merge", "skip", "create", "fail"]
 BATCH_ROWS = 5000
+FIRST_BATCH_ROWS = 500
 
 
 @dataclass
@@ -217,6 +218,7 @@ def _chunks(
     reader process when there is one)."""
     chunk = Chunk()
     width = len(table.header)
+    limit = min(batch_rows, FIRST_BATCH_ROWS)  # a small first batch: the writer starts sooner
     for line, cells in table.records:
         chunk.read += 1
         if isinstance(cells, Broken):
@@ -235,10 +237,11 @@ def _chunks(
         if prepare is not None:
             row.record = prepare(row.values)
         chunk.rows.append(row)
-        if len(chunk.rows) >= batch_rows:
+        if len(chunk.rows) >= limit:
             chunk.position = position()
             yield chunk
             chunk = Chunk(read=chunk.read)
+            limit = batch_rows
     chunk.position = position()
     yield chunk
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 
 from sqlmodel import Session
 
@@ -87,7 +88,10 @@ DATE_FORMATS = [
 ]  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def word_key(text: str) -> str:
+    """Letters and digits, case-folded: ``Open - Not Contacted`` → ``opennotcontacted``
+    (cached: a column holds few distinct values)."""
     return _KEY.sub("", text.casefold())
 
 
