@@ -1,6 +1,9 @@
 """The tables of a leadctl database, as SQLModel classes.
 
-Times are aware UTC (SQLModel stores them as UTC). ``tags`` and ``fields``
+Partial indexes name their condition for SQLite only: a ``postgresql_where``
+here would import the PostgreSQL dialect on every start, so
+``storage.migrations`` gives PostgreSQL the same condition when it creates the
+schema. Times are aware UTC (SQLModel stores them as UTC). ``tags`` and ``fields``
 hold JSON text so a lead stays one row (exports and imports stream it as it
 is). Every filter and sort that ``list`` offers has an index here.
 """
@@ -36,7 +39,6 @@ class Lead(SQLModel, table=True):
             "owner",
             "claim_expires_at",
             sqlite_where=text("claim_expires_at IS NOT NULL"),
-            postgresql_where=text("claim_expires_at IS NOT NULL"),
         ),
         # reports: per owner, source and status aggregates read these indexes alone
         Index("ix_lead_report_owner", "owner", "merged_into", "created_at", "first_contacted_at"),
@@ -105,7 +107,6 @@ class Activity(SQLModel, table=True):
             "created_at",
             "field",
             sqlite_where=text("field = 'status'"),
-            postgresql_where=text("field = 'status'"),
         ),
         Index(
             "ix_activity_status_latest",
@@ -114,7 +115,6 @@ class Activity(SQLModel, table=True):
             "new_value",
             "field",
             sqlite_where=text("field = 'status'"),
-            postgresql_where=text("field = 'status'"),
         ),
         Index("ix_activity_kind_actor_time", "kind", "actor", "created_at"),
     )

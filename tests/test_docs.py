@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -13,12 +14,16 @@ from leadctl.cli import app
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
-def _commands(group: typer.Typer | None = None, prefix: str = "") -> list[str]:
-    group = group or app
-    names = [prefix + (c.name or c.callback.__name__) for c in group.registered_commands]
-    for sub in group.registered_groups:
-        names.append(prefix + sub.name)
-        names += _commands(sub.typer_instance, f"{prefix}{sub.name} ")
+def _commands(group: Any = None, prefix: str = "") -> list[str]:
+    """Every command and sub-command, as click sees them (loaded lazily)."""
+    group = group or typer.main.get_command(app)
+    ctx = typer.Context(group)
+    names = []
+    for name in group.list_commands(ctx):
+        names.append(prefix + name)
+        command = group.get_command(ctx, name)
+        if hasattr(command, "list_commands"):
+            names += _commands(command, f"{prefix}{name} ")
     return names
 
 

@@ -3,29 +3,52 @@ database or imports SQLAlchemy until a command runs."""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import import_module
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from leadctl import __version__
-from leadctl.cli import (
-    admin,
-    clients,
-    dedupe,
-    leads,
-    pipeline,
-    pool,
-    reports,
-    scoring,
-    transfer,
-    users,
-)
 from leadctl.cli.state import AppState
+
+# Each command, in the order --help lists them, and the module of leadctl.cli
+# that defines it. A command's module is imported (and its Typer commands are
+# built) only when that command runs, so start-up does not grow with the CLI.
+COMMANDS = {
+    "add": "leads", "list": "leads", "show": "leads", "edit": "leads",
+    "status": "pipeline", "note": "pipeline", "log": "pipeline", "schedule": "pipeline",
+    "claim": "pool", "release": "pool", "assign": "pool",
+    "score": "scoring", "convert": "clients", "client": "clients", "report": "reports",
+    "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
+    "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
+    "config": "admin", "backup": "admin",
+}  # fmt: skip
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+@cache
+def _module_commands(module_name: str) -> TyperGroup:
+    """The click commands of one CLI module, built on first use."""
+    module = import_module(f"leadctl.cli.{module_name}")
+    commands = typer.Typer(rich_markup_mode=None, context_settings=CONTEXT_SETTINGS)
+    module.register(commands)
+    return typer.main.get_group(commands)  # type: ignore[return-value]
 
 
 class LeadctlGroup(TyperGroup):
-    """Maps every core error to its one-line message and exit code, in one place."""
+    """Loads commands lazily, and maps every core error to its one-line message
+    and exit code, in one place."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        return _module_commands(module_name).get_command(ctx, cmd_name)
 
     def invoke(self, ctx: typer.Context) -> Any:
         from leadctl.errors import LeadctlError
@@ -79,8 +102,9 @@ app = typer.Typer(
     help="Track leads from first contact to won client, in your terminal.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=CONTEXT_SETTINGS,
 )
 
 
@@ -97,13 +121,13 @@ def root(
         str | None,
         typer.Option(
             "--db",
-            help="SQLite file or postgresql:// URL [env: LEADCTL_DB; default: user data dir].",
+            help="SQLite file or postgresql:// URL (env LEADCTL_DB; default: user data dir).",
             show_default=False,
         ),
     ] = None,
     as_user: Annotated[
         str | None,
-        typer.Option("--as", help="Act as this user [env: LEADCTL_USER; default: OS login]."),
+        typer.Option("--as", help="Act as this user (env LEADCTL_USER; default: OS login)."),
     ] = None,
     version: Annotated[
         bool,
@@ -111,10 +135,6 @@ def root(
     ] = False,
 ) -> None:
     ctx.obj = AppState(db_target=db, as_user=as_user)
-
-
-for module in (leads, pipeline, admin, pool, users, scoring, clients, reports, transfer, dedupe):
-    module.register(app)
 
 
 def main() -> None:

@@ -117,7 +117,8 @@ def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
                 escape(lead.company),
                 styled(lead.status, STATUS_STYLE),
                 f"{lead.score} {styled(lead.band, BAND_STYLE)}",
-                escape(lead.owner or lead.claimed_by),
+                escape(lead.owner)
+                or (f"{escape(lead.claimed_by)} (claim)" if lead.claimed_by else ""),
                 when,
                 escape(lead.email or lead.phone),
             )

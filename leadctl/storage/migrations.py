@@ -62,6 +62,8 @@ def m001_initial(conn: Connection) -> None:
 
 def create_current_schema(conn: Connection) -> None:
     conn.execute(text(f"CREATE TABLE {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)"))
+    if conn.dialect.name == "postgresql":
+        _mirror_partial_indexes()
     SQLModel.metadata.create_all(conn)
     rows = [
         {"list": "status", "name": name, "position": i, "role": role}
@@ -72,6 +74,15 @@ def create_current_schema(conn: Connection) -> None:
         {"list": "lost_reason", "name": n, "position": i} for i, n in enumerate(LOST_REASONS, 1)
     ]
     conn.execute(models.Choice.__table__.insert(), [{"role": None} | row for row in rows])
+
+
+def _mirror_partial_indexes() -> None:
+    """Give PostgreSQL the WHERE of each partial index, declared for SQLite in models."""
+    for table in SQLModel.metadata.tables.values():
+        for index in table.indexes:
+            where = index.dialect_options["sqlite"]["where"]
+            if where is not None:
+                index.dialect_kwargs["postgresql_where"] = where
 
 
 def bring_up_to_date(database: Database) -> None:
