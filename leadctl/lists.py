@@ -6,7 +6,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from leadctl.errors import Conflict, InvalidInput, NotFound
-from leadctl.models import Choice, Lead
+from leadctl.models import Activity, Choice, Lead
 
 LISTS = {"status": "status", "source": "source", "lost_reason": "lost reason"}
 STATUS_ROLES = ["open", "side", "won", "final"]
@@ -75,6 +75,13 @@ def rename(session: Session, list_name: str, old: str, new: str) -> Choice:
         raise Conflict(f"{LISTS[list_name]} {new!r} already exists")
     column = _LEAD_COLUMN[list_name]
     session.exec(update(Lead).where(column == entry.name).values({column: new}))  # type: ignore[call-overload]
+    if list_name == "status":  # the history follows, so reports still count past moves
+        for side in (Activity.old_value, Activity.new_value):
+            session.exec(
+                update(Activity)  # type: ignore[call-overload]
+                .where(Activity.field == "status", side == entry.name)
+                .values({side: new})
+            )
     entry.name = new
     session.add(entry)
     return entry

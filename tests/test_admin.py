@@ -60,3 +60,13 @@ def test_config_get_set_and_validation(cli):
     assert "two-letter" in cli("config", "set", "region", "Narnia", code=1).stderr
     cli("config", "set", "region", "de")
     assert cli.json("add", "Ada", "--phone", "030 1234567")["phone"] == "+49301234567"
+
+
+def test_status_rename_carries_the_history_so_reports_still_count(cli, add_lead):
+    add_lead("Ada")
+    cli("status", "1", "contacted")
+    cli("statuses", "rename", "contacted", "reached")
+    moves = [(a["old_value"], a["new_value"]) for a in cli.json("show", "1")["activities"]]
+    assert ("new", "reached") in moves
+    funnel = {row["status"]: row["leads"] for row in cli.json("report", "funnel")["rows"]}
+    assert funnel["reached"] == 1
