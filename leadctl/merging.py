@@ -176,13 +176,7 @@ def merge(session: Session, keep_id: int, dup_ids: Sequence[int], *, actor: str)
             body=f"merged lead {dup.id} ({dup.name}) into this lead",
         )  # type: ignore[arg-type]
         activities.record(
-            session,
-            dup.id,
-            "merge",
-            actor,
-            field="merged_into",
-            new=keep.id,
-            body=f"merged into lead {keep.id}",
+            session, dup.id, "merge", actor, body=f"merged into lead {keep.id}"
         )  # type: ignore[arg-type]
     keep.updated_at = now
     session.add(keep)
