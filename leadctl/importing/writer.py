@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import String, func, insert, select, type_coerce, update
+from sqlalchemy import String, and_, func, insert, literal, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -131,7 +131,7 @@ class BatchWriter:
         ids = self._insert(conn, new)
         result.inserted_ids = ids
         self.counts.imported += len(ids)
-        activities = self._new_activities(new, ids, pending_fills, now)
+        activities = self._new_activities(conn, new, ids, pending_fills, now)
         result.merged_ids = self._merge(conn, stored_merges, activities, now)
         self.records.insert_activities(conn, activities)
         return result
@@ -189,44 +189,49 @@ class BatchWriter:
 
     def _new_activities(
         self,
+        conn: Connection,
         rows: list[Parsed],
         ids: list[int],
         pending_fills: list[tuple[int, Parsed, list[str]]],
         now: datetime,
     ) -> list[tuple[Any, ...]]:
-        body = f"imported from {self.origin}"
+        """Each new lead's ``created`` activity (and ``assign`` when it has an
+        owner) is copied from the rows just stored, in one INSERT … SELECT: no
+        parameters bound per lead. Notes and in-batch merges are returned."""
+        if ids:
+            stored = _id_range(ids)
+            self._copy_activity(
+                conn, stored, "created", "status", LEAD.c.status, f"imported from {self.origin}"
+            )
+            if any(row.values.get("owner") for row in rows):
+                owned = and_(stored, LEAD.c.owner.is_not(None))
+                self._copy_activity(conn, owned, "assign", "owner", LEAD.c.owner, "on import")
         activities = []
         for row, lead_id in zip(rows, ids, strict=True):
-            created = row.values.get("created_at") or now
-            activities.append(
-                _activity(
-                    lead_id,
-                    "created",
-                    self.actor,
-                    created,
-                    body=body,
-                    field="status",
-                    new=row.values.get("status", "new"),
-                )
-            )
-            if row.values.get("owner"):
-                activities.append(
-                    _activity(
-                        lead_id,
-                        "assign",
-                        self.actor,
-                        created,
-                        body="on import",
-                        field="owner",
-                        new=row.values["owner"],
-                    )
-                )
-            for note in row.notes:
-                activities.append(_activity(lead_id, "note", self.actor, created, body=note))
+            if row.notes:
+                created = row.values.get("created_at") or now
+                for note in row.notes:
+                    activities.append(_activity(lead_id, "note", self.actor, created, body=note))
         for position, row, filled in pending_fills:
             text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
             activities.append(_activity(ids[position], "import", self.actor, now, body=text))
         return activities
+
+    def _copy_activity(
+        self, conn: Connection, where: Any, kind: str, field: str, new: Any, body: str
+    ) -> None:
+        """One activity per stored lead matching ``where``, at its creation time."""
+        source = select(
+            LEAD.c.id,
+            literal(kind),
+            literal(field),
+            new,
+            literal(body),
+            literal(self.actor),
+            LEAD.c.created_at,
+        ).where(where)
+        columns = ["lead_id", "kind", "field", "new_value", "body", "actor", "created_at"]
+        conn.execute(insert(ACTIVITY).from_select(columns, source))
 
     def _merge(
         self,
@@ -369,6 +374,15 @@ class RejectsWriter:
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
+
+
+def _id_range(ids: list[int]) -> Any:
+    """``id BETWEEN a AND b`` when the new ids are consecutive (as numbered on
+    SQLite), else ``id IN (…)``."""
+    low, high = min(ids), max(ids)
+    if high - low + 1 == len(ids):
+        return LEAD.c.id.between(low, high)
+    return LEAD.c.id.in_(ids)
 
 
 def _activity(
