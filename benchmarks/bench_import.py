@@ -7,7 +7,10 @@
   --csv FILE leads"`` of the same file into an empty database (target ≤ 15×);
 - scale: 300k rows against 30k rows, time (≤ 12×) and peak RSS (≤ 1.3×);
 - reimport: the same 100k file into the database it was just imported into,
-  against the first import (≤ 1.2×), and the lead count unchanged.
+  against the first import (≤ 1.2×), and the lead count unchanged;
+- floor: no target, an explanation: the sqlite3 shell copying the leads and
+  activities of that import into an empty leadctl database (all its indexes),
+  against the same ``.import`` reference.
 
 Each pair runs A B A B …; ratios are medians of per-pair ratios (harness.py).
 Peak RSS is the child's ``ru_maxrss`` (the parser child is counted with it:
@@ -136,6 +139,49 @@ def reimport(runs: int) -> None:
     print(f"lead count after re-imports: {after} (was {before}) {verdict}")
 
 
+def floor(runs: int) -> None:
+    """What SQLite alone needs to store the same leads and activities in leadctl's
+    schema (every index), copied by one INSERT … SELECT each: no Python at all."""
+    csv = csv_file(100_000)
+    source = WORK / "first.db"
+    fresh(source)
+    subprocess.run(import_command(csv, source), capture_output=True, check=False)
+    copy = (
+        f"ATTACH '{source}' AS src; BEGIN; INSERT INTO lead SELECT * FROM src.lead WHERE 1; "
+        "INSERT INTO activity SELECT * FROM src.activity WHERE 1; COMMIT;"
+    )
+    bound = (
+        "import sqlite3, sys\n"
+        "src = sqlite3.connect(sys.argv[1])\n"
+        "dst = sqlite3.connect(sys.argv[2], isolation_level=None)\n"
+        "dst.execute('PRAGMA cache_size = -16384')\n"
+        "for table in ('lead', 'activity'):\n"
+        "    rows = src.execute(f'SELECT * FROM {table}').fetchall()\n"
+        "    marks = ','.join('?' * len(rows[0]))\n"
+        "    for start in range(0, len(rows), 5000):\n"
+        "        dst.execute('BEGIN IMMEDIATE')\n"
+        "        batch = rows[start:start + 5000]\n"
+        "        dst.executemany(f'INSERT INTO {table} VALUES ({marks})', batch)\n"
+        "        dst.execute('COMMIT')\n"
+    )
+    compare(
+        "Python's sqlite3: the same rows, ready-made, by executemany in batches of 5,000",
+        [sys.executable, "-c", bound, str(source), str(WORK / "a.db")],
+        sqlite_command(csv, WORK / "b.db"),
+        target=15,
+        runs=runs,
+        before=lambda: fresh(WORK / "a.db", WORK / "b.db"),
+    )
+    compare(
+        "SQLite alone: copy the imported rows into an empty leadctl database",
+        [SQLITE, str(WORK / "a.db"), copy],
+        sqlite_command(csv, WORK / "b.db"),
+        target=15,
+        runs=runs,
+        before=lambda: fresh(WORK / "a.db", WORK / "b.db"),
+    )
+
+
 def _count(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT count(*) FROM lead").fetchone()[0]
@@ -144,11 +190,12 @@ def _count(db: Path) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", choices=["speed", "scale", "reimport"])
+    parser.add_argument("--only", choices=["speed", "scale", "reimport", "floor"])
     args = parser.parse_args()
     os.environ.pop("LEADCTL_NOW", None)
     started = time.perf_counter()
-    for name, bench in (("speed", speed), ("scale", scale), ("reimport", reimport)):
+    benches = (("speed", speed), ("scale", scale), ("reimport", reimport), ("floor", floor))
+    for name, bench in benches:
         if args.only in (None, name):
             bench(args.runs)
     print(f"({time.perf_counter() - started:.0f}s in all)")
