@@ -175,9 +175,7 @@ def merge(session: Session, keep_id: int, dup_ids: Sequence[int], *, actor: str)
             actor,
             body=f"merged lead {dup.id} ({dup.name}) into this lead",
         )  # type: ignore[arg-type]
-        activities.record(
-            session, dup.id, "merge", actor, body=f"merged into lead {keep.id}"
-        )  # type: ignore[arg-type]
+        activities.record(session, dup.id, "merge", actor, body=f"merged into lead {keep.id}")  # type: ignore[arg-type]
     keep.updated_at = now
     session.add(keep)
     session.flush()
