@@ -195,3 +195,17 @@ def test_export_then_import_round_trips_any_lead(cli, leads, fmt):
             if a[key] != b[key]
         ]
         assert len(after) == len(before) and changed == []
+
+
+def test_an_export_into_a_database_whose_ids_are_taken(cli, add_lead, tmp_path):
+    for number in range(4):
+        add_lead(f"Person {number}", email=f"p{number}@example.com", company=f"Co {number}")
+    exported = tmp_path / "all.csv"
+    cli("export", "-o", str(exported))
+    other = tmp_path / "other.db"
+    cli("--db", str(other), "add", "Someone Else", "--email", "else@example.com")
+    cli("--db", str(other), "add", "Another One", "--email", "another@example.com")
+    summary = cli.json("--db", str(other), "import", str(exported))
+    assert summary["imported"] == 4
+    ids = sorted(lead["id"] for lead in cli.json("--db", str(other), "list"))
+    assert ids == [1, 2, 3, 4, 5, 6]  # 3 and 4 kept, 1 and 2 were taken: numbered after

@@ -48,8 +48,8 @@ class Counts:
 class BatchResult:
     """What one batch stored: the hook for scoring new leads."""
 
-    inserted_ids: list[int] = field(default_factory=list)
-    merged_ids: list[int] = field(default_factory=list)
+    inserted_ids: list[int] = field(default_factory=list)  # new leads, in file order
+    merged_ids: list[int] = field(default_factory=list)  # stored leads a merge changed
     duplicates: list[tuple[Parsed, str]] = field(default_factory=list)  # rejected (fail mode)
 
 
@@ -74,17 +74,16 @@ class BatchWriter:
         self.counts = counts
         self.scratch = scratch  # set for a dry run: nothing is written
         self.keep_ids = keep_ids
-        self._tuned = False
 
     def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
         conn = session.connection()
-        if conn.dialect.name == "sqlite" and not self._tuned:
-            # A bulk writer's settings, for this connection only: a page cache
-            # that holds the indexes' hot pages (random keys: email, phone), and
-            # checkpoints every ~40 MB of WAL rather than every 4 MB.
+        if conn.dialect.name == "sqlite":
+            # A bulk writer's settings, for this connection only (set per batch:
+            # it may be another pooled connection): a page cache that holds the
+            # indexes' hot pages (random keys: email, phone), and checkpoints
+            # every ~40 MB of WAL rather than every 4 MB.
             conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
-            self._tuned = True
         now = self.records.now
         result = BatchResult()
         new: list[Parsed] = []
@@ -180,7 +179,7 @@ class BatchWriter:
             rest = []
         elif rest:
             # Under BEGIN IMMEDIATE nobody else inserts: number them as SQLite would.
-            top = conn.scalar(select(func.max(LEAD.c.id))) or 0
+            top = max(conn.scalar(select(func.max(LEAD.c.id))) or 0, *(ids[i] for i in keep))
             for offset, i in enumerate(rest, start=1):
                 ids[i] = top + offset
         chosen_rows = [(ids[i], rows[i].values, rows[i].record) for i in (*keep, *rest)]
