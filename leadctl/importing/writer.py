@@ -179,7 +179,8 @@ class BatchWriter:
             rest = []
         elif rest:
             # Under BEGIN IMMEDIATE nobody else inserts: number them as SQLite would.
-            top = max(conn.scalar(select(func.max(LEAD.c.id))) or 0, *(ids[i] for i in keep))
+            stored_top = conn.scalar(select(func.max(LEAD.c.id))) or 0
+            top = max([stored_top, *(ids[i] for i in keep)])
             for offset, i in enumerate(rest, start=1):
                 ids[i] = top + offset
         chosen_rows = [(ids[i], rows[i].values, rows[i].record) for i in (*keep, *rest)]
