@@ -30,7 +30,9 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_status_next_call", "status", "next_call_at"),
         Index("ix_lead_next_call_score", "next_call_at", "score"),
         Index("ix_lead_score_created", "score", "created_at"),
-        Index("ix_lead_owner_next_call", "owner", "next_call_at"),
+        # archived duplicates only: a plain index on merged_into tempts SQLite to
+        # scan it for `merged_into IS NULL AND x IN (…)`, which made import quadratic
+        Index("ix_lead_archived", "merged_into", sqlite_where=text("merged_into IS NOT NULL")),
         # claim --next walks the pool best-first and stops at the first free lead
         Index("ix_lead_pool", "owner", "merged_into", text("score DESC"), "created_at", "id"),
         # claim --release-expired: only claimed rows are in it, found by expiry
@@ -59,13 +61,13 @@ class Lead(SQLModel, table=True):
     region: str | None = None
     company_size: int | None = None
     annual_revenue: float | None = None
-    source: str | None = Field(default=None, index=True)
+    source: str | None = None  # ix_lead_report_source leads with it
     priority: str = "medium"
     status: str = "new"
     lost_reason: str | None = None
     owner: str | None = None
     claimed_by: str | None = Field(default=None, index=True)
-    claim_expires_at: datetime | None = Field(default=None, index=True)
+    claim_expires_at: datetime | None = None  # ix_lead_claim_expiry
     score: int = 0
     score_adjustment: int = 0
     band: str = Field(default="cold", index=True)
@@ -85,7 +87,7 @@ class Lead(SQLModel, table=True):
     updated_at: datetime
     first_contacted_at: datetime | None = None
     converted_at: datetime | None = None
-    merged_into: int | None = Field(default=None, index=True)
+    merged_into: int | None = None  # ix_lead_archived
 
 
 class Activity(SQLModel, table=True):

@@ -430,3 +430,17 @@ def test_no_progress_or_noise_when_piped(run_leadctl, tmp_path, db_path):
     assert result.returncode == 0
     assert result.stderr == "imported 1, merged 0, skipped 0, rejected 0, 0 warnings (of 1 rows)\n"
     assert result.stdout == ""
+
+
+def test_imported_leads_are_scored_in_the_import(cli, tmp_path):
+    source = tmp_path / "scored.csv"
+    source.write_text(
+        "Name,Email,Job Title,Country,No. of Employees\n"
+        "Ada Lovelace,ada@example.com,CEO,US,500\n"
+        "Bob Intern,bob@example.com,Intern,,\n"
+    )
+    cli("import", str(source))
+    leads = {lead["name"]: lead for lead in cli.json("list", "--sort", "score")}
+    explained = cli.json("score", str(leads["Ada Lovelace"]["id"]), "--explain")
+    assert leads["Ada Lovelace"]["score"] == explained["score"] > 0
+    assert leads["Ada Lovelace"]["score"] > leads["Bob Intern"]["score"]

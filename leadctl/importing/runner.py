@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session
 
-from leadctl import clock
+from leadctl import clock, scoring
 from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.importing.decoding import open_source
 from leadctl.importing.dedupe import Scratch
@@ -50,7 +50,7 @@ class ImportOptions:
     assign: str | None = None  # owner of every imported lead
     batch_rows: int = BATCH_ROWS
     parallel: bool | None = None  # parse in a second process (None: when it pays off)
-    # Called in each batch's transaction with what it stored: the hook for scoring.
+    # Called in each batch's transaction with what it stored (after scoring it).
     on_batch: Callable[[Session, BatchResult], None] | None = None
     # Called after each batch: rows read, bytes read, total bytes (None for stdin).
     progress: Callable[[int, int, int | None], None] | None = None
@@ -147,7 +147,14 @@ def run_import(
             for row, reason in result.duplicates:
                 counts.rejected += 1
                 rejects.add(row.line, row.cells, reason, table.header)  # type: ignore[union-attr]
-            if options.on_batch is not None and not options.dry_run:
+            if options.dry_run:
+                return
+            # Score new and merged leads in the batch's own transaction, set-based. A
+            # leadctl export carries its leads' scores (their engagement history is
+            # not in the file), so its new leads keep them: the round trip is exact.
+            new = [] if plan.leadctl_export else result.inserted_ids
+            scoring.rescore(session, new + result.merged_ids)
+            if options.on_batch is not None:
                 options.on_batch(session, result)
 
         def account(chunk: Chunk) -> None:
