@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from leadctl import clock
+from leadctl.errors import InvalidInput
 from leadctl.models import Activity
 
 # Kinds a person logs with `log --type`; the engagement ones feed behavioural scoring.
@@ -112,6 +113,8 @@ def log(
     outcome: str | None = None,
 ) -> Activity:
     """Record a note, contact or engagement; a first contact stamps the lead."""
+    if kind == "note" and not (body or "").strip():
+        raise InvalidInput("a note needs some text")
     activity = record(session, lead.id, kind, actor, body=body, outcome=outcome)
     if kind in CONTACT_KINDS and lead.first_contacted_at is None:
         lead.first_contacted_at = activity.created_at

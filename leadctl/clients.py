@@ -8,6 +8,7 @@ client; a deal records the opportunity converting it opened.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -256,17 +257,24 @@ class ClientDetail:
         return float(sum(deal.value or 0 for deal in self.deals))
 
 
-def detail(session: Session, client_id: int) -> ClientDetail:
-    """A client with its contacts (the leads under it, archived duplicates left out) and deals."""
+def detail(session: Session, client_id: int, visible: Sequence[Any] = ()) -> ClientDetail:
+    """A client with its contacts (the leads under it, archived duplicates left out) and deals.
+
+    ``visible`` limits the contacts to leads the actor may see (and the deals to
+    theirs), so a rep never reads another rep's lead through its client.
+    """
     client = get(session, client_id)
     contacts = session.exec(
         select(Lead)
-        .where(Lead.client_id == client_id, col(Lead.merged_into).is_(None))
+        .where(Lead.client_id == client_id, col(Lead.merged_into).is_(None), *visible)
         .order_by(col(Lead.created_at), col(Lead.id))
     ).all()
     deals = session.exec(
         select(Deal).where(Deal.client_id == client_id).order_by(col(Deal.created_at), col(Deal.id))
     ).all()
+    if visible:
+        seen = {lead.id for lead in contacts}
+        deals = [deal for deal in deals if deal.lead_id in seen]
     return ClientDetail(client, list(contacts), list(deals))
 
 

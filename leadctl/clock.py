@@ -71,13 +71,16 @@ def parse_when(text: str, field: str = "when") -> datetime:
     match = _OFFSET.match(raw)
     if match:
         amount, unit = int(match.group(1)), match.group(2)
-        return to_utc(current + timedelta(**{_UNITS[unit]: amount}))
+        try:
+            return to_utc(current + timedelta(**{_UNITS[unit]: amount}))
+        except (OverflowError, ValueError):
+            raise InvalidInput(f"invalid {field} {text!r}: too far in the future") from None
     day_word, _, rest = raw.partition(" ")
     day = _relative_day(day_word, current)
     if day is not None:
         clock_time = _parse_time(rest, field) if rest else _DEFAULT_HOUR
         if day_word in _WEEKDAYS and day == current.date() and clock_time <= current.time():
-            day += timedelta(days=7)
+            day += timedelta(days=7)  # a bounded step: `now` itself is a valid date
         return to_utc(datetime.combine(day, clock_time, tzinfo=current.tzinfo))
     try:
         parsed = datetime.fromisoformat(text.strip())

@@ -175,6 +175,8 @@ def _xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
         sheet.append(cells)
     try:
         book.save(out)
+    except BrokenPipeError:
+        raise  # the reader stopped (`| head`): the CLI exits quietly
     except OSError as error:
         raise InvalidInput(f"cannot write the workbook: {error.strerror}") from None
     return count

@@ -185,10 +185,6 @@ def merge(session: Session, keep_id: int, dup_ids: Sequence[int], *, actor: str)
 
 def _rescore(session: Session, lead: Lead) -> None:
     """Moved activities change the behavioural score: let scoring see them."""
-    try:
-        from leadctl import scoring
-    except ImportError:  # scoring not installed in this build
-        return
-    rescore = getattr(scoring, "rescore_lead", None)
-    if rescore is not None:
-        rescore(session, lead)
+    from leadctl import scoring  # here: scoring imports leads, which this module uses
+
+    scoring.rescore_lead(session, lead)

@@ -7,6 +7,7 @@ exercise them directly.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from functools import lru_cache
@@ -14,6 +15,8 @@ from functools import lru_cache
 from leadctl.errors import InvalidInput, invalid_choice
 
 PRIORITIES = ["low", "medium", "high", "critical"]
+MAX_INTEGER = 2**63 - 1  # what SQLite and PostgreSQL store in a BIGINT
+MAX_AMOUNT = 1e15  # a larger revenue or deal is a typo, and would lose cents as a float
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0", ""}
 _MONEY_SUFFIX = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
@@ -134,20 +137,26 @@ def parse_count(value: str, field: str) -> int:
     """A whole number; a range such as ``11-50`` or ``5000+`` gives its lower bound."""
     text = value.strip().replace(",", "").replace("_", "").replace(" ", "")
     match = re.fullmatch(r"(\d+)(?:\.0+)?(?:\+|-\d+|–\d+|to\d+)?", text, re.IGNORECASE)
-    if not match:
+    if not match or int(match.group(1)) > MAX_INTEGER:
         raise InvalidInput(f"invalid {field} {value!r}: expected a whole number like 50 or 11-50")
     return int(match.group(1))
 
 
 @lru_cache(maxsize=4096)
 def parse_money(value: str, field: str) -> float:
-    """An amount: thousands separators, currency signs and K/M/B are understood."""
-    text = value.strip().lower().replace(",", "").replace("_", "").replace(" ", "")
+    """An amount: thousands separators, currency signs and K/M/B are understood.
+
+    A comma is read only as a thousands separator (``1,200,000``); ``1.234,5``
+    is refused rather than misread.
+    """
+    text = value.strip().lower().replace("_", "").replace(" ", "")
     text = re.sub(r"^[$€£¥]|^(usd|eur|gbp)|[$€£¥]$|(usd|eur|gbp)$", "", text)
+    if "," in text and re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?[a-z]*", text):
+        text = text.replace(",", "")
     match = re.fullmatch(r"(-?\d+(?:\.\d+)?)(k|mm|m|bn|b)?", text)
-    if not match:
+    amount = float(match.group(1)) * _MONEY_SUFFIX.get(match.group(2) or "", 1.0) if match else -1
+    if not match or not math.isfinite(amount) or amount > MAX_AMOUNT:
         raise InvalidInput(f"invalid {field} {value!r}: expected an amount like 25000 or $2.5M")
-    amount = float(match.group(1)) * _MONEY_SUFFIX.get(match.group(2) or "", 1.0)
     if amount < 0:
         raise InvalidInput(f"invalid {field} {value!r}: must not be negative")
     return amount
@@ -383,19 +392,23 @@ def parse_money_lenient(value: str, field: str, *, decimal_comma: bool = False) 
         decimal_comma = text.rfind(",") > text.rfind(".")
     elif decimal_comma and re.search(r",\d{3}(?!\d)", text) and text.count(",") > 1:
         decimal_comma = False  # 1,234,567: thousands separators after all
+    elif "," in text and not re.search(r"\d{1,3}(,\d{3})+(?!\d)", text):
+        decimal_comma = True  # 2,5 € or 1234,56: a comma that groups no thousands
     if decimal_comma:
         text = text.replace(".", "").replace(",", ".")
     try:
         return parse_money(text, field)
     except InvalidInput:
         try:
-            amount = float(text.replace(",", ""))
+            amount = float(text)  # 6.28E+12, as Excel writes long numbers
         except ValueError:
             raise InvalidInput(
                 f"invalid {field} {value!r}: expected an amount like 25000 or $2.5M"
             ) from None
-        if not amount >= 0 or amount == float("inf"):
-            raise InvalidInput(f"invalid {field} {value!r}: must be a finite amount ≥ 0") from None
+        if not 0 <= amount <= MAX_AMOUNT:
+            raise InvalidInput(
+                f"invalid {field} {value!r}: expected an amount from 0 to {MAX_AMOUNT:,.0f}"
+            ) from None
         return amount
 
 

@@ -58,8 +58,15 @@ class LeadctlGroup(TyperGroup):
         except LeadctlError as error:
             _record_denial(ctx, error)
             _fail(str(error), error.exit_code)
+        except OverflowError:
+            _fail("a number is out of range: ids, counts and amounts must fit in 64 bits", 1)
         except OSError as error:
             if error.errno == 32:  # broken pipe: `leadctl list | head`
+                import os
+                import sys
+
+                # nothing more can reach the reader; keep the exit-time flush quiet
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 raise typer.Exit(0) from None
             _fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "), 1)
         except Exception as error:

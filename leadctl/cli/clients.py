@@ -119,8 +119,8 @@ def client_show(ctx: typer.Context, client_id: ClientIdArg, json_out: JsonOpt = 
 
     app = state(ctx)
     with app.session(immediate=False) as session:
-        users.actor(session, app.actor)
-        found = clients.detail(session, client_id)
+        who = users.actor(session, app.actor)
+        found = clients.detail(session, client_id, users.visible_clauses(who))
     if json_out:
         render.emit_json(clients.detail_to_dict(found))
         return

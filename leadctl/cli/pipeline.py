@@ -136,7 +136,7 @@ def schedule(
     json_out: JsonOpt = False,
 ) -> None:
     """Schedule the next call with a lead."""
-    from leadctl import leads, users
+    from leadctl import clock, leads, users
     from leadctl.cli import render
 
     app = state(ctx)
@@ -144,8 +144,8 @@ def schedule(
         who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
         users.require_work(who, lead, "schedule a call on")
-        values = leads.validate(session, {"next_call_at": when})
-        leads.edit(session, lead, values, actor=app.actor, kind="schedule")
+        next_call = clock.parse_when(when, "next call")  # never empty: that would clear it
+        leads.edit(session, lead, {"next_call_at": next_call}, actor=app.actor, kind="schedule")
     if json_out:
         render.emit_json(leads.to_dict(lead))
     else:

@@ -31,12 +31,18 @@ BAND_STYLE = {"hot": "bold red", "warm": "yellow", "cold": "blue"}
 def console() -> Console:
     from rich.console import Console
 
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            """`leadctl list | head` is a normal way to read: stop quietly, exit 0."""
+            raise BrokenPipeError(32, "Broken pipe")
+
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
-    return Console(highlight=False, width=width, soft_wrap=False)
+    return PipeConsole(highlight=False, width=width, soft_wrap=False)
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 def message(text: str) -> None:

@@ -214,6 +214,8 @@ def export_command(
             count = exporting.export(rows, chosen, sys.stdout.buffer)
             sys.stdout.flush()
             return
+        if output.is_dir():
+            raise InvalidInput(f"-o {output} is a directory; give a file name")
         partial = output.with_name(f".{output.name}.partial")
         try:
             with partial.open("wb") as handle:

@@ -39,9 +39,10 @@ def default_target() -> str:
 def busy_seconds() -> float:
     """How long a command waits for another writer's lock before exit 5."""
     try:
-        return float(os.environ.get("LEADCTL_BUSY_TIMEOUT", DEFAULT_BUSY_SECONDS))
+        seconds = float(os.environ.get("LEADCTL_BUSY_TIMEOUT", DEFAULT_BUSY_SECONDS))
     except ValueError:
         return DEFAULT_BUSY_SECONDS
+    return seconds if 0 < seconds <= 3600 else DEFAULT_BUSY_SECONDS
 
 
 def is_url(target: str) -> bool:
