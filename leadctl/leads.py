@@ -329,6 +329,29 @@ class ListQuery:
     extra: list[Any] = field(default_factory=list)  # further WHERE clauses (visibility, claims)
 
 
+BANDS = ["cold", "warm", "hot"]
+
+
+def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQuery:
+    """A :class:`ListQuery` from command-line filters, checked (exit 1 naming the
+    accepted values) and with ``--owner me|unassigned`` resolved for ``actor``."""
+    if options.get("sort", "next-call") not in SORTS:
+        raise invalid_choice("--sort", options["sort"], SORTS)
+    if options.get("band") and options["band"] not in BANDS:
+        raise invalid_choice("--band", options["band"], BANDS)
+    if options.get("due") and options["due"] not in DUE:
+        raise invalid_choice("--due", options["due"], DUE)
+    if options.get("limit", 0) < 0 or options.get("offset", 0) < 0:
+        raise InvalidInput("--limit and --offset must not be negative")
+    if "limit" in options:
+        options["limit"] = options["limit"] or None  # 0: all
+    return ListQuery(
+        owner=actor if owner == "me" else (None if owner == "unassigned" else owner),
+        unassigned=owner == "unassigned",
+        **options,
+    )
+
+
 def list_leads(session: Session, query: ListQuery) -> Sequence[Lead]:
     """Leads matching the query, sorted and paged by SQLite (indexes and LIMIT)."""
     return session.exec(list_statement(session, query)).all()

@@ -76,3 +76,18 @@ def test_a_rep_reads_only_visible_contacts_of_a_client(cli):
     assert [lead["name"] for lead in mine["leads"]] == ["Ada"] and len(mine["deals"]) == 1
     theirs = cli.json("--as", "r2", "client", "show", "1")
     assert theirs["leads"] == [] and theirs["deals"] == []
+
+
+def test_every_command_takes_json(cli, add_lead):
+    from tests.test_docs import COMMANDS
+
+    add_lead("Ada")
+    refused = [
+        command
+        for command in COMMANDS
+        if "--json" not in cli(*command.split(), "--help").stdout
+        and command not in {"client", "user", "config"}  # groups: their verbs take it
+    ]
+    assert refused == []
+    assert json.loads(cli("export", "--json").stdout)[0]["name"] == "Ada"
+    assert json.loads(cli("sources", "add", "Podcast", "--json").stdout)[-1]["name"] == "Podcast"

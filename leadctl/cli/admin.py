@@ -41,10 +41,11 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
         role: Annotated[
             str | None,
             typer.Option(
-                help="Statuses only: open, side, final (default open).",
+                help="Statuses only: open, side, won or final (default open).",
                 hidden=list_name != "status",
             ),
         ] = None,
+        json_out: JsonOpt = False,
     ) -> None:
         """Add an entry."""
         from leadctl import lists
@@ -53,36 +54,38 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
             role = role or "open"
         with _admin_session(ctx, f"edit the {noun}") as session:
             lists.add(session, list_name, name, position=position, role=role)
-        _show(ctx, list_name, False)
+        _show(ctx, list_name, json_out)
 
     @group.command("rename")
-    def rename(ctx: typer.Context, old: NameArg, new: NameArg) -> None:
+    def rename(ctx: typer.Context, old: NameArg, new: NameArg, json_out: JsonOpt = False) -> None:
         """Rename an entry (leads carrying it follow)."""
         from leadctl import lists
 
         with _admin_session(ctx, f"edit the {noun}") as session:
             lists.rename(session, list_name, old, new)
-        _show(ctx, list_name, False)
+        _show(ctx, list_name, json_out)
 
     @group.command("remove")
-    def remove(ctx: typer.Context, name: NameArg) -> None:
+    def remove(ctx: typer.Context, name: NameArg, json_out: JsonOpt = False) -> None:
         """Remove an entry no lead uses."""
         from leadctl import lists
 
         with _admin_session(ctx, f"edit the {noun}") as session:
             lists.remove(session, list_name, name)
-        _show(ctx, list_name, False)
+        _show(ctx, list_name, json_out)
 
     if list_name == "status":
 
         @group.command("role")
-        def set_role(ctx: typer.Context, name: NameArg, role: NameArg) -> None:
-            """Set a status's role: open, side (like nurture) or final (needs a reason)."""
+        def set_role(
+            ctx: typer.Context, name: NameArg, role: NameArg, json_out: JsonOpt = False
+        ) -> None:
+            """Set a status's role: open, side (like nurture), won or final (needs a reason)."""
             from leadctl import lists
 
             with _admin_session(ctx, "edit the pipeline statuses") as session:
                 lists.set_role(session, name, role)
-            _show(ctx, list_name, False)
+            _show(ctx, list_name, json_out)
 
     return group
 

@@ -102,31 +102,20 @@ def list_command(
     """List leads you may see: next call soonest first (overdue on top), then score."""
     from leadctl import leads, users
     from leadctl.cli import render
-    from leadctl.errors import invalid_choice
 
-    if sort not in leads.SORTS:
-        raise invalid_choice("--sort", sort, leads.SORTS)
-    if band and band not in ("cold", "warm", "hot"):
-        raise invalid_choice("--band", band, ["cold", "warm", "hot"])
-    if due and due not in leads.DUE:
-        raise invalid_choice("--due", due, leads.DUE)
-    if limit < 0 or offset < 0:
-        from leadctl.errors import InvalidInput
-
-        raise InvalidInput("--limit and --offset must not be negative")
     app = state(ctx)
-    query = leads.ListQuery(
+    query = leads.make_query(
+        app.actor,
         status=status,
         source=source,
-        owner=app.actor if owner == "me" else (None if owner == "unassigned" else owner),
-        unassigned=owner == "unassigned",
+        owner=owner,
         claimed=claimed,
         band=band,
         tag=tag,
         due=due,
         search=search,
         sort=sort,
-        limit=limit or None,
+        limit=limit,
         offset=offset,
     )
     with app.session(immediate=False) as session:

@@ -183,25 +183,26 @@ def export_command(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file (default stdout).")
     ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Export every field of the leads you may see (filters as in `list`)."""
     from leadctl import exporting, leads, users
     from leadctl.cli import render
-    from leadctl.errors import InvalidInput, invalid_choice
+    from leadctl.errors import InvalidInput
 
+    if json_out:
+        if fmt not in (None, "json"):
+            raise InvalidInput(f"--json asks for JSON, --format for {fmt}: give one")
+        fmt = "json"
     chosen = exporting.format_for(fmt, str(output) if output else None)
-    if band and band not in ("cold", "warm", "hot"):
-        raise invalid_choice("--band", band, ["cold", "warm", "hot"])
-    if due and due not in leads.DUE:
-        raise invalid_choice("--due", due, leads.DUE)
     if output is None and chosen == "xlsx" and sys.stdout.isatty():
         raise InvalidInput("an .xlsx workbook is binary: write it to a file with -o FILE.xlsx")
     app = state(ctx)
-    query = leads.ListQuery(
+    query = leads.make_query(
+        app.actor,
         status=status,
         source=source,
-        owner=app.actor if owner == "me" else (None if owner == "unassigned" else owner),
-        unassigned=owner == "unassigned",
+        owner=owner,
         band=band,
         tag=tag,
         due=due,
