@@ -6,7 +6,18 @@ from typing import Annotated, Any
 import typer
 
 from leadctl.cli.fields import lead_fields
-from leadctl.cli.state import IdArg, JsonOpt, state
+from leadctl.cli.state import (
+    BandOpt,
+    DueOpt,
+    IdArg,
+    JsonOpt,
+    OwnerOpt,
+    SearchOpt,
+    SourceOpt,
+    StatusOpt,
+    TagOpt,
+    state,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -86,14 +97,14 @@ def _ask_duplicate(duplicate: Any) -> str | None:
 
 def list_command(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
-    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    owner: Annotated[str | None, typer.Option(help="me, unassigned or a user name.")] = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    owner: OwnerOpt = None,
     claimed: Annotated[bool, typer.Option("--claimed", help="Only leads on a live claim.")] = False,
-    band: Annotated[str | None, typer.Option(help="cold, warm or hot.")] = None,
-    tag: Annotated[str | None, typer.Option(help="Only leads with this tag.")] = None,
-    due: Annotated[str | None, typer.Option(help="today, overdue or week.")] = None,
-    search: Annotated[str | None, typer.Option(help="Text in name, email, phone, company.")] = None,
+    band: BandOpt = None,
+    tag: TagOpt = None,
+    due: DueOpt = None,
+    search: SearchOpt = None,
     sort: Annotated[str, typer.Option(help="next-call, score or created.")] = "next-call",
     limit: Annotated[int, typer.Option(help="At most this many (0 = all).")] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many (paging).")] = 0,

@@ -18,6 +18,17 @@ if TYPE_CHECKING:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 IdArg = Annotated[int, typer.Argument(help="Lead id.", show_default=False)]
 
+# The lead filters of `list` and `export`, spelled once.
+StatusOpt = Annotated[str | None, typer.Option("--status", help="Only this status.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only this source.")]
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="me, unassigned or a user name.")]
+BandOpt = Annotated[str | None, typer.Option("--band", help="cold, warm or hot.")]
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Only leads with this tag.")]
+DueOpt = Annotated[str | None, typer.Option("--due", help="today, overdue or week.")]
+SearchOpt = Annotated[
+    str | None, typer.Option("--search", help="Text in name, email, phone, company.")
+]
+
 
 @dataclass
 class AppState:

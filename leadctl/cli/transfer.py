@@ -9,7 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from leadctl.cli.state import JsonOpt, state
+from leadctl.cli.state import (
+    BandOpt,
+    DueOpt,
+    JsonOpt,
+    OwnerOpt,
+    SearchOpt,
+    SourceOpt,
+    StatusOpt,
+    TagOpt,
+    state,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -169,13 +179,13 @@ def _progress(file: str) -> Iterator[Callable[[int, int, int | None], None] | No
 
 def export_command(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
-    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    owner: Annotated[str | None, typer.Option(help="me, unassigned or a user name.")] = None,
-    band: Annotated[str | None, typer.Option(help="cold, warm or hot.")] = None,
-    tag: Annotated[str | None, typer.Option(help="Only leads with this tag.")] = None,
-    due: Annotated[str | None, typer.Option(help="today, overdue or week.")] = None,
-    search: Annotated[str | None, typer.Option(help="Text in name, email, phone, company.")] = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    owner: OwnerOpt = None,
+    band: BandOpt = None,
+    tag: TagOpt = None,
+    due: DueOpt = None,
+    search: SearchOpt = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", help="csv, jsonl, json or xlsx [default: from -o, else csv]."),
