@@ -1,7 +1,9 @@
 """Lists, settings and backup: `statuses`, `sources`, `reasons`, `config`, `backup`."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -90,20 +92,15 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
     return group
 
 
-def _admin_session(ctx: typer.Context, doing: str):  # type: ignore[no-untyped-def]
-    from contextlib import contextmanager
-
+@contextmanager
+def _admin_session(ctx: typer.Context, doing: str) -> Iterator[Any]:
+    """A write transaction for a change that needs the admin permission."""
     from leadctl import users
 
     app = state(ctx)
-
-    @contextmanager
-    def session_scope():  # type: ignore[no-untyped-def]
-        with app.session(immediate=True) as session:
-            users.require(session, app.actor, "admin", doing)
-            yield session
-
-    return session_scope()
+    with app.session(immediate=True) as session:
+        users.require(session, app.actor, "admin", doing)
+        yield session
 
 
 def _show(ctx: typer.Context, list_name: str, json_out: bool) -> None:
@@ -175,8 +172,8 @@ def backup(
     app = state(ctx)
     with app.session(immediate=False) as session:  # a copy holds every lead
         users.require(session, app.actor, "view_all", "back up the database")
-    size = copy(app.database, destination, overwrite=force)
     database = app.database
+    size = copy(database, destination, overwrite=force)
     if json_out:
         render.emit_json({"backup": str(destination), "bytes": size})
     else:

@@ -160,7 +160,7 @@ def show(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> None:
     render.table(
         ["When", "Kind", "What", "By"],
         [
-            (_local(a.created_at), a.kind, render.escape(activities.describe(a)), a.actor)
+            (render.local(a.created_at), a.kind, render.escape(activities.describe(a)), a.actor)
             for a in history
         ],
         title="Timeline",
@@ -180,21 +180,16 @@ def render_lead(lead: Any) -> None:
 
 
 def _local_field(key: str, lead: Any, value: Any) -> Any:
+    from leadctl.cli import render
     from leadctl.leads import DATETIME_FIELDS
 
     if key in DATETIME_FIELDS:
-        return _local(getattr(lead, key))
+        return render.local(getattr(lead, key))
     if key == "tags":
         return ", ".join(value)
     if key == "fields":
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return value
-
-
-def _local(value: Any) -> str:
-    from leadctl.clock import local
-
-    return local(value)
 
 
 @lead_fields(with_name=True)

@@ -31,7 +31,7 @@ def status(
     from leadctl.cli import render
 
     app = state(ctx)
-    with app.session() as session:
+    with app.session(immediate=new_status is not None) as session:
         who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
         if new_status is None:
@@ -58,7 +58,7 @@ def status(
         render.table(
             ["When", "From", "To", "By", "Note"],
             [
-                (_local(a.created_at), a.old_value or "", a.new_value, a.actor, a.body or "")
+                (render.local(a.created_at), a.old_value or "", a.new_value, a.actor, a.body or "")
                 for a in history
             ],
         )
@@ -149,10 +149,4 @@ def schedule(
     if json_out:
         render.emit_json(leads.to_dict(lead))
     else:
-        render.message(f"lead {lead.id}: next call {_local(lead.next_call_at)}")
-
-
-def _local(value: object) -> str:
-    from leadctl.clock import local
-
-    return local(value)  # type: ignore[arg-type]
+        render.message(f"lead {lead.id}: next call {render.local(lead.next_call_at)}")

@@ -136,6 +136,13 @@ def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
     )
 
 
+def local(value: Any) -> str:
+    """A stored UTC time as local 'YYYY-MM-DD HH:MM' for tables and messages."""
+    from leadctl.clock import local as to_local
+
+    return to_local(value)
+
+
 def escape(value: str | None) -> str:
     """Text shown in a table cell, safe from Rich markup."""
     from rich.markup import escape as rich_escape
