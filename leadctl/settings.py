@@ -58,6 +58,15 @@ def set_value(session: Session, key: str, value: str) -> str:
     return stored
 
 
+def typed(value: str) -> str | int | float:
+    """A setting as JSON shows it: numbers as numbers."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number
+
+
 def all_settings(session: Session) -> dict[str, str]:
     return {key: get(session, key) for key in KNOWN}
 

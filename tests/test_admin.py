@@ -52,7 +52,7 @@ def test_lost_reasons_are_editable(cli, add_lead):
 
 
 def test_config_get_set_and_validation(cli):
-    assert cli.json("config", "get") == {"claim_hours": "24", "region": "US", "stuck_days": "14"}
+    assert cli.json("config", "get") == {"claim_hours": 24, "region": "US", "stuck_days": 14}
     cli("config", "set", "claim_hours", "48")
     assert cli("config", "get", "claim_hours").stdout.strip() == "48"
     assert "claim_hours, region" in cli("config", "set", "colour", "red", code=1).stderr
@@ -70,3 +70,8 @@ def test_status_rename_carries_the_history_so_reports_still_count(cli, add_lead)
     assert ("new", "reached") in moves
     funnel = {row["status"]: row["leads"] for row in cli.json("report", "funnel")["rows"]}
     assert funnel["reached"] == 1
+
+
+def test_config_json_numbers(cli):
+    assert cli.json("config", "set", "claim_hours", "1.5") == {"claim_hours": 1.5}
+    assert cli.json("config", "get", "stuck_days") == {"stuck_days": 14}

@@ -130,7 +130,7 @@ def config_get(
     with state(ctx).session(immediate=False) as session:
         values = {key: settings.get(session, key)} if key else settings.all_settings(session)
     if json_out:
-        render.emit_json(values)
+        render.emit_json({k: settings.typed(v) for k, v in values.items()})
     elif key:
         typer.echo(values[key])
     else:
@@ -153,7 +153,7 @@ def config_set(
     with _admin_session(ctx, "change settings") as session:
         stored = settings.set_value(session, key, value)
     if json_out:
-        render.emit_json({key: stored})
+        render.emit_json({key: settings.typed(stored)})
     else:
         render.message(f"{key} = {stored}")
 
