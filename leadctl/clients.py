@@ -215,21 +215,28 @@ class ClientRow:
     value: float
 
 
-def list_clients(session: Session) -> list[ClientRow]:
-    """Every client with lead and deal totals, counted by the database in one query."""
+def list_clients(session: Session, visible: Sequence[Any] = ()) -> list[ClientRow]:
+    """Every client with lead and deal totals, counted by the database in one query.
+
+    ``visible`` limits the counts to leads the actor may see, and to their deals.
+    """
     lead_counts = (
         select(Lead.client_id, func.count().label("n"))
-        .where(col(Lead.client_id).is_not(None), col(Lead.merged_into).is_(None))
+        .where(col(Lead.client_id).is_not(None), col(Lead.merged_into).is_(None), *visible)
         .group_by(Lead.client_id)
         .subquery()
     )
+    deals = select(Deal.client_id, Deal.value)
+    if visible:
+        deals = deals.join(Lead, Lead.id == Deal.lead_id).where(*visible)
+    visible_deals = deals.subquery()
     deal_totals = (
         select(
-            Deal.client_id,
+            visible_deals.c.client_id,
             func.count().label("n"),
-            func.coalesce(func.sum(Deal.value), 0).label("value"),
+            func.coalesce(func.sum(visible_deals.c.value), 0).label("value"),
         )
-        .group_by(Deal.client_id)
+        .group_by(visible_deals.c.client_id)
         .subquery()
     )
     statement = (

@@ -76,6 +76,9 @@ def test_a_rep_reads_only_visible_contacts_of_a_client(cli):
     assert [lead["name"] for lead in mine["leads"]] == ["Ada"] and len(mine["deals"]) == 1
     theirs = cli.json("--as", "r2", "client", "show", "1")
     assert theirs["leads"] == [] and theirs["deals"] == []
+    listed = cli("--as", "r2", "client", "list").stdout
+    assert "5,000" not in listed and "5000" not in listed
+    assert "5,000" in cli("--as", "r1", "client", "list").stdout
 
 
 def test_every_command_takes_json(cli, add_lead):

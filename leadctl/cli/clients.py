@@ -86,8 +86,8 @@ def client_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     app = state(ctx)
     with app.session(immediate=False) as session:
-        users.actor(session, app.actor)
-        rows = clients.list_clients(session)
+        who = users.actor(session, app.actor)
+        rows = clients.list_clients(session, users.visible_clauses(who))
     if json_out:
         render.emit_json([clients.to_dict(row.client) for row in rows])
     elif not rows:
