@@ -19,7 +19,6 @@ from typing import Any
 from sqlmodel import Session, select
 
 from leadctl import clock
-from leadctl.errors import InvalidInput
 from leadctl.models import Activity
 
 # Kinds a person logs with `log --type`; the engagement ones feed behavioural scoring.
@@ -101,27 +100,3 @@ def _text(value: Any) -> str | None:
     if isinstance(value, datetime):
         return clock.iso(value)
     return str(value)
-
-
-def log(
-    session: Session,
-    lead: Any,
-    kind: str,
-    actor: str,
-    *,
-    body: str | None = None,
-    outcome: str | None = None,
-) -> Activity:
-    """Record a note, contact or engagement; a first contact stamps the lead."""
-    if kind == "note" and not (body or "").strip():
-        raise InvalidInput("a note needs some text")
-    activity = record(session, lead.id, kind, actor, body=body, outcome=outcome)
-    if kind in CONTACT_KINDS and lead.first_contacted_at is None:
-        lead.first_contacted_at = activity.created_at
-    lead.updated_at = activity.created_at
-    session.add(lead)
-    session.flush()
-    from leadctl import scoring  # here: scoring imports this module
-
-    scoring.rescore_lead(session, lead)
-    return activity

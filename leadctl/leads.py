@@ -231,9 +231,7 @@ def add(
     )  # type: ignore[arg-type]
     if notes:
         activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
-    from leadctl import scoring
-
-    scoring.rescore_lead(session, lead)
+    rescore(session, lead)
     return AddResult(lead, "created")
 
 
@@ -275,9 +273,7 @@ def fill_blanks(
         activities.record(session, lead.id, kind, actor, body=body)  # type: ignore[arg-type]
         session.add(lead)
     if filled:
-        from leadctl import scoring
-
-        scoring.rescore_lead(session, lead)
+        rescore(session, lead)
     return filled
 
 
@@ -306,9 +302,7 @@ def edit(
     if changed:
         lead.updated_at = clock.now()
         session.add(lead)
-        from leadctl import scoring
-
-        scoring.rescore_lead(session, lead)
+        rescore(session, lead)
     return changed
 
 
@@ -437,3 +431,34 @@ def to_dict(lead: Lead) -> dict[str, Any]:
 
 def is_overdue(lead: Lead) -> bool:
     return lead.next_call_at is not None and lead.next_call_at < clock.now()
+
+
+def log_activity(
+    session: Session,
+    lead: Lead,
+    kind: str,
+    actor: str,
+    *,
+    body: str | None = None,
+    outcome: str | None = None,
+) -> activities.Activity:
+    """Record a note, contact or engagement on a lead: a first contact stamps
+    the lead, and the engagement counts in its score at once."""
+    if kind == "note" and not (body or "").strip():
+        raise InvalidInput("a note needs some text")
+    activity = activities.record(session, lead.id, kind, actor, body=body, outcome=outcome)  # type: ignore[arg-type]
+    if kind in activities.CONTACT_KINDS and lead.first_contacted_at is None:
+        lead.first_contacted_at = activity.created_at
+    lead.updated_at = activity.created_at
+    session.add(lead)
+    session.flush()
+    rescore(session, lead)
+    return activity
+
+
+def rescore(session: Session, lead: Lead) -> None:
+    """Bring a changed lead's score up to date (scoring is imported only here,
+    when a lead changes, so listing never loads it)."""
+    from leadctl import scoring
+
+    scoring.rescore_lead(session, lead)

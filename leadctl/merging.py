@@ -179,12 +179,5 @@ def merge(session: Session, keep_id: int, dup_ids: Sequence[int], *, actor: str)
     keep.updated_at = now
     session.add(keep)
     session.flush()
-    _rescore(session, keep)
+    leads.rescore(session, keep)
     return keep
-
-
-def _rescore(session: Session, lead: Lead) -> None:
-    """Moved activities change the behavioural score: let scoring see them."""
-    from leadctl import scoring  # here: scoring imports leads, which this module uses
-
-    scoring.rescore_lead(session, lead)

@@ -116,7 +116,7 @@ def _log(
         who = users.actor(session, app.actor)
         lead = leads.get(session, lead_id)
         users.require_work(who, lead, f"log {kind} on")
-        activity = activities.log(session, lead, kind, app.actor, body=body, outcome=outcome)
+        activity = leads.log_activity(session, lead, kind, app.actor, body=body, outcome=outcome)
     if json_out:
         render.emit_json(activities.activity_to_dict(activity))
     else:
