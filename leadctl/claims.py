@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from leadctl import activities, clock, lists, settings
@@ -22,8 +22,11 @@ from leadctl.models import Activity, Lead, Setting, User
 from leadctl.users import (
     Actor,
     claim_holder,
+    get_user,
     held_elsewhere,
     is_solo,
+    keep_an_admin,
+    require,
     require_permission,
     require_visible,
 )
@@ -380,3 +383,18 @@ def record_first_owner(session: Session, lead: Lead, who: Actor) -> None:
         activities.record(
             session, lead_id, "assign", who.name, field="owner", new=lead.owner, body="on add"
         )
+
+
+def remove_user(session: Session, name: str, *, acting: str) -> tuple[list[int], int]:
+    """Remove a user (admin): their live claims go back to the pool, their leads stay
+    theirs until reassigned. Returns the released lead ids and the owned count.
+
+    The last admin cannot go while others remain: nobody could manage users after.
+    """
+    require(session, acting, "admin", "remove users")
+    user = get_user(session, name)
+    keep_an_admin(session, user, "remove")
+    released = release_claims_of(session, user.name, actor=acting)
+    owned = session.exec(select(func.count()).select_from(Lead).where(Lead.owner == name)).one()
+    session.delete(user)
+    return released, owned

@@ -281,36 +281,19 @@ def list_users(session: Session) -> list[UserRow]:
     ]
 
 
-def remove_user(session: Session, name: str, *, acting: str) -> tuple[list[int], int]:
-    """Remove a user (admin): their live claims go back to the pool, their leads stay
-    theirs until reassigned. Returns the released lead ids and the owned count.
-
-    The last admin cannot go while others remain: nobody could manage users after.
-    """
-    require(session, acting, "admin", "remove users")
-    user = get_user(session, name)
-    _keep_an_admin(session, user, "remove")
-    from leadctl import claims
-
-    released = claims.release_claims_of(session, user.name, actor=acting)
-    owned = session.exec(select(func.count()).select_from(Lead).where(Lead.owner == name)).one()
-    session.delete(user)
-    return released, owned
-
-
 def set_role(session: Session, name: str, role: str, *, acting: str) -> User:
     """Change a user's role (admin); the last admin keeps theirs."""
     role = check_role(role)
     require(session, acting, "admin", "change roles")
     user = get_user(session, name)
     if role != "admin":
-        _keep_an_admin(session, user, "demote")
+        keep_an_admin(session, user, "demote")
     user.role = role
     session.add(user)
     return user
 
 
-def _keep_an_admin(session: Session, user: User, doing: str) -> None:
+def keep_an_admin(session: Session, user: User, doing: str) -> None:
     if user.role != "admin":
         return
     admins = session.exec(select(func.count()).select_from(User).where(User.role == "admin")).one()

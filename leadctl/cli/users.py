@@ -77,12 +77,12 @@ def list_command(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
 def remove(ctx: typer.Context, name: NameArg, json_out: JsonOpt = False) -> None:
     """Remove a user (admin): their claims return to the pool, their leads stay theirs."""
-    from leadctl import users
+    from leadctl import claims
     from leadctl.cli import render
 
     app = state(ctx)
     with app.session(immediate=True) as session:
-        released, owned = users.remove_user(session, name, acting=app.actor)
+        released, owned = claims.remove_user(session, name, acting=app.actor)
     if json_out:
         render.emit_json({"removed": name, "released": released, "owned": owned})
         return
