@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,23 +248,11 @@ def fill_blanks(
 
     Records one activity naming what was filled; returns the filled field names.
     """
-    filled: list[str] = []
-    for name, value in values.items():
-        if name in ("tags", "fields", "created_at") or value in (None, ""):
-            continue
-        if getattr(lead, name) in (None, ""):
-            setattr(lead, name, value)
-            filled.append(name)
-    tags = json.loads(lead.tags)
-    new_tags = [t for t in values.get("tags", []) if t not in tags]
-    if new_tags:
-        lead.tags = json.dumps(tags + new_tags, ensure_ascii=False)
-        filled.append("tags")
-    fields = json.loads(lead.fields)
-    new_fields = {k: v for k, v in values.get("fields", {}).items() if k not in fields}
-    if new_fields:
-        lead.fields = json.dumps(fields | new_fields, ensure_ascii=False)
-        filled.append("fields")
+    current = {name: getattr(lead, name) for name in values if hasattr(lead, name)}
+    changes = blanks_filled(current | {"tags": lead.tags, "fields": lead.fields}, values)
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    filled = filled_names(changes)
     if notes:
         activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
     if filled or notes:
@@ -275,6 +263,38 @@ def fill_blanks(
     if filled:
         rescore(session, lead)
     return filled
+
+
+def blanks_filled(
+    current: Mapping[str, Any],
+    values: Mapping[str, Any],
+    never: Collection[str] = ("created_at",),
+) -> dict[str, Any]:
+    """The merge rule, for a stored lead's ``current`` values (``tags`` and
+    ``fields`` as stored JSON text): the changes that fill its blanks from
+    ``values`` without overwriting anything, plus new tags and custom fields."""
+    changes = {
+        name: value
+        for name, value in values.items()
+        if name not in never
+        and name not in ("tags", "fields")
+        and value not in (None, "")
+        and current.get(name) in (None, "")
+    }
+    tags = json.loads(current["tags"])
+    new_tags = [t for t in values.get("tags") or [] if t not in tags]
+    if new_tags:
+        changes["tags"] = json.dumps(tags + new_tags, ensure_ascii=False)
+    fields = json.loads(current["fields"])
+    new_fields = {k: v for k, v in (values.get("fields") or {}).items() if k not in fields}
+    if new_fields:
+        changes["fields"] = json.dumps(fields | new_fields, ensure_ascii=False)
+    return changes
+
+
+def filled_names(changes: Mapping[str, Any]) -> list[str]:
+    """What a merge filled, as told to people (derived match keys left out)."""
+    return [name for name in changes if not name.endswith("_key")]
 
 
 def edit(

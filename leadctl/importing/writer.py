@@ -13,7 +13,6 @@ so importing a file twice changes nothing.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from sqlalchemy import String, and_, func, insert, literal, select, type_coerce,
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from leadctl import leads
 from leadctl.importing.dedupe import DuplicateIndex, Known, Scratch
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import ACTIVITY, LEAD, Records
@@ -283,30 +283,12 @@ class BatchWriter:
 
 
 def fill_blanks(lead: dict[str, Any], values: dict[str, Any], changes: dict[str, Any]) -> list[str]:
-    """``leads.fill_blanks`` on a stored row (a dict): fill blanks, never overwrite,
-    add new tags and custom fields. Updates ``lead`` and ``changes``; returns what was filled."""
-    filled: list[str] = []
-    for name, value in values.items():
-        if name in NEVER_FILLED or value is None or value == "":
-            continue
-        if lead.get(name) in (None, ""):
-            lead[name] = changes[name] = value
-            if not name.endswith("_key"):
-                filled.append(name)
-    if values.get("tags"):
-        tags = json.loads(lead["tags"])
-        new_tags = [t for t in values["tags"] if t not in tags]
-        if new_tags:
-            lead["tags"] = changes["tags"] = json.dumps(tags + new_tags, ensure_ascii=False)
-            filled.append("tags")
-    if values.get("fields"):
-        fields = json.loads(lead["fields"])
-        new_fields = {k: v for k, v in values["fields"].items() if k not in fields}
-        if new_fields:
-            merged = fields | new_fields
-            lead["fields"] = changes["fields"] = json.dumps(merged, ensure_ascii=False)
-            filled.append("fields")
-    return filled
+    """``leads.fill_blanks`` on a stored row (a dict). Updates ``lead`` and
+    ``changes``; returns what was filled."""
+    filled = leads.blanks_filled(lead, values, never=NEVER_FILLED)
+    lead.update(filled)
+    changes.update(filled)
+    return leads.filled_names(filled)
 
 
 def _fill_pending(target: Parsed, row: Parsed) -> list[str]:
