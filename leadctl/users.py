@@ -57,7 +57,18 @@ def is_solo(session: Session) -> bool:
 
 
 def role_of(session: Session, name: str) -> str | None:
-    """The acting user's role; None in solo mode. Unknown users are refused."""
+    """The acting user's role; None in solo mode. Unknown users are refused.
+
+    Looked up once per transaction: a command sees the roles as they were when
+    it began, and the opening check plus each command's own do not query twice.
+    """
+    roles = session.info.setdefault("leadctl_roles", {})
+    if name not in roles:
+        roles[name] = _lookup_role(session, name)
+    return roles[name]
+
+
+def _lookup_role(session: Session, name: str) -> str | None:
     if is_solo(session):
         return None
     user = session.get(User, name)
