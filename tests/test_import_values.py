@@ -68,6 +68,49 @@ def test_fast_phone_agrees_with_phonenumbers(number, region):
     )
 
 
+main_regions = st.sampled_from(
+    ["US", "CA", "GB", "DE", "FR", "IT", "AR", "RU", "CN", "IN", "AU", "IE", "MX", "JP", "BR", "NL"]
+)
+
+
+digit_strings = st.text(st.sampled_from("0123456789"), min_size=1, max_size=17)
+
+
+def example_national(region: str, kind: int, tail: str) -> str:
+    """A region's example number of one type, its last digits replaced: near-valid numbers."""
+    import phonenumbers
+
+    example = phonenumbers.example_number_for_type(region, kind)
+    digits = phonenumbers.national_significant_number(example) if example else "12345"
+    return (digits[: max(len(digits) - len(tail), 1)] + tail)[:17]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    main_regions,
+    digit_strings | st.builds(str, st.integers(0, 1)),
+    st.integers(0, 10),
+    st.text(st.sampled_from("0123456789"), max_size=4),
+    st.booleans(),
+)
+def test_region_validity_agrees_with_phonenumbers(region, digits, kind, tail, near):
+    """The two-pattern check equals phonenumbers' own, for random and near-valid numbers."""
+    import phonenumbers
+
+    national = example_national(region, kind, tail) if near else digits
+    code = phonenumbers.country_code_for_region(region)
+    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+    zeros = len(national) - len(national.lstrip("0"))
+    if zeros == len(national):
+        return
+    if zeros:
+        number.italian_leading_zero = True
+        number.number_of_leading_zeros = zeros
+    assert normalize._valid_in_region(code, region, national) == (
+        phonenumbers.is_valid_number_for_region(number, region)
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "comma", "amount"),
     [
