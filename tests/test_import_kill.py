@@ -27,6 +27,22 @@ def lead_count(db: Path) -> int:
         return 0
 
 
+def index_names(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%'"
+        )
+        return {name for (name,) in rows}
+
+
+def deferral_marker(db: Path) -> str | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT value FROM leadctl_meta WHERE key = 'indexes_deferred'"
+        ).fetchone()
+        return row[0] if row else None
+
+
 def test_kill_mid_import_then_rerun(tmp_path, db_path):
     csv = tmp_path / "big.csv"
     write(csv, 60_000)
@@ -64,6 +80,10 @@ def test_kill_mid_import_then_rerun(tmp_path, db_path):
     assert 0 < stored < full.imported
     assert stored in after_batches  # whole batches, never part of one
     assert created == stored  # no lead without its history
+    # the bulk load had dropped the indexes it builds at its end, and said so
+    assert deferral_marker(db_path) is not None
+    assert "ix_lead_pool" not in index_names(db_path)
+    assert "ix_lead_email_key" in index_names(db_path)  # read while loading: kept
 
     rerun = subprocess.run(
         [leadctl_bin(), "--db", str(db_path), "import", str(csv), "--json"],
@@ -81,3 +101,7 @@ def test_kill_mid_import_then_rerun(tmp_path, db_path):
         ).fetchone()[0]
     assert total == full.imported
     assert emails == 0
+    # opening the database rebuilt what the killed import had dropped
+    assert index_names(db_path) == index_names(reference)
+    assert "ix_lead_pool" in index_names(db_path)
+    assert deferral_marker(db_path) is None

@@ -1,8 +1,9 @@
 """Opening a leadctl database: SQLite by default, PostgreSQL by URL.
 
-Opening is cheap on purpose: one query reads the schema version, and the
-migration machinery is imported only when a new file needs its schema or an
-old one needs an upgrade.
+Opening is cheap on purpose: one query reads the schema version (and whether a
+killed bulk import left indexes to build, see ``bulk``), and the migration
+machinery is imported only when a new file needs its schema or an old one needs
+an upgrade.
 """
 
 from __future__ import annotations
@@ -183,10 +184,16 @@ def _ensure_schema(database: Database) -> None:
 
     with database.engine.connect() as conn:
         try:
-            row = conn.execute(
-                text(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'")
-            ).first()
-            version = int(row[0]) if row else None
+            rows = dict(
+                conn.execute(
+                    text(
+                        f"SELECT key, value FROM {META_TABLE} "
+                        "WHERE key IN ('schema_version', 'indexes_deferred')"
+                    )
+                ).all()
+            )
+            version = int(rows["schema_version"]) if "schema_version" in rows else None
+            deferred = rows.get("indexes_deferred")
         except Exception as error:
             if "no such table" not in str(error) and "does not exist" not in str(error):
                 if "not a database" in str(error) or "malformed" in str(error):
@@ -195,7 +202,7 @@ def _ensure_schema(database: Database) -> None:
                     ) from None
                 raise
             conn.rollback()
-            version = None
+            version, deferred = None, None
     if version is not None and version > SCHEMA_VERSION:
         raise DatabaseError(
             f"database {database.target} has schema version {version}, newer than this "
@@ -205,3 +212,7 @@ def _ensure_schema(database: Database) -> None:
         from leadctl.storage import migrations
 
         migrations.bring_up_to_date(database)
+    if deferred is not None:  # a bulk import dropped indexes: rebuild if it was killed
+        from leadctl.storage import bulk
+
+        bulk.restore_if_abandoned(database, deferred)

@@ -1,0 +1,125 @@
+"""Bulk loads into a nearly empty SQLite database: indexes built once, at the end.
+
+Every lead insert updates 16 indexes and every activity 7; for a large import
+into an empty database that upkeep costs more than building the same indexes
+once afterwards. So such an import drops the indexes it does not read while
+loading (it reads the duplicate keys, and activities by lead) and builds them
+again when it ends, whatever the way it ends.
+
+Nothing depends on the dropped indexes for correctness, only for speed. A
+killed import cannot build them, so the drop is recorded in ``leadctl_meta``
+with the process that made it; opening the database (``storage._ensure_schema``)
+builds them again once that process is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from leadctl.storage import Database
+
+MARKER = "indexes_deferred"  # leadctl_meta key; its value names the loading process
+READ_WHILE_LOADING = {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"}
+READ_WHILE_LOADING |= {"ix_activity_lead_time"}
+MAX_STORED_LEADS = 1000  # "nearly empty": rebuilding the indexes of these costs nothing
+
+
+def deferrable() -> list[Any]:
+    """The lead and activity indexes an import does not read while it loads."""
+    from leadctl.models import Activity, Lead
+
+    tables = (Lead.__table__, Activity.__table__)  # type: ignore[attr-defined]
+    indexes = [index for table in tables for index in table.indexes]
+    return sorted(
+        (index for index in indexes if index.name not in READ_WHILE_LOADING),
+        key=lambda index: index.name,
+    )
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_running(owner: str) -> bool:
+    """Whether the process named by a marker is still at work (on this machine)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
+@contextmanager
+def indexes_deferred(database: Database, *, wanted: bool) -> Iterator[bool]:
+    """Within the block, the deferrable indexes are dropped when ``wanted`` and
+    the database is SQLite with at most ``MAX_STORED_LEADS`` leads and no other
+    load under way; yields whether they were. They are built again on leaving."""
+    deferred = wanted and database.is_sqlite and _drop(database)
+    try:
+        yield deferred
+    finally:
+        if deferred:
+            from leadctl.errors import DatabaseError
+
+            try:
+                restore(database)
+            except DatabaseError:
+                pass  # busy: the next command to open the database builds them
+
+
+def _drop(database: Database) -> bool:
+    from leadctl.models import Lead
+    from leadctl.storage import META_TABLE
+
+    with database.session(immediate=True) as session:
+        conn = session.connection()
+        if _marker(conn) is not None:
+            return False  # another load is under way, or its indexes are being rebuilt
+        stored = conn.execute(select(func.count()).select_from(Lead.__table__)).scalar_one()
+        if stored > MAX_STORED_LEADS:
+            return False
+        for index in deferrable():
+            index.drop(conn, checkfirst=True)
+        conn.execute(
+            text(f"INSERT INTO {META_TABLE} (key, value) VALUES (:key, :owner)"),
+            {"key": MARKER, "owner": this_process()},
+        )
+    return True
+
+
+def restore(database: Database) -> None:
+    """Build the deferred indexes again and remove the marker (one transaction)."""
+    from leadctl.storage import META_TABLE
+
+    with database.session(immediate=True) as session:
+        conn = session.connection()
+        for index in deferrable():
+            index.create(conn, checkfirst=True)
+        conn.execute(text(f"DELETE FROM {META_TABLE} WHERE key = :key"), {"key": MARKER})
+
+
+def restore_if_abandoned(database: Database, owner: str) -> None:
+    """Called on opening when the marker is set: rebuild unless its load still runs."""
+    if not is_running(owner):
+        restore(database)
+
+
+def _marker(conn: Connection) -> str | None:
+    from leadctl.storage import META_TABLE
+
+    statement = text(f"SELECT value FROM {META_TABLE} WHERE key = :key")
+    return conn.execute(statement, {"key": MARKER}).scalar_one_or_none()
