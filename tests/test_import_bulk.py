@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.make_csv import write
+from leadctl import scoring
 from leadctl.importing import ImportOptions, run_import
 from leadctl.storage import bulk, open_database
 from leadctl.storage.bulk import MARKER
@@ -26,6 +27,16 @@ def marker(db: Path) -> str | None:
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT value FROM leadctl_meta WHERE key = ?", (MARKER,)).fetchone()
         return row[0] if row else None
+
+
+def assert_scored(db: Path) -> None:
+    """Every lead holds the score the rules give it: a recompute changes nothing."""
+    with sqlite3.connect(db) as conn:
+        hot = conn.execute("SELECT count(*) FROM lead WHERE score > 0").fetchone()[0]
+    assert hot > 0
+    database = open_database(str(db))
+    with database.session(immediate=True) as session:
+        assert scoring.rescore(session).changed == 0
 
 
 def import_watching_indexes(db: Path, csv: Path, tmp_path: Path) -> set[str]:
@@ -59,6 +70,7 @@ def test_empty_database_loads_without_indexes_then_builds_them(tmp_path, db_path
     assert {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"} <= seen
     assert schema(db_path) == schema(fresh)  # every index back, as created
     assert marker(db_path) is None
+    assert_scored(db_path)
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -87,6 +99,24 @@ def test_opening_rebuilds_only_when_the_loading_process_is_gone(tmp_path, db_pat
         conn.execute("UPDATE leadctl_meta SET value = ? WHERE key = ?", ("nohost:1", MARKER))
     open_database(str(db_path)).close()
     assert schema(db_path) == complete
+    assert marker(db_path) is None
+
+
+def test_a_killed_loads_leads_are_scored_when_it_is_finished(tmp_path, db_path):
+    cli_add = open_database(str(db_path))
+    with cli_add.session(immediate=True) as session:
+        session.connection().exec_driver_sql(
+            "INSERT INTO lead (name, email, title, company_size, priority, status, score, "
+            "score_adjustment, band, tags, fields, created_at, updated_at) VALUES "
+            "('Ada', 'ada@x.com', 'CEO', 5000, 'medium', 'new', 0, 0, 'cold', '[]', '{}', "
+            "'2026-11-01 00:00:00.000000', '2026-11-01 00:00:00.000000')"
+        )
+        session.connection().exec_driver_sql(
+            "INSERT INTO leadctl_meta (key, value) VALUES (?, ?)", (MARKER, "nohost:1+scores")
+        )
+    open_database(str(db_path)).close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT score FROM lead").fetchone()[0] > 0
     assert marker(db_path) is None
 
 

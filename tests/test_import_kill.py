@@ -35,6 +35,14 @@ def index_names(db: Path) -> set[str]:
         return {name for (name,) in rows}
 
 
+def scores(db: Path) -> dict[str, tuple[int, str]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT name || ':' || coalesce(email_key, phone), score, band FROM lead"
+        )
+        return {key: (score, band) for key, score, band in rows}
+
+
 def deferral_marker(db: Path) -> str | None:
     with sqlite3.connect(db) as conn:
         row = conn.execute(
@@ -103,5 +111,6 @@ def test_kill_mid_import_then_rerun(tmp_path, db_path):
     assert emails == 0
     # opening the database rebuilt what the killed import had dropped
     assert index_names(db_path) == index_names(reference)
+    assert scores(db_path) == scores(reference)  # the killed load's leads scored too
     assert "ix_lead_pool" in index_names(db_path)
     assert deferral_marker(db_path) is None

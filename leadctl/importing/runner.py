@@ -139,7 +139,7 @@ def run_import(
         first_parser = parser_for(plan.header)
 
         def produce() -> Iterator[Chunk]:
-            prepare = records.lead if not options.dry_run else None
+            prepare = None
             return _chunks(
                 table, first_parser, parser_for, options.batch_rows, source.position, prepare
             )
@@ -156,8 +156,9 @@ def run_import(
             # Score new and merged leads in the batch's own transaction, set-based. A
             # leadctl export carries its leads' scores (their engagement history is
             # not in the file), so its new leads keep them: the round trip is exact.
-            new = [] if plan.leadctl_export else result.inserted_ids
-            scoring.rescore(session, new + result.merged_ids)
+            if score_batches:
+                new = [] if plan.leadctl_export else result.inserted_ids
+                scoring.rescore(session, new + result.merged_ids)
             if options.on_batch is not None:
                 options.on_batch(session, result)
 
@@ -170,8 +171,10 @@ def run_import(
             if options.progress is not None:
                 options.progress(chunk.read, chunk.position, source.size)
 
+        score_batches = True
         bulk = not (options.dry_run or options.atomic) and (source.size or 0) >= BULK_FROM_BYTES
-        with indexes_deferred(database, wanted=bulk):
+        with indexes_deferred(database, wanted=bulk, score=not plan.leadctl_export) as deferred:
+            score_batches = not deferred or plan.leadctl_export  # else all at the end
             stored = _store(database, chunks, store, account, options, counts)
         return ImportSummary(
             rows=counts.rows,

@@ -212,7 +212,7 @@ def _ensure_schema(database: Database) -> None:
         from leadctl.storage import migrations
 
         migrations.bring_up_to_date(database)
-    if deferred is not None:  # a bulk import dropped indexes: rebuild if it was killed
+    if deferred is not None:  # a bulk import dropped indexes: finish it if it was killed
         from leadctl.storage import bulk
 
-        bulk.restore_if_abandoned(database, deferred)
+        bulk.finish_if_abandoned(database, deferred)

@@ -1,15 +1,18 @@
-"""Bulk loads into a nearly empty SQLite database: indexes built once, at the end.
+"""Bulk loads into a nearly empty SQLite database: indexes built and scores
+computed once, at the end.
 
 Every lead insert updates 16 indexes and every activity 7; for a large import
 into an empty database that upkeep costs more than building the same indexes
-once afterwards. So such an import drops the indexes it does not read while
-loading (it reads the duplicate keys, and activities by lead) and builds them
-again when it ends, whatever the way it ends.
+once afterwards, and scoring the leads in one pass costs less than a pass per
+batch. So such an import drops the indexes it does not read while loading (it
+reads the duplicate keys, and activities by lead), and when it ends, whatever
+the way it ends, scores every lead and builds the indexes again.
 
-Nothing depends on the dropped indexes for correctness, only for speed. A
-killed import cannot build them, so the drop is recorded in ``leadctl_meta``
-with the process that made it; opening the database (``storage._ensure_schema``)
-builds them again once that process is gone.
+Nothing depends on the dropped indexes for correctness, only for speed; until
+the end the new leads have no score (0, cold). A killed import cannot finish,
+so the drop is recorded in ``leadctl_meta`` with the process that made it;
+opening the database (``storage._ensure_schema``) finishes the job once that
+process is gone.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
 
     from leadctl.storage import Database
 
-MARKER = "indexes_deferred"  # leadctl_meta key; its value names the loading process
+MARKER = "indexes_deferred"  # leadctl_meta key: "host:pid" of the loading process
+SCORES = "+scores"  # marker suffix: the loaded leads are to be scored at the end
 READ_WHILE_LOADING = {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"}
 READ_WHILE_LOADING |= {"ix_activity_lead_time"}
 MAX_STORED_LEADS = 1000  # "nearly empty": rebuilding the indexes of these costs nothing
@@ -51,7 +55,7 @@ def this_process() -> str:
 
 def is_running(owner: str) -> bool:
     """Whether the process named by a marker is still at work (on this machine)."""
-    host, _, pid = owner.rpartition(":")
+    host, _, pid = owner.removesuffix(SCORES).rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:
@@ -64,11 +68,12 @@ def is_running(owner: str) -> bool:
 
 
 @contextmanager
-def indexes_deferred(database: Database, *, wanted: bool) -> Iterator[bool]:
+def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterator[bool]:
     """Within the block, the deferrable indexes are dropped when ``wanted`` and
     the database is SQLite with at most ``MAX_STORED_LEADS`` leads and no other
-    load under way; yields whether they were. They are built again on leaving."""
-    deferred = wanted and database.is_sqlite and _drop(database)
+    load under way; yields whether they were. On leaving, the leads are scored
+    (when ``score``; a leadctl export carries its scores) and the indexes built."""
+    deferred = wanted and database.is_sqlite and _drop(database, score)
     try:
         yield deferred
     finally:
@@ -76,12 +81,12 @@ def indexes_deferred(database: Database, *, wanted: bool) -> Iterator[bool]:
             from leadctl.errors import DatabaseError
 
             try:
-                restore(database)
+                finish(database)
             except DatabaseError:
-                pass  # busy: the next command to open the database builds them
+                pass  # busy: the next command to open the database finishes it
 
 
-def _drop(database: Database) -> bool:
+def _drop(database: Database, score: bool) -> bool:
     from leadctl.models import Lead
     from leadctl.storage import META_TABLE
 
@@ -96,26 +101,33 @@ def _drop(database: Database) -> bool:
             index.drop(conn, checkfirst=True)
         conn.execute(
             text(f"INSERT INTO {META_TABLE} (key, value) VALUES (:key, :owner)"),
-            {"key": MARKER, "owner": this_process()},
+            {"key": MARKER, "owner": this_process() + (SCORES if score else "")},
         )
     return True
 
 
-def restore(database: Database) -> None:
-    """Build the deferred indexes again and remove the marker (one transaction)."""
+def finish(database: Database) -> None:
+    """Score the leads when the marker asks, build the deferred indexes again
+    and remove the marker, in one transaction."""
+    from leadctl import scoring
     from leadctl.storage import META_TABLE
 
     with database.session(immediate=True) as session:
         conn = session.connection()
+        marker = _marker(conn)
+        if marker is None:
+            return  # another process finished it
+        if marker.endswith(SCORES):
+            scoring.rescore(conn)  # before the indexes: no score index to keep up
         for index in deferrable():
             index.create(conn, checkfirst=True)
         conn.execute(text(f"DELETE FROM {META_TABLE} WHERE key = :key"), {"key": MARKER})
 
 
-def restore_if_abandoned(database: Database, owner: str) -> None:
-    """Called on opening when the marker is set: rebuild unless its load still runs."""
+def finish_if_abandoned(database: Database, owner: str) -> None:
+    """Called on opening when the marker is set: finish unless its load still runs."""
     if not is_running(owner):
-        restore(database)
+        finish(database)
 
 
 def _marker(conn: Connection) -> str | None:
