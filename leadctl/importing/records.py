@@ -3,8 +3,9 @@
 A batch goes in through SQLAlchemy Core insert statements. On SQLite each is
 compiled once and executed by the driver on tuples, the columns' own bind
 processors applied here: SQLAlchemy's per-parameter work would otherwise cost
-as much as SQLite's. Lead tuples are built by :meth:`Records.lead`, which the
-reader process calls, so the writing process only numbers and stores them.
+as much as SQLite's. Lead tuples are built by :meth:`Records.lead` in the
+writing process: pickling them from the reader cost the reader, the busier of
+the two, more than building them costs the writer.
 """
 
 from __future__ import annotations
@@ -65,10 +66,8 @@ class Records:
         record["updated_at"] = values.get("updated_at") or self.now
         return record
 
-    def lead(self, values: dict[str, Any]) -> tuple[Any, ...] | None:
-        """A new lead as SQLite takes it (without its id); None elsewhere."""
-        if not self.sqlite:
-            return None
+    def lead(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """A new lead as SQLite takes it (without its id)."""
         row = list(self.template)
         at = _POSITION
         for key, value in values.items():
@@ -85,16 +84,14 @@ class Records:
                 row[index] = process(row[index])
         return tuple(row)
 
-    def insert_leads(
-        self, conn: Connection, rows: Sequence[tuple[int, dict[str, Any], tuple | None]]
-    ) -> None:
-        """Insert ``(id, values, prepared tuple or None)`` rows."""
+    def insert_leads(self, conn: Connection, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Insert ``(id, values)`` rows."""
         if not rows:
             return
         if not self.sqlite:
-            conn.execute(insert(LEAD), [self.values(v) | {"id": i} for i, v, _ in rows])
+            conn.execute(insert(LEAD), [self.values(v) | {"id": i} for i, v in rows])
             return
-        ready = [(lead_id, *(prepared or self.lead(values))) for lead_id, values, prepared in rows]  # type: ignore[misc]
+        ready = [(lead_id, *self.lead(values)) for lead_id, values in rows]
         conn.exec_driver_sql(self.lead_sql, ready)
 
     def insert_activities(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:

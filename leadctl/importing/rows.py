@@ -50,7 +50,6 @@ class Parsed:
     warnings: int = 0
     lead_id: int | None = None  # leadctl's own id, from one of its exports
     cells: list[str] | None = None  # kept only when a duplicate is to be rejected
-    record: tuple[Any, ...] | None = None  # the row as SQLite takes it (records.Records.lead)
 
 
 class RowParser:

@@ -139,10 +139,7 @@ def run_import(
         first_parser = parser_for(plan.header)
 
         def produce() -> Iterator[Chunk]:
-            prepare = None
-            return _chunks(
-                table, first_parser, parser_for, options.batch_rows, source.position, prepare
-            )
+            return _chunks(table, first_parser, parser_for, options.batch_rows, source.position)
 
         chunks = in_child(produce) if should_fork(source.size, options.parallel) else produce()
 
@@ -228,7 +225,6 @@ def _chunks(
     parser_for: Callable[[list[str]], RowParser],
     batch_rows: int,
     position: Callable[[], int],
-    prepare: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None,
 ) -> Iterator[Chunk]:
     """Parsed rows in batches, with the rows rejected on the way (runs in the
     reader process when there is one)."""
@@ -250,8 +246,6 @@ def _chunks(
             chunk.header = list(table.header)
             continue
         chunk.warnings += row.warnings
-        if prepare is not None:
-            row.record = prepare(row.values)
         chunk.rows.append(row)
         if len(chunk.rows) >= limit:
             chunk.position = position()

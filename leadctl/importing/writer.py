@@ -113,7 +113,6 @@ class BatchWriter:
                 before = dict(pending.values) if pending is not None else None
                 if pending is not None:
                     filled = _fill_pending(pending, row)
-                    pending.record = None  # rebuilt from the merged values
                     if filled:
                         pending_fills.append((match.pending, row, filled))  # type: ignore[arg-type]
                 else:
@@ -147,7 +146,6 @@ class BatchWriter:
             if client is not None and client not in found:
                 del row.values["client_id"]
                 row.values.setdefault("fields", {})["client_id_raw"] = str(client)
-                row.record = None
                 row.warnings += 1
                 self.counts.warnings += 1
 
@@ -183,7 +181,7 @@ class BatchWriter:
             top = max([stored_top, *(ids[i] for i in keep)])
             for offset, i in enumerate(rest, start=1):
                 ids[i] = top + offset
-        chosen_rows = [(ids[i], rows[i].values, rows[i].record) for i in (*keep, *rest)]
+        chosen_rows = [(ids[i], rows[i].values) for i in (*keep, *rest)]
         self.records.insert_leads(conn, chosen_rows)
         return ids
 
