@@ -122,6 +122,14 @@ def _lookup_sql(dialect: Any, table: Table, key: str, size: int) -> str:
     return str(compiled)
 
 
+@lru_cache(maxsize=1)
+def _fuzz() -> Any:
+    """rapidfuzz's scorers, imported on first use (per row, an import statement costs)."""
+    from rapidfuzz import fuzz
+
+    return fuzz
+
+
 class DuplicateIndex:
     """The duplicates of one batch of rows; build one per batch."""
 
@@ -176,8 +184,7 @@ class DuplicateIndex:
                     return Match(None, pending, REASONS[key])
         company = values.get("company_key")
         if company:
-            from rapidfuzz import fuzz
-
+            fuzz = _fuzz()
             name = values["name"].casefold()
             cutoff = SIMILAR_NAME_SCORE
             for known in self.companies.get(company, ()):

@@ -46,12 +46,13 @@ class Records:
         self.sqlite = dialect.name == "sqlite"
         self.now = now
         if self.sqlite:
-            self.lead_sql, self.lead_processors = _compiled(dialect, LEAD, ["id", *COLUMNS])
+            self.lead_sql, processors = _compiled(dialect, LEAD, ["id", *COLUMNS])
             self.activity_sql, self.activity_processors = _compiled(
                 dialect, ACTIVITY, ACTIVITY_COLUMNS
             )
-            self.lead_processors = [(i - 1, p) for i, p in self.lead_processors]  # no id
+            self.processor_of = {COLUMNS[i - 1]: p for i, p in processors}  # i - 1: no id
             self.template = [DEFAULTS[c] for c in COLUMNS]
+            self.now_text = self.processor_of["created_at"](now)
 
     def values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Every column of a new lead, defaults filled, tags and fields as JSON."""
@@ -69,19 +70,19 @@ class Records:
     def lead(self, values: dict[str, Any]) -> tuple[Any, ...]:
         """A new lead as SQLite takes it (without its id)."""
         row = list(self.template)
-        at = _POSITION
+        at, processors = _POSITION, self.processor_of
         for key, value in values.items():
-            row[at[key]] = value
+            process = processors.get(key)
+            row[at[key]] = process(value) if process is not None and value is not None else value
         row[at["tags"]] = (
             json.dumps(values["tags"], ensure_ascii=False) if "tags" in values else "[]"
         )
         if "fields" in values:
             row[at["fields"]] = json.dumps(values["fields"], ensure_ascii=False)
-        row[at["created_at"]] = values.get("created_at") or self.now
-        row[at["updated_at"]] = values.get("updated_at") or self.now
-        for index, process in self.lead_processors:
-            if row[index] is not None:
-                row[index] = process(row[index])
+        if not values.get("created_at"):
+            row[at["created_at"]] = self.now_text
+        if not values.get("updated_at"):
+            row[at["updated_at"]] = self.now_text
         return tuple(row)
 
     def insert_leads(self, conn: Connection, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
