@@ -1,11 +1,11 @@
 """Lead and activity rows as the database takes them.
 
 A batch goes in through SQLAlchemy Core insert statements. On SQLite each is
-compiled once and executed by the driver on tuples, the columns' own bind
-processors applied here: SQLAlchemy's per-parameter work would otherwise cost
-as much as SQLite's. Lead tuples are built by :meth:`Records.lead` in the
-writing process: pickling them from the reader cost the reader, the busier of
-the two, more than building them costs the writer.
+compiled once (per set of columns) and executed by the driver on plain rows,
+the columns' own bind processors applied here: SQLAlchemy's per-parameter work
+would otherwise cost as much as SQLite's. Lead rows are built in the writing
+process: pickling them from the reader cost the reader, the busier of the two,
+more than building them costs the writer.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ DEFAULTS: dict[str, Any] = dict.fromkeys(COLUMNS) | {
     "tags": "[]",
     "fields": "{}",
 }
-_POSITION = {column: index for index, column in enumerate(COLUMNS)}
+# Bound in every lead insert: NOT NULL columns (name, and those with a default).
+ALWAYS = ("name", *(c for c in COLUMNS if DEFAULTS[c] is not None), "created_at", "updated_at")
 Processors = list[tuple[int, Callable[[Any], Any]]]
 
 
@@ -46,13 +47,13 @@ class Records:
         self.sqlite = dialect.name == "sqlite"
         self.now = now
         if self.sqlite:
-            self.lead_sql, processors = _compiled(dialect, LEAD, ["id", *COLUMNS])
+            _, processors = _compiled(dialect, LEAD, ["id", *COLUMNS])
+            self.processor_of = {COLUMNS[i - 1]: p for i, p in processors}  # i - 1: no id
+            self.now_text = self.processor_of["created_at"](now)
             self.activity_sql, self.activity_processors = _compiled(
                 dialect, ACTIVITY, ACTIVITY_COLUMNS
             )
-            self.processor_of = {COLUMNS[i - 1]: p for i, p in processors}  # i - 1: no id
-            self.template = [DEFAULTS[c] for c in COLUMNS]
-            self.now_text = self.processor_of["created_at"](now)
+            self._layouts: dict[tuple[str, ...], tuple[str, list[Any], dict[str, int]]] = {}
 
     def values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Every column of a new lead, defaults filled, tags and fields as JSON."""
@@ -67,33 +68,47 @@ class Records:
         record["updated_at"] = values.get("updated_at") or self.now
         return record
 
-    def lead(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        """A new lead as SQLite takes it (without its id)."""
-        row = list(self.template)
-        at, processors = _POSITION, self.processor_of
-        for key, value in values.items():
-            process = processors.get(key)
-            row[at[key]] = process(value) if process is not None and value is not None else value
-        row[at["tags"]] = (
-            json.dumps(values["tags"], ensure_ascii=False) if "tags" in values else "[]"
-        )
-        if "fields" in values:
-            row[at["fields"]] = json.dumps(values["fields"], ensure_ascii=False)
-        if not values.get("created_at"):
-            row[at["created_at"]] = self.now_text
-        if not values.get("updated_at"):
-            row[at["updated_at"]] = self.now_text
-        return tuple(row)
-
     def insert_leads(self, conn: Connection, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        """Insert ``(id, values)`` rows."""
+        """Insert ``(id, values)`` rows.
+
+        On SQLite only the columns the batch has values for are bound (the
+        rest are NULL): binding all 40 of a typical export's 20 cost the
+        driver as much again."""
         if not rows:
             return
         if not self.sqlite:
             conn.execute(insert(LEAD), [self.values(v) | {"id": i} for i, v in rows])
             return
-        ready = [(lead_id, *self.lead(values)) for lead_id, values in rows]
-        conn.exec_driver_sql(self.lead_sql, ready)
+        present = set(ALWAYS).union(*(values.keys() for _, values in rows))
+        sql, template, at = self._layout(tuple(c for c in COLUMNS if c in present))
+        processors, now = self.processor_of, self.now_text
+        ready = []
+        for lead_id, values in rows:
+            row = list(template)
+            row[0] = lead_id
+            for key, value in values.items():
+                process = processors.get(key)
+                row[at[key]] = process(value) if process and value is not None else value
+            if "tags" in values:
+                row[at["tags"]] = json.dumps(values["tags"], ensure_ascii=False)
+            if "fields" in values:
+                row[at["fields"]] = json.dumps(values["fields"], ensure_ascii=False)
+            if not values.get("created_at"):
+                row[at["created_at"]] = now
+            if not values.get("updated_at"):
+                row[at["updated_at"]] = now
+            ready.append(tuple(row))
+        conn.exec_driver_sql(sql, ready)
+
+    def _layout(self, columns: tuple[str, ...]) -> tuple[str, list[Any], dict[str, int]]:
+        """The insert of these columns (after the id), its default row and positions."""
+        layout = self._layouts.get(columns)
+        if layout is None:
+            sql, _ = _compiled(self.dialect, LEAD, ["id", *columns])
+            template = [None, *(DEFAULTS[c] for c in columns)]
+            layout = (sql, template, {c: i for i, c in enumerate(columns, start=1)})
+            self._layouts[columns] = layout
+        return layout
 
     def insert_activities(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert activities given as tuples in ``ACTIVITY_COLUMNS`` order."""
