@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from leadctl.errors import InvalidInput, invalid_choice
 
@@ -166,11 +169,12 @@ def company_key(company: str | None) -> str | None:
     """The form companies are matched on: case-folded, legal suffixes and punctuation dropped."""
     if not company:
         return None
-    text = re.sub(r"[^\w\s]", " ", company.casefold())
+    text = _PUNCTUATION.sub(" ", company.casefold())
     words = [w for w in text.split() if w not in _LEGAL_SUFFIXES]
     return " ".join(words) or None
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]")
 _LEGAL_SUFFIXES = {
     "inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "gmbh", "ag",
     "sa", "sas", "sarl", "bv", "nv", "plc", "pty", "srl", "spa", "oy", "ab", "as", "kg",
@@ -238,18 +242,23 @@ def _email_local_part(local: str) -> str | None:
             return None
         lowered = local.lower()
         return lowered if lowered in _email_names()[0] else local
-    import unicodedata
-
-    from email_validator import EmailNotValidError
-    from email_validator.syntax import validate_email_local_part
-
+    validate, invalid = _local_part_validator()
     normalized = unicodedata.normalize("NFC", local)
     try:
         if normalized != local:
-            validate_email_local_part(local)
-        return validate_email_local_part(normalized)["local_part"]
-    except EmailNotValidError:
+            validate(local)
+        return validate(normalized)["local_part"]
+    except invalid:
         return None
+
+
+@lru_cache(maxsize=1)
+def _local_part_validator() -> tuple[Callable[[str], dict[str, Any]], type[Exception]]:
+    """email-validator's check of a local part, imported once (not per address)."""
+    from email_validator import EmailNotValidError
+    from email_validator.syntax import validate_email_local_part
+
+    return validate_email_local_part, EmailNotValidError
 
 
 @lru_cache(maxsize=4096)
@@ -335,13 +344,8 @@ def _nanp_regions() -> frozenset[str]:
 
 def _valid_international(candidate: str) -> bool:
     """Whether ``+digits`` is a valid number that phonenumbers would keep as is."""
-    import phonenumbers
-
-    for length in (1, 2, 3):
-        code = int(candidate[1 : 1 + length] or 0)
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            break
-    else:
+    code, length = _calling_code_of(candidate[1:4])
+    if code is None:
         return False
     national = candidate[1 + length :]
     known, prefix, main = _calling_code(code)
@@ -358,6 +362,8 @@ def _valid_international(candidate: str) -> bool:
     # main region first: a number valid there is valid, found in half the work.
     if main is not None and _valid_in_region(code, main, national):
         return True
+    import phonenumbers
+
     number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
     if zeros:
         number.italian_leading_zero = True
@@ -411,6 +417,18 @@ def _region_patterns(
 _NUMBER_TYPES = (
     "premium_rate toll_free shared_cost voip personal_number pager uan voicemail fixed_line mobile"
 ).split()
+
+
+@lru_cache(maxsize=1024)
+def _calling_code_of(head: str) -> tuple[int | None, int]:
+    """The country calling code a number's first digits start with, and its length."""
+    import phonenumbers
+
+    for length in (1, 2, 3):
+        code = int(head[:length] or 0)
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return code, length
+    return None, 0
 
 
 @lru_cache(maxsize=512)

@@ -1,12 +1,14 @@
 """Bulk loads into a nearly empty SQLite database: indexes built and scores
 computed once, at the end.
 
-Every lead insert updates 16 indexes and every activity 7; for a large import
-into an empty database that upkeep costs more than building the same indexes
-once afterwards, and scoring the leads in one pass costs less than a pass per
-batch. So such an import drops the indexes it does not read while loading (it
-reads the duplicate keys, and activities by lead), and when it ends, whatever
-the way it ends, scores every lead and builds the indexes again.
+Every lead insert updates 16 indexes; for a large import into an empty
+database that upkeep costs more than building the same indexes once
+afterwards, and scoring the leads in one pass costs less than a pass per batch.
+So such an import drops the lead indexes it does not read while loading (it
+reads the duplicate keys), and when it ends, whatever the way it ends, scores
+every lead and builds the indexes again. Activity indexes stay: an import
+appends to them in key order, which costs the writer (who waits on the parser
+anyway) about what building them would cost at the end, when nothing overlaps.
 
 Nothing depends on the dropped indexes for correctness, only for speed; until
 the end the new leads have no score (0, cold). A killed import cannot finish,
@@ -33,16 +35,14 @@ if TYPE_CHECKING:
 MARKER = "indexes_deferred"  # leadctl_meta key: "host:pid" of the loading process
 SCORES = "+scores"  # marker suffix: the loaded leads are to be scored at the end
 READ_WHILE_LOADING = {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"}
-READ_WHILE_LOADING |= {"ix_activity_lead_time"}
 MAX_STORED_LEADS = 1000  # "nearly empty": rebuilding the indexes of these costs nothing
 
 
 def deferrable() -> list[Any]:
-    """The lead and activity indexes an import does not read while it loads."""
-    from leadctl.models import Activity, Lead
+    """The lead indexes an import does not read while it loads."""
+    from leadctl.models import Lead
 
-    tables = (Lead.__table__, Activity.__table__)  # type: ignore[attr-defined]
-    indexes = [index for table in tables for index in table.indexes]
+    indexes = Lead.__table__.indexes  # type: ignore[attr-defined]
     return sorted(
         (index for index in indexes if index.name not in READ_WHILE_LOADING),
         key=lambda index: index.name,
