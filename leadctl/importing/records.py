@@ -80,23 +80,32 @@ class Records:
             conn.execute(insert(LEAD), [self.values(v) | {"id": i} for i, v in rows])
             return
         present = set(ALWAYS).union(*(values.keys() for _, values in rows))
-        sql, template, at = self._layout(tuple(c for c in COLUMNS if c in present))
-        processors, now = self.processor_of, self.now_text
+        columns = tuple(c for c in COLUMNS if c in present)
+        sql, template, at = self._layout(columns)
+        # The values that need converting (amounts, times, flags): a few columns,
+        # so they are looked up by name rather than each value by its key.
+        converted = [(c, at[c], p) for c, p in self.processor_of.items() if c in present]
+        tags, fields = at["tags"], at["fields"]
+        created, updated = at["created_at"], at["updated_at"]
+        dumps, now = json.dumps, self.now_text
         ready = []
         for lead_id, values in rows:
             row = list(template)
             row[0] = lead_id
             for key, value in values.items():
-                process = processors.get(key)
-                row[at[key]] = process(value) if process and value is not None else value
+                row[at[key]] = value
+            for key, index, process in converted:
+                value = values.get(key)
+                if value is not None:
+                    row[index] = process(value)
             if "tags" in values:
-                row[at["tags"]] = json.dumps(values["tags"], ensure_ascii=False)
+                row[tags] = dumps(values["tags"], ensure_ascii=False)
             if "fields" in values:
-                row[at["fields"]] = json.dumps(values["fields"], ensure_ascii=False)
+                row[fields] = dumps(values["fields"], ensure_ascii=False)
             if not values.get("created_at"):
-                row[at["created_at"]] = now
+                row[created] = now
             if not values.get("updated_at"):
-                row[at["updated_at"]] = now
+                row[updated] = now
             ready.append(tuple(row))
         conn.exec_driver_sql(sql, ready)
 
