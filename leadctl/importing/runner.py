@@ -6,8 +6,9 @@ How batches are stored (SPEC Import):
   rerun merges what is already there and stores the rest);
 - ``--atomic`` keeps every batch in one transaction, rolled back if any row
   is rejected;
-- a big file into a nearly empty database loads without most indexes and
-  builds them at the end (``storage.bulk``);
+- a big file into a nearly empty database is a bulk load: without most lead
+  indexes, which are built at its end, when its leads are scored in one pass
+  (``storage.bulk``);
 - ``--dry-run`` writes nothing (not even the rejects file, unless named) and
   counts the same, its new rows' keys kept in a scratch file for dedupe.
 """
@@ -168,7 +169,6 @@ def run_import(
             if options.progress is not None:
                 options.progress(chunk.read, chunk.position, source.size)
 
-        score_batches = True
         bulk = not (options.dry_run or options.atomic) and (source.size or 0) >= BULK_FROM_BYTES
         with indexes_deferred(database, wanted=bulk, score=not plan.leadctl_export) as deferred:
             score_batches = not deferred or plan.leadctl_export  # else all at the end

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 META_TABLE = "leadctl_meta"
+BULK_MARKER = "indexes_deferred"  # meta key set while a bulk import has indexes down (bulk)
 DEFAULT_BUSY_SECONDS = 15.0
 SCHEMA_VERSION = 1  # the version migrations.MIGRATIONS brings a database to
 
@@ -188,12 +189,12 @@ def _ensure_schema(database: Database) -> None:
                 conn.execute(
                     text(
                         f"SELECT key, value FROM {META_TABLE} "
-                        "WHERE key IN ('schema_version', 'indexes_deferred')"
+                        f"WHERE key IN ('schema_version', '{BULK_MARKER}')"
                     )
                 ).all()
             )
             version = int(rows["schema_version"]) if "schema_version" in rows else None
-            deferred = rows.get("indexes_deferred")
+            deferred = rows.get(BULK_MARKER)
         except Exception as error:
             if "no such table" not in str(error) and "does not exist" not in str(error):
                 if "not a database" in str(error) or "malformed" in str(error):

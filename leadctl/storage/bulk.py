@@ -27,12 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 
+from leadctl.storage import BULK_MARKER as MARKER  # its value: "host:pid" of the loader
+from leadctl.storage import META_TABLE
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from leadctl.storage import Database
 
-MARKER = "indexes_deferred"  # leadctl_meta key: "host:pid" of the loading process
 SCORES = "+scores"  # marker suffix: the loaded leads are to be scored at the end
 READ_WHILE_LOADING = {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"}
 MAX_STORED_LEADS = 1000  # "nearly empty": rebuilding the indexes of these costs nothing
@@ -54,7 +56,10 @@ def this_process() -> str:
 
 
 def is_running(owner: str) -> bool:
-    """Whether the process named by a marker is still at work (on this machine)."""
+    """Whether the process named by a marker is still at work (on this machine).
+
+    A pid reused by another process keeps the indexes down until it ends:
+    commands are slower meanwhile, never wrong."""
     host, _, pid = owner.removesuffix(SCORES).rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
@@ -88,7 +93,6 @@ def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterat
 
 def _drop(database: Database, score: bool) -> bool:
     from leadctl.models import Lead
-    from leadctl.storage import META_TABLE
 
     with database.session(immediate=True) as session:
         conn = session.connection()
@@ -110,7 +114,6 @@ def finish(database: Database) -> None:
     """Score the leads when the marker asks, build the deferred indexes again
     and remove the marker, in one transaction."""
     from leadctl import scoring
-    from leadctl.storage import META_TABLE
 
     with database.session(immediate=True) as session:
         conn = session.connection()
@@ -131,7 +134,5 @@ def finish_if_abandoned(database: Database, owner: str) -> None:
 
 
 def _marker(conn: Connection) -> str | None:
-    from leadctl.storage import META_TABLE
-
     statement = text(f"SELECT value FROM {META_TABLE} WHERE key = :key")
     return conn.execute(statement, {"key": MARKER}).scalar_one_or_none()
