@@ -107,13 +107,34 @@ def bring_up_to_date(database: Database) -> None:
                 step(conn)
             _stamp(conn, max(version, SCHEMA_VERSION), insert=False)
     if new and database.is_sqlite:
-        # WAL lets readers go on while a writer works; it persists in the file
-        # and cannot be switched inside a transaction.
+        _use_wal(database)
+
+
+def _use_wal(database: Database) -> None:
+    """Switch a new file to WAL, which lets readers go on while a writer works;
+    it persists in the file and cannot be switched inside a transaction.
+
+    Another process opening the new file at the same moment may hold its write
+    lock while this one reads, and then SQLite refuses at once rather than
+    wait (a deadlock otherwise): so try again until the busy timeout.
+    """
+    import sqlite3
+    import time
+
+    from leadctl.storage import busy_seconds
+
+    deadline = time.monotonic() + busy_seconds()
+    while True:
         raw = database.engine.raw_connection()
         try:
-            raw.driver_connection.execute("PRAGMA journal_mode = WAL")
+            raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
         finally:
             raw.close()
+        time.sleep(0.01)
 
 
 def _stamp(conn: Connection, version: int, *, insert: bool) -> None:
