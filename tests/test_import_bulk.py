@@ -10,8 +10,8 @@ import pytest
 from benchmarks.make_csv import write
 from leadctl import scoring
 from leadctl.importing import ImportOptions, run_import
+from leadctl.storage import BULK_MARKER as MARKER
 from leadctl.storage import bulk, open_database
-from leadctl.storage.bulk import MARKER
 
 pytestmark = pytest.mark.slow
 
@@ -83,44 +83,104 @@ def test_a_database_with_leads_keeps_its_indexes(tmp_path, db_path, big_csv):
     assert "ix_lead_pool" in seen and "ix_lead_report_source" in seen
 
 
-def test_opening_rebuilds_only_when_the_loading_process_is_gone(tmp_path, db_path):
-    database = open_database(str(db_path))
-    complete = schema(db_path)
+def insert_lead(db: Path, name: str, email: str, score: int, band: str) -> int:
+    """A stored lead whose score the rules would not give (as a leadctl export carries)."""
+    with sqlite3.connect(db) as conn:
+        cursor = conn.execute(
+            "INSERT INTO lead (name, email, email_key, title, company_size, priority, status, "
+            "score, score_adjustment, band, tags, fields, created_at, updated_at) VALUES "
+            "(?, ?, ?, 'CEO', 5000, 'medium', 'new', ?, 0, ?, '[]', '{}', "
+            "'2026-11-01 00:00:00.000000', '2026-11-01 00:00:00.000000')",
+            (name, email, email.casefold(), score, band),
+        )
+        return cursor.lastrowid
+
+
+def drop_indexes(db: Path, value: str) -> None:
+    """What a bulk load does before loading: indexes down, marker set."""
+    database = open_database(str(db))
     with database.session(immediate=True) as session:
         conn = session.connection()
         for index in bulk.deferrable():
             index.drop(conn)
-        conn.exec_driver_sql(
-            "INSERT INTO leadctl_meta (key, value) VALUES (?, ?)", (MARKER, bulk.this_process())
-        )
+        conn.exec_driver_sql("INSERT INTO leadctl_meta (key, value) VALUES (?, ?)", (MARKER, value))
+
+
+def score_of(db: Path, lead_id: int) -> tuple[int, str]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT score, band FROM lead WHERE id = ?", (lead_id,)).fetchone()
+
+
+def test_leads_stored_before_a_bulk_load_keep_their_scores(tmp_path, db_path, big_csv):
+    open_database(str(db_path)).close()
+    carried = insert_lead(db_path, "Kept Score", "kept@example.org", 97, "hot")
+    merged = insert_lead(db_path, "Barbara Rossi", "barbara.rossi.0@acme0.com", 97, "hot")
+    seen = import_watching_indexes(db_path, big_csv, tmp_path)
+    assert "ix_lead_pool" not in seen  # a bulk load
+    assert score_of(db_path, carried) == (97, "hot")  # not the load's to rescore
+    assert score_of(db_path, merged) != (97, "hot")  # a row merged into it: rescored
+    database = open_database(str(db_path))
+    with database.session(immediate=True) as session:  # the load's own leads are scored
+        assert scoring.rescore(session, above=merged).changed == 0
+
+
+def test_a_load_finished_early_by_another_process_still_scores_all_it_adds(
+    tmp_path, db_path, big_csv
+):
+    seen: list[bool] = []
+
+    def taken_for_dead(session, _result) -> None:  # noqa: ANN001
+        # As if another command had found the loader gone and finished the load.
+        seen.append(marker(db_path) is not None)
+        session.connection().exec_driver_sql("DELETE FROM leadctl_meta WHERE key = ?", (MARKER,))
+
+    options = ImportOptions(on_batch=taken_for_dead, rejects=tmp_path / "rejects.csv")
+    run_import(open_database(str(db_path)), str(big_csv), options, actor="tester")
+    assert seen[0] is True
+    fresh = tmp_path / "fresh.db"
+    open_database(str(fresh)).close()
+    assert schema(db_path) == schema(fresh)
+    assert_scored(db_path)
+
+
+def test_opening_finishes_only_when_the_loading_process_is_gone(db_path):
+    open_database(str(db_path)).close()
+    complete = schema(db_path)
+    drop_indexes(db_path, bulk.Marker(bulk.this_process(), above=0, score=False).text())
     open_database(str(db_path)).close()  # the load (this process) still runs: left alone
     assert "ix_lead_pool" not in schema(db_path)
+    gone = bulk.Marker("another-host:1:", above=0, score=False).text()
     with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE leadctl_meta SET value = ? WHERE key = ?", ("nohost:1", MARKER))
+        conn.execute("UPDATE leadctl_meta SET value = ? WHERE key = ?", (gone, MARKER))
     open_database(str(db_path)).close()
     assert schema(db_path) == complete
     assert marker(db_path) is None
 
 
-def test_a_killed_loads_leads_are_scored_when_it_is_finished(tmp_path, db_path):
-    cli_add = open_database(str(db_path))
-    with cli_add.session(immediate=True) as session:
-        session.connection().exec_driver_sql(
-            "INSERT INTO lead (name, email, title, company_size, priority, status, score, "
-            "score_adjustment, band, tags, fields, created_at, updated_at) VALUES "
-            "('Ada', 'ada@x.com', 'CEO', 5000, 'medium', 'new', 0, 0, 'cold', '[]', '{}', "
-            "'2026-11-01 00:00:00.000000', '2026-11-01 00:00:00.000000')"
-        )
-        session.connection().exec_driver_sql(
-            "INSERT INTO leadctl_meta (key, value) VALUES (?, ?)", (MARKER, "nohost:1+scores")
-        )
+def test_a_killed_loads_leads_are_scored_when_it_is_finished(db_path):
     open_database(str(db_path)).close()
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT score FROM lead").fetchone()[0] > 0
+    before = insert_lead(db_path, "Before", "before@example.org", 97, "hot")
+    drop_indexes(db_path, bulk.Marker("another-host:1:", above=before, score=True).text())
+    loaded = insert_lead(db_path, "Loaded", "loaded@example.org", 0, "cold")
+    open_database(str(db_path)).close()
+    assert score_of(db_path, before) == (97, "hot")
+    assert score_of(db_path, loaded)[0] > 0
     assert marker(db_path) is None
+
+
+def test_a_stale_finish_leaves_a_newer_load_alone(db_path):
+    open_database(str(db_path)).close()
+    newer = bulk.Marker(bulk.this_process(), above=0, score=True)
+    drop_indexes(db_path, newer.text())
+    old = bulk.Marker("another-host:1:", above=0, score=True)  # read before the newer load began
+    bulk.finish(open_database(str(db_path)), old, abandoned=True)
+    assert marker(db_path) == newer.text()
+    assert "ix_lead_pool" not in schema(db_path)
 
 
 def test_is_running():
     assert bulk.is_running(bulk.this_process())
-    assert not bulk.is_running("another-host:1")
+    host, pid, started = bulk.this_process().split(":")
+    assert not bulk.is_running(f"{host}:{pid}:{started}1")  # the pid now names another process
+    assert not bulk.is_running(f"another-host:{pid}:{started}")
     assert not bulk.is_running("garbage")

@@ -44,7 +44,7 @@ def test_bulk_import_beside_other_writers_and_readers(tmp_path, db_path):
         codes["cron"].append(run_leadctl("claim", "--release-expired").returncode)
         listed = run_leadctl("list", "--limit", "5", "--sort", "score", "--json")
         codes["list"].append(listed.returncode)
-        assert listed.returncode != 0 or len(json.loads(listed.stdout)) == 5
+        assert listed.returncode != 0 or len(json.loads(listed.stdout)) <= 5
     out, err = importer.communicate(timeout=300)
     assert importer.returncode == 1, err  # the file's bad rows are rejected
     summary = json.loads(out)
@@ -61,5 +61,6 @@ def test_bulk_import_beside_other_writers_and_readers(tmp_path, db_path):
     assert walk_ins[0] == added
     assert marker is None
     assert {"ix_lead_pool", "ix_lead_report_source", "ix_lead_email_key"} <= index_names(db_path)
+    assert len(json.loads(run_leadctl("list", "--limit", "5", "--json").stdout)) == 5
     rescored = json.loads(run_leadctl("score", "--json").stdout)
     assert rescored["changed"] == 0  # every lead, walk-ins included, holds its score

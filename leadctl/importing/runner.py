@@ -154,9 +154,9 @@ def run_import(
             # Score new and merged leads in the batch's own transaction, set-based. A
             # leadctl export carries its leads' scores (their engagement history is
             # not in the file), so its new leads keep them: the round trip is exact.
-            if score_batches:
-                new = [] if plan.leadctl_export else result.inserted_ids
-                scoring.rescore(session, new + result.merged_ids)
+            # A bulk load scores its new leads at its end, in one pass.
+            new = [] if plan.leadctl_export or bulk_load else result.inserted_ids
+            scoring.rescore(session, new + result.merged_ids)
             if options.on_batch is not None:
                 options.on_batch(session, result)
 
@@ -170,8 +170,7 @@ def run_import(
                 options.progress(chunk.read, chunk.position, source.size)
 
         bulk = not (options.dry_run or options.atomic) and (source.size or 0) >= BULK_FROM_BYTES
-        with indexes_deferred(database, wanted=bulk, score=not plan.leadctl_export) as deferred:
-            score_batches = not deferred or plan.leadctl_export  # else all at the end
+        with indexes_deferred(database, wanted=bulk, score=not plan.leadctl_export) as bulk_load:
             stored = _store(database, chunks, store, account, options, counts)
         return ImportSummary(
             rows=counts.rows,

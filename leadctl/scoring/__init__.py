@@ -64,8 +64,14 @@ def store_rules(session: Session, text: str, source: str) -> RuleSet:
     return rules
 
 
-def rescore(target: OrmSession | Connection, lead_ids: Sequence[int] | None = None) -> Rescored:
-    """Recompute scores of ``lead_ids`` (all leads when None), set-based.
+def rescore(
+    target: OrmSession | Connection,
+    lead_ids: Sequence[int] | None = None,
+    *,
+    above: int | None = None,
+) -> Rescored:
+    """Recompute scores of ``lead_ids`` (all leads when None; with ``above``,
+    those with a higher id), set-based.
 
     Accepts a session (pending changes are flushed first, and leads it holds
     are refreshed) or a plain connection, e.g. an import's batch transaction.
@@ -77,7 +83,7 @@ def rescore(target: OrmSession | Connection, lead_ids: Sequence[int] | None = No
         conn = target.connection()
     else:
         conn = target
-    result = batch.rescore(conn, current_rules(conn), clock.now(), lead_ids)
+    result = batch.rescore(conn, current_rules(conn), clock.now(), lead_ids, above=above)
     if isinstance(target, OrmSession):
         _refresh_held(target, lead_ids)
     return result

@@ -75,13 +75,23 @@ class Rescored:
 
 
 def rescore(
-    conn: Connection, rules: RuleSet, now: datetime, lead_ids: Sequence[int] | None
+    conn: Connection,
+    rules: RuleSet,
+    now: datetime,
+    lead_ids: Sequence[int] | None,
+    *,
+    above: int | None = None,
 ) -> Rescored:
     """Recompute and store scores and bands; only changed rows are written.
 
     Given ids go through a temporary table, so any number of them is one pass
-    (an import's batch or 100,000 at once) with no bound-parameter limit.
+    (an import's batch or 100,000 at once) with no bound-parameter limit;
+    ``above`` (instead of ids) takes the leads with a higher id (a bulk load's).
     """
+    if above is not None:
+        chosen = select(LEAD.c.id).where(LEAD.c.id > above)
+        found = conn.execute(select(func.count()).select_from(chosen.subquery())).scalar_one()
+        return Rescored(found, _update(conn, rules, now, chosen))
     if lead_ids is None:
         total = conn.execute(select(func.count()).select_from(LEAD)).scalar_one()
         return Rescored(total, _update(conn, rules, now, None))

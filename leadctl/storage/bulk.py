@@ -3,41 +3,63 @@ computed once, at the end.
 
 Every lead insert updates 16 indexes; for a large import into an empty
 database that upkeep costs more than building the same indexes once
-afterwards, and scoring the leads in one pass costs less than a pass per batch.
-So such an import drops the lead indexes it does not read while loading (it
-reads the duplicate keys), and when it ends, whatever the way it ends, scores
-every lead and builds the indexes again. Activity indexes stay: an import
-appends to them in key order, which costs the writer (who waits on the parser
-anyway) about what building them would cost at the end, when nothing overlaps.
+afterwards, and scoring the new leads in one pass costs less than a pass per
+batch. So such an import drops the lead indexes it does not read while
+loading (it reads the duplicate keys), and when it ends, whatever the way it
+ends, scores the leads it added and builds the indexes again. Activity indexes
+stay: an import appends to them in key order, which costs the writer (who
+waits on the parser anyway) about what building them would cost at the end,
+when nothing overlaps.
 
 Nothing depends on the dropped indexes for correctness, only for speed; until
-the end the new leads have no score (0, cold). A killed import cannot finish,
-so the drop is recorded in ``leadctl_meta`` with the process that made it;
-opening the database (``storage._ensure_schema``) finishes the job once that
-process is gone.
+the end the new leads have no score (0, cold) unless their file carried one
+(a leadctl export). A killed import cannot finish, so the drop is recorded in
+``leadctl_meta`` (see :class:`Marker`); opening the database
+(``storage._ensure_schema``) finishes the job once that process is gone. A
+load finished early by mistake (a process taken for dead) only loses speed:
+its own finish scores every lead it added all the same.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 
-from leadctl.storage import BULK_MARKER as MARKER  # its value: "host:pid" of the loader
-from leadctl.storage import META_TABLE
+from leadctl.storage import BULK_MARKER, META_TABLE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from leadctl.storage import Database
 
-SCORES = "+scores"  # marker suffix: the loaded leads are to be scored at the end
 READ_WHILE_LOADING = {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"}
 MAX_STORED_LEADS = 1000  # "nearly empty": rebuilding the indexes of these costs nothing
+
+
+@dataclass(frozen=True)
+class Marker:
+    """What a bulk load records while its indexes are down."""
+
+    owner: str  # "host:pid:start" of the loading process
+    above: int  # the highest lead id before the load: its leads are those above
+    score: bool  # score them at the end (not when the file carried scores)
+
+    def text(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def parse(cls, value: str) -> Marker | None:
+        try:
+            return cls(**json.loads(value))
+        except (ValueError, TypeError):
+            return None
 
 
 def deferrable() -> list[Any]:
@@ -52,87 +74,121 @@ def deferrable() -> list[Any]:
 
 
 def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}"
 
 
 def is_running(owner: str) -> bool:
-    """Whether the process named by a marker is still at work (on this machine).
+    """Whether the process a marker names is still at work.
 
-    A pid reused by another process keeps the indexes down until it ends:
-    commands are slower meanwhile, never wrong."""
-    host, _, pid = owner.removesuffix(SCORES).rpartition(":")
+    A process on another machine, or one whose pid now belongs to another
+    process (its start time differs), counts as gone; where processes cannot
+    be asked about (not POSIX), every loader counts as running.
+    """
+    host, _, rest = owner.partition(":")
+    pid, _, started = rest.partition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
+    if os.name != "posix":
+        return True
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # alive, another user's
-    return True
+        pass  # alive, another user's
+    return _started(int(pid)) == started
+
+
+def _started(pid: int) -> str:
+    """The process's start time (clock ticks since boot) where Linux tells, else ''."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return ""
 
 
 @contextmanager
 def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterator[bool]:
     """Within the block, the deferrable indexes are dropped when ``wanted`` and
     the database is SQLite with at most ``MAX_STORED_LEADS`` leads and no other
-    load under way; yields whether they were. On leaving, the leads are scored
-    (when ``score``; a leadctl export carries its scores) and the indexes built."""
-    deferred = wanted and database.is_sqlite and _drop(database, score)
+    load under way; yields whether they were. On leaving, the leads added are
+    scored (when ``score``) and the indexes built."""
+    marker = _drop(database, score) if wanted and database.is_sqlite else None
     try:
-        yield deferred
+        yield marker is not None
     finally:
-        if deferred:
+        if marker is not None:
             from leadctl.errors import DatabaseError
 
             try:
-                finish(database)
+                finish(database, marker, abandoned=False)
             except DatabaseError:
                 pass  # busy: the next command to open the database finishes it
 
 
-def _drop(database: Database, score: bool) -> bool:
+def _drop(database: Database, score: bool) -> Marker | None:
     from leadctl.models import Lead
 
+    table = Lead.__table__  # type: ignore[attr-defined]
     with database.session(immediate=True) as session:
         conn = session.connection()
-        if _marker(conn) is not None:
-            return False  # another load is under way, or its indexes are being rebuilt
-        stored = conn.execute(select(func.count()).select_from(Lead.__table__)).scalar_one()
+        if _marker_text(conn) is not None:
+            return None  # another load is under way, or its indexes are being rebuilt
+        stored, top = conn.execute(select(func.count(), func.max(table.c.id))).one()
         if stored > MAX_STORED_LEADS:
-            return False
+            return None
+        marker = Marker(owner=this_process(), above=top or 0, score=score)
         for index in deferrable():
             index.drop(conn, checkfirst=True)
         conn.execute(
-            text(f"INSERT INTO {META_TABLE} (key, value) VALUES (:key, :owner)"),
-            {"key": MARKER, "owner": this_process() + (SCORES if score else "")},
+            text(f"INSERT INTO {META_TABLE} (key, value) VALUES (:key, :value)"),
+            {"key": BULK_MARKER, "value": marker.text()},
         )
-    return True
+    return marker
 
 
-def finish(database: Database) -> None:
-    """Score the leads when the marker asks, build the deferred indexes again
-    and remove the marker, in one transaction."""
+def finish(database: Database, marker: Marker, *, abandoned: bool) -> None:
+    """Score the load's leads (when the marker says), build the indexes again
+    and remove the marker, in one transaction.
+
+    The loader itself always scores its leads, even if another process took it
+    for dead and finished early; it builds and unmarks only what is still its
+    own. A finish for an ``abandoned`` load does nothing unless the marker is
+    still the one it read (not finished since, nor another load's)."""
     from leadctl import scoring
 
     with database.session(immediate=True) as session:
         conn = session.connection()
-        marker = _marker(conn)
-        if marker is None:
-            return  # another process finished it
-        if marker.endswith(SCORES):
-            scoring.rescore(conn)  # before the indexes: no score index to keep up
-        for index in deferrable():
-            index.create(conn, checkfirst=True)
-        conn.execute(text(f"DELETE FROM {META_TABLE} WHERE key = :key"), {"key": MARKER})
+        current = _marker_text(conn)
+        ours = current == marker.text()
+        if abandoned and not ours:
+            return
+        if marker.score:
+            scoring.rescore(conn, above=marker.above)  # before the indexes: none to keep up
+        if ours or current is None:
+            for index in deferrable():
+                index.create(conn, checkfirst=True)
+        if ours:
+            statement = text(f"DELETE FROM {META_TABLE} WHERE key = :key")
+            conn.execute(statement, {"key": BULK_MARKER})
 
 
-def finish_if_abandoned(database: Database, owner: str) -> None:
-    """Called on opening when the marker is set: finish unless its load still runs."""
-    if not is_running(owner):
-        finish(database)
+def finish_if_abandoned(database: Database, value: str) -> None:
+    """On opening, with the marker set: finish the load if its process is gone.
+
+    When the database is busy (another command finishing it, say) the command
+    goes on without: the indexes only make it faster."""
+    from leadctl.errors import DatabaseError
+
+    marker = Marker.parse(value)
+    if marker is not None and not is_running(marker.owner):
+        try:
+            finish(database, marker, abandoned=True)
+        except DatabaseError:
+            pass
 
 
-def _marker(conn: Connection) -> str | None:
+def _marker_text(conn: Connection) -> str | None:
     statement = text(f"SELECT value FROM {META_TABLE} WHERE key = :key")
-    return conn.execute(statement, {"key": MARKER}).scalar_one_or_none()
+    return conn.execute(statement, {"key": BULK_MARKER}).scalar_one_or_none()
