@@ -154,9 +154,13 @@ def run_import(
             # Score new and merged leads in the batch's own transaction, set-based. A
             # leadctl export carries its leads' scores (their engagement history is
             # not in the file), so its new leads keep them: the round trip is exact.
-            # A bulk load scores its new leads at its end, in one pass.
+            # A bulk load scores the leads it adds at its end, in one pass.
             new = [] if plan.leadctl_export or bulk_load else result.inserted_ids
-            scoring.rescore(session, new + result.merged_ids)
+            merged = result.merged_ids
+            if bulk_load is not None and bulk_load.score:
+                merged = [lead for lead in merged if lead <= bulk_load.above]
+            if new or merged:
+                scoring.rescore(session, new + merged)
             if options.on_batch is not None:
                 options.on_batch(session, result)
 

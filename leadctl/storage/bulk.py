@@ -109,14 +109,14 @@ def _started(pid: int) -> str:
 
 
 @contextmanager
-def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterator[bool]:
+def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterator[Marker | None]:
     """Within the block, the deferrable indexes are dropped when ``wanted`` and
     the database is SQLite with at most ``MAX_STORED_LEADS`` leads and no other
-    load under way; yields whether they were. On leaving, the leads added are
-    scored (when ``score``) and the indexes built."""
+    load under way; yields the load's marker if they were, else None. On
+    leaving, the leads added are scored (when ``score``) and the indexes built."""
     marker = _drop(database, score) if wanted and database.is_sqlite else None
     try:
-        yield marker is not None
+        yield marker
     finally:
         if marker is not None:
             from leadctl.errors import DatabaseError
