@@ -408,7 +408,10 @@ def _region_patterns(
     general = pattern(metadata.general_desc) if metadata is not None else None
     if general is None:
         return None, None
-    kinds = [pattern(getattr(metadata, name)) for name in _NUMBER_TYPES]
+    names = _NUMBER_TYPES
+    if metadata.same_mobile_and_fixed_line_pattern:
+        names = tuple(name for name in names if name != "mobile")  # as phonenumbers skips it
+    kinds = [pattern(getattr(metadata, name)) for name in names]
     found = [f"(?:{text})" for text in kinds if text is not None]
     return re.compile(general), re.compile("|".join(found)) if found else None
 

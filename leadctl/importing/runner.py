@@ -155,7 +155,7 @@ def run_import(
             # leadctl export carries its leads' scores (their engagement history is
             # not in the file), so its new leads keep them: the round trip is exact.
             # A bulk load scores the leads it adds at its end, in one pass.
-            new = [] if plan.leadctl_export or bulk_load else result.inserted_ids
+            new = [] if plan.leadctl_export or bulk_load is not None else result.inserted_ids
             merged = result.merged_ids
             if bulk_load is not None and bulk_load.score:
                 merged = [lead for lead in merged if lead <= bulk_load.above]
