@@ -49,11 +49,10 @@ class Records:
         if self.sqlite:
             _, processors = _compiled(dialect, LEAD, ["id", *COLUMNS])
             self.processor_of = {COLUMNS[i - 1]: p for i, p in processors}  # i - 1: no id
-            self.now_text = self.processor_of["created_at"](now)
             self.activity_sql, self.activity_processors = _compiled(
                 dialect, ACTIVITY, ACTIVITY_COLUMNS
             )
-            self._layouts: dict[tuple[str, ...], tuple[str, list[Any], dict[str, int]]] = {}
+            self._statements: dict[tuple[str, ...], str] = {}
 
     def values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Every column of a new lead, defaults filled, tags and fields as JSON."""
@@ -81,43 +80,33 @@ class Records:
             return
         present = set(ALWAYS).union(*(values.keys() for _, values in rows))
         columns = tuple(c for c in COLUMNS if c in present)
-        sql, template, at = self._layout(columns)
-        # The values that need converting (amounts, times, flags): a few columns,
-        # so they are looked up by name rather than each value by its key.
-        converted = [(c, at[c], p) for c, p in self.processor_of.items() if c in present]
-        tags, fields = at["tags"], at["fields"]
-        created, updated = at["created_at"], at["updated_at"]
-        dumps, now = json.dumps, self.now_text
+        sql = self._insert_sql(columns)
+        # Defaults first, the row's values over them, then the few columns that
+        # need converting (amounts, times, flags, JSON): dict and map work in C.
+        defaults = {c: DEFAULTS[c] for c in columns if DEFAULTS[c] is not None}
+        defaults["created_at"] = defaults["updated_at"] = self.processor_of["created_at"](self.now)
+        converted = [(c, p) for c, p in self.processor_of.items() if c in present]
+        dumps = json.dumps
         ready = []
         for lead_id, values in rows:
-            row = list(template)
-            row[0] = lead_id
-            for key, value in values.items():
-                row[at[key]] = value
-            for key, index, process in converted:
+            row = defaults | values
+            for key, process in converted:
                 value = values.get(key)
                 if value is not None:
-                    row[index] = process(value)
+                    row[key] = process(value)
             if "tags" in values:
-                row[tags] = dumps(values["tags"], ensure_ascii=False)
+                row["tags"] = dumps(values["tags"], ensure_ascii=False)
             if "fields" in values:
-                row[fields] = dumps(values["fields"], ensure_ascii=False)
-            if not values.get("created_at"):
-                row[created] = now
-            if not values.get("updated_at"):
-                row[updated] = now
-            ready.append(tuple(row))
+                row["fields"] = dumps(values["fields"], ensure_ascii=False)
+            ready.append((lead_id, *map(row.get, columns)))
         conn.exec_driver_sql(sql, ready)
 
-    def _layout(self, columns: tuple[str, ...]) -> tuple[str, list[Any], dict[str, int]]:
-        """The insert of these columns (after the id), its default row and positions."""
-        layout = self._layouts.get(columns)
-        if layout is None:
-            sql, _ = _compiled(self.dialect, LEAD, ["id", *columns])
-            template = [None, *(DEFAULTS[c] for c in columns)]
-            layout = (sql, template, {c: i for i, c in enumerate(columns, start=1)})
-            self._layouts[columns] = layout
-        return layout
+    def _insert_sql(self, columns: tuple[str, ...]) -> str:
+        """The insert of these columns (after the id), compiled once."""
+        sql = self._statements.get(columns)
+        if sql is None:
+            sql = self._statements[columns] = _compiled(self.dialect, LEAD, ["id", *columns])[0]
+        return sql
 
     def insert_activities(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert activities given as tuples in ``ACTIVITY_COLUMNS`` order."""
