@@ -1,4 +1,4 @@
-"""A big import into a nearly empty database builds its indexes once, at the end."""
+"""A big import into a nearly empty database: indexes built, leads scored, once at the end."""
 
 from __future__ import annotations
 
