@@ -8,11 +8,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import leadctl_bin, run_leadctl
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+@pytest.mark.slow
 def test_demo_script_runs_a_whole_session(tmp_path, db_path):
     folder = tmp_path / "examples"
     shutil.copytree(EXAMPLES, folder)

@@ -30,6 +30,7 @@ addresses = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(addresses | st.emails() | st.text(max_size=20))
 def test_fast_email_agrees_with_email_validator(address):

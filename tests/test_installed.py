@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import leadctl_bin, run_leadctl
 
 
@@ -36,6 +38,7 @@ def test_duplicate_without_terminal_never_prompts(db_path):
     assert "duplicate of lead 1 (Ada)" in result.stderr
 
 
+@pytest.mark.slow
 def test_two_processes_adding_at_once_both_succeed(db_path):
     script = (
         "import subprocess, sys\n"

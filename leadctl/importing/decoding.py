@@ -113,6 +113,18 @@ def open_source(
         except OSError as error:
             raise InvalidInput(f"cannot read {name}: {error.strerror}") from None
         size = os.fstat(stream.fileno()).st_size
+    try:
+        return _sniff(name, path, stream, size, encoding)
+    except BaseException:
+        if stream is not sys.stdin.buffer and stream is not stdin:
+            stream.close()  # a refused file is not left open
+        raise
+
+
+def _sniff(
+    name: str, path: Path | None, stream: BinaryIO, size: int | None, encoding: str | None
+) -> Source:
+    """Read the head of an opened input and decide what it is (or refuse it)."""
     head = _read_head(stream)
     if head.startswith(b"PK\x03\x04"):
         return _workbook(name, path, head, stream, size)
