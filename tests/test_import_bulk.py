@@ -9,9 +9,9 @@ import pytest
 
 from benchmarks.make_csv import write
 from leadctl import scoring
-from leadctl.importing import ImportOptions, run_import
+from leadctl.database import open_database
+from leadctl.importing import ImportOptions, bulk, run_import
 from leadctl.storage import BULK_MARKER as MARKER
-from leadctl.storage import bulk, open_database
 
 pytestmark = pytest.mark.slow
 
