@@ -73,7 +73,7 @@ def _int(name: str, nullable: bool = True) -> Column[int]:
 
 
 def _time(name: str, nullable: bool = True) -> Column[object]:
-    return Column(name, DateTime, nullable=nullable)
+    return Column(name, DateTime(timezone=True), nullable=nullable)
 
 
 def tables() -> MetaData:
