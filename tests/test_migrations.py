@@ -104,9 +104,8 @@ def test_each_migration_is_frozen_as_its_version_made_files(tmp_path, version):
 
 def stored_version(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        return int(
-            conn.execute("SELECT value FROM leadctl_meta WHERE key = 'schema_version'").fetchone()[0]
-        )
+        row = conn.execute("SELECT value FROM leadctl_meta WHERE key = 'schema_version'")
+        return int(row.fetchone()[0])
 
 
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("v*.db")), ids=lambda p: p.stem)
