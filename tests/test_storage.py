@@ -157,3 +157,25 @@ def test_backup_refuses_to_overwrite_without_force(cli, tmp_path):
     assert target.read_text() == "precious"
     cli("backup", str(target), "--force")
     assert target.read_bytes().startswith(b"SQLite format 3")
+
+
+def stat_rows(db) -> dict[str, str]:
+    """The planner statistics SQLite keeps (sqlite_stat1), by index."""
+    with sqlite3.connect(db) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            return {}
+        return dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL"))
+
+
+def test_a_writing_command_leaves_planner_statistics_a_reading_one_writes_none(cli, db_path):
+    cli("list")
+    assert stat_rows(db_path) == {}  # reading wrote nothing
+    for i in range(30):
+        cli("add", f"Lead {i}", "--email", f"lead{i}@example.com")
+    stats = stat_rows(db_path)
+    assert "ix_lead_email_key" in stats  # the duplicate check used it: analyzed
+    wal = db_path.with_name(db_path.name + "-wal")
+    before = (db_path.read_bytes(), wal.read_bytes())
+    cli("list")
+    cli("show", "1")
+    assert (db_path.read_bytes(), wal.read_bytes()) == before
