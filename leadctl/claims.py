@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from leadctl import activities, clock, lists, settings
 from leadctl.errors import Conflict, InvalidInput, NotFound
-from leadctl.models import Activity, Lead, Setting, User
+from leadctl.models import Activity, Lead, User
 from leadctl.users import (
     Actor,
     claim_holder,
@@ -357,16 +357,13 @@ def assign_round_robin(
         raise InvalidInput("invalid --round-robin: give user names separated by commas")
     for lead in leads:
         _check_assignable(who, lead)
-    pointer = session.get(Setting, ROUND_ROBIN_KEY, with_for_update=True)
-    last = pointer.value if pointer else None
+    last = settings.stored(session, ROUND_ROBIN_KEY, lock=True)
     start = owners.index(last) + 1 if last in owners else 0
     owner = owners[start % len(owners)]
     for k, lead in enumerate(leads):
         owner = owners[(start + k) % len(owners)]
         _set_owner(session, lead, owner, who, "round robin")
-    pointer = pointer or Setting(key=ROUND_ROBIN_KEY, value=owner)
-    pointer.value = owner
-    session.add(pointer)
+    settings.store(session, ROUND_ROBIN_KEY, owner)
     return leads
 
 

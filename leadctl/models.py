@@ -187,3 +187,17 @@ class Deal(SQLModel, table=True):
     stage: str = "open"
     probability: int | None = None
     created_at: datetime
+
+
+class Meta(SQLModel, table=True):
+    """leadctl's own bookkeeping: the schema version, a bulk load under way.
+
+    Read and written through ``storage.read_meta`` / ``storage.write_meta`` only.
+    The key may be NULL as version 1 created it (SQLite lets a primary key that
+    is not an integer be NULL); nothing stores one.
+    """
+
+    __tablename__ = "leadctl_meta"
+
+    key: str = Field(primary_key=True, sa_column_kwargs={"nullable": True})
+    value: str | None = None

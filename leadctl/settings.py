@@ -1,13 +1,23 @@
-"""Settings kept in the database (`config get|set`), with their defaults."""
+"""Settings kept in the database (`config get|set`), with their defaults.
+
+The one module that reads and writes the ``setting`` table: the settings of
+`config` (:data:`KNOWN`) and the values other modules keep there under their
+own keys (the scoring rules, the round-robin pointer) through
+:func:`stored` / :func:`store`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session as OrmSession
 
 from leadctl.errors import InvalidInput
 from leadctl.models import Setting
+
+SETTING = Setting.__table__  # type: ignore[attr-defined]
 
 
 def _positive_number(value: str) -> str:
@@ -43,19 +53,35 @@ KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
 }
 
 
-def get(session: Session, key: str) -> str:
+def get(session: OrmSession | Connection, key: str) -> str:
     _check_key(key)
-    row = session.get(Setting, key)
-    return row.value if row else KNOWN[key][0]
+    value = stored(session, key)
+    return value if value is not None else KNOWN[key][0]
 
 
-def set_value(session: Session, key: str, value: str) -> str:
+def set_value(session: OrmSession | Connection, key: str, value: str) -> str:
     _check_key(key)
-    stored = KNOWN[key][1](value)
-    row = session.get(Setting, key) or Setting(key=key, value=stored)
-    row.value = stored
-    session.add(row)
-    return stored
+    text = KNOWN[key][1](value)
+    store(session, key, text)
+    return text
+
+
+def stored(target: OrmSession | Connection, key: str, *, lock: bool = False) -> str | None:
+    """The text stored under ``key``, None when unset. ``lock`` holds the row
+    until the transaction ends where the database can (PostgreSQL's FOR UPDATE;
+    a SQLite writer holds the whole file already)."""
+    statement = select(SETTING.c.value).where(SETTING.c.key == key)
+    if lock:
+        statement = statement.with_for_update()
+    value: str | None = target.execute(statement).scalar_one_or_none()
+    return value
+
+
+def store(target: OrmSession | Connection, key: str, value: str) -> None:
+    """Store ``value`` under ``key`` (validation is the caller's)."""
+    done = target.execute(update(SETTING).where(SETTING.c.key == key).values(value=value))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        target.execute(insert(SETTING).values(key=key, value=value))
 
 
 def typed(value: str) -> str | int | float:
@@ -67,7 +93,7 @@ def typed(value: str) -> str | int | float:
     return int(number) if number.is_integer() else number
 
 
-def all_settings(session: Session) -> dict[str, str]:
+def all_settings(session: OrmSession | Connection) -> dict[str, str]:
     return {key: get(session, key) for key in KNOWN}
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from benchmarks.make_csv import write
 from leadctl import scoring
-from leadctl.importing import ImportOptions, run_import
+from leadctl.database import open_database
+from leadctl.importing import ImportOptions, bulk, run_import
 from leadctl.storage import BULK_MARKER as MARKER
-from leadctl.storage import bulk, open_database
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,9 @@ def test_empty_database_loads_without_indexes_then_builds_them(tmp_path, db_path
     assert {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"} <= seen
     assert schema(db_path) == schema(fresh)  # every index back, as created
     assert marker(db_path) is None
+    with sqlite3.connect(db_path) as conn:  # and the planner has statistics for them
+        analyzed = {idx for (idx,) in conn.execute("SELECT idx FROM sqlite_stat1")}
+    assert {"ix_lead_pool", "ix_lead_report_source"} <= analyzed
     assert_scored(db_path)
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

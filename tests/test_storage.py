@@ -7,10 +7,12 @@ import stat
 import subprocess
 import sys
 import time
+import types
 
 import pytest
 
-from leadctl.storage import SCHEMA_VERSION, migrations, open_database
+from leadctl import storage
+from leadctl.storage import SCHEMA_VERSION, open_database
 from tests.conftest import run_leadctl
 
 
@@ -74,14 +76,16 @@ def test_newer_schema_is_refused_with_exit_5(cli, db_path):
 def test_old_database_is_upgraded_in_place(cli, db_path, monkeypatch):
     cli("add", "Ada", "--email", "ada@example.com")
 
-    def m_next(conn):
+    def upgrade(conn):
         from sqlalchemy import text
 
         conn.execute(text("CREATE TABLE upgrade_probe (id INTEGER)"))
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next])
-    monkeypatch.setattr("leadctl.storage.SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    m_next = types.ModuleType("leadctl.storage.migrations.m_next")
+    m_next.upgrade = upgrade  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, m_next.__name__, m_next)
+    monkeypatch.setattr(storage, "MIGRATIONS", (*storage.MIGRATIONS, "m_next"))
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     assert [lead["name"] for lead in cli.json("list")] == ["Ada"]
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT value FROM leadctl_meta").fetchone()[0] == str(
@@ -153,3 +157,25 @@ def test_backup_refuses_to_overwrite_without_force(cli, tmp_path):
     assert target.read_text() == "precious"
     cli("backup", str(target), "--force")
     assert target.read_bytes().startswith(b"SQLite format 3")
+
+
+def stat_rows(db) -> dict[str, str]:
+    """The planner statistics SQLite keeps (sqlite_stat1), by index."""
+    with sqlite3.connect(db) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            return {}
+        return dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL"))
+
+
+def test_a_writing_command_leaves_planner_statistics_a_reading_one_writes_none(cli, db_path):
+    cli("list")
+    assert stat_rows(db_path) == {}  # reading wrote nothing
+    for i in range(30):
+        cli("add", f"Lead {i}", "--email", f"lead{i}@example.com")
+    stats = stat_rows(db_path)
+    assert "ix_lead_email_key" in stats  # the duplicate check used it: analyzed
+    wal = db_path.with_name(db_path.name + "-wal")
+    before = (db_path.read_bytes(), wal.read_bytes())
+    cli("list")
+    cli("show", "1")
+    assert (db_path.read_bytes(), wal.read_bytes()) == before

@@ -40,7 +40,7 @@ class AppState:
     def database(self) -> Database:
         """Opened on first use only, so --help and usage errors never touch a file."""
         if self._database is None:
-            from leadctl.storage import open_database
+            from leadctl.database import open_database
 
             self._database = open_database(self.db_target)
         return self._database

@@ -8,7 +8,7 @@ How batches are stored (SPEC Import):
   is rejected;
 - a big file into a nearly empty database is a bulk load: without most lead
   indexes, which are built at its end, when its leads are scored in one pass
-  (``storage.bulk``);
+  (``importing.bulk``);
 - ``--dry-run`` writes nothing (not even the rejects file, unless named) and
   counts the same, its new rows' keys kept in a scratch file for dedupe.
 """
@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from leadctl import clock, scoring
 from leadctl.errors import InvalidInput, invalid_choice
+from leadctl.importing.bulk import indexes_deferred
 from leadctl.importing.decoding import open_source
 from leadctl.importing.dedupe import Scratch
 from leadctl.importing.headers import header_key, is_known, plan_columns
@@ -34,7 +35,6 @@ from leadctl.importing.rows import Parsed, Rejected, RowParser
 from leadctl.importing.vocabulary import Vocabulary
 from leadctl.importing.writer import BatchResult, BatchWriter, Counts, RejectsWriter
 from leadctl.storage import Database
-from leadctl.storage.bulk import indexes_deferred
 
 ON_DUPLICATE = ["merge", "skip", "create", "fail"]
 BATCH_ROWS = 5000

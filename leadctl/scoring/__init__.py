@@ -20,9 +20,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from leadctl import activities, clock
+from leadctl import activities, clock, settings
 from leadctl.errors import InvalidInput
-from leadctl.models import Activity, Lead, Setting
+from leadctl.models import Activity, Lead
 from leadctl.scoring.evaluate import Explanation, Line, explain
 from leadctl.scoring.rules import RuleSet, default_text, parse, parse_stored
 
@@ -48,19 +48,14 @@ MAX_ADJUSTMENT = 100
 
 def current_rules(target: OrmSession | Connection) -> RuleSet:
     """The stored rule set, else the shipped default."""
-    table = Setting.__table__  # type: ignore[attr-defined]
-    statement = select(table.c.value).where(table.c.key == RULES_KEY)
-    text = target.execute(statement).scalar_one_or_none()
+    text = settings.stored(target, RULES_KEY)
     return parse_stored(text if text is not None else default_text())
 
 
 def store_rules(session: Session, text: str, source: str) -> RuleSet:
     """Validate ``text`` whole, then store it; nothing is stored when it is invalid."""
     rules = parse(text, source)
-    row = session.get(Setting, RULES_KEY) or Setting(key=RULES_KEY, value=text)
-    row.value = text
-    session.add(row)
-    session.flush()
+    settings.store(session, RULES_KEY, text)
     return rules
 
 

@@ -1,9 +1,10 @@
 """Opening a leadctl database: SQLite by default, PostgreSQL by URL.
 
-Opening is cheap on purpose: one query reads the schema version (and whether a
-killed bulk import left indexes to build, see ``bulk``), and the migration
-machinery is imported only when a new file needs its schema or an old one needs
-an upgrade.
+The bottom layer: it imports only ``leadctl.errors``, ``leadctl.models`` and
+``leadctl.clock``. Opening is cheap on purpose: one query reads the schema
+version (and whether a killed bulk import left indexes to build: the layer
+above finishes that, see ``leadctl.database``), and the migration machinery is
+imported only when a new file needs its schema or an old one an upgrade.
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ from leadctl.errors import DatabaseError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.orm import Session as OrmSession
     from sqlmodel import Session
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 META_TABLE = "leadctl_meta"
-BULK_MARKER = "indexes_deferred"  # meta key set while a bulk import has indexes down (bulk)
+SCHEMA_KEY = "schema_version"  # meta key: how many of MIGRATIONS the database has run
+BULK_MARKER = "indexes_deferred"  # meta key set while a bulk import has indexes down
 DEFAULT_BUSY_SECONDS = 15.0
-SCHEMA_VERSION = 1  # the version migrations.MIGRATIONS brings a database to
+ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index (SQLite's advice: 100 to 1000)
+
+# The modules of ``leadctl.storage.migrations``, in the order they run.
+MIGRATIONS = ("m001_initial",)
+SCHEMA_VERSION = len(MIGRATIONS)
+# SQLite's words for a file it cannot read as a database (truncated, overwritten, foreign)
+DAMAGED = ("malformed", "not a database", "file is encrypted")
 
 
 def default_target() -> str:
@@ -57,6 +66,9 @@ class Database:
 
     engine: Engine
     target: str
+    # the marker of a bulk load whose indexes are still down (killed, or still
+    # running): the import side decides, on opening, whether to finish it
+    pending_bulk_load: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -76,6 +88,8 @@ class Database:
         with translate_errors(self.target), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
+                if immediate and session.in_transaction():
+                    optimize(session.connection())
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -87,19 +101,66 @@ class Database:
 
 @contextmanager
 def translate_errors(target: str) -> Iterator[None]:
-    """Turn driver lock and I/O failures into :class:`DatabaseError` (exit 5)."""
+    """Turn driver lock and I/O failures, and a file SQLite cannot read as a
+    database, into :class:`DatabaseError` (exit 5)."""
     from sqlalchemy import exc
 
     try:
         yield
-    except exc.OperationalError as error:
+    except exc.DBAPIError as error:
         detail = str(error.orig).splitlines()[0] if error.orig else str(error)
         if "locked" in detail or "busy" in detail:
             raise DatabaseError(
                 f"database {target} is busy: another command held its lock for over "
                 f"{busy_seconds():g}s; try again"
             ) from None
-        raise DatabaseError(f"database {target} is unavailable: {detail}") from None
+        if any(word in detail for word in DAMAGED):
+            raise DatabaseError(
+                f"database {target} is damaged or not a leadctl database ({detail}); left untouched"
+            ) from None
+        if isinstance(error, exc.OperationalError):
+            raise DatabaseError(f"database {target} is unavailable: {detail}") from None
+        raise
+
+
+def read_meta(conn: Connection | OrmSession, *keys: str) -> dict[str, str]:
+    """The stored values of these ``leadctl_meta`` keys (absent ones left out)."""
+    from sqlalchemy import select
+
+    from leadctl.models import Meta
+
+    table = Meta.__table__  # type: ignore[attr-defined]
+    statement = select(table.c.key, table.c.value).where(table.c.key.in_(keys))
+    return {row.key: row.value for row in conn.execute(statement)}
+
+
+def write_meta(conn: Connection | OrmSession, key: str, value: str | None) -> None:
+    """Store one ``leadctl_meta`` value, or remove the key (``None``)."""
+    from sqlalchemy import delete, insert
+
+    from leadctl.models import Meta
+
+    table = Meta.__table__  # type: ignore[attr-defined]
+    conn.execute(delete(table).where(table.c.key == key))
+    if value is not None:
+        conn.execute(insert(table).values(key=key, value=value))
+
+
+def optimize(conn: Connection) -> None:
+    """Let SQLite gather planner statistics where it judges them missing or
+    stale, as it advises before a short-lived connection closes and after
+    indexes are built (``PRAGMA optimize``: usually a no-op; any ANALYZE it
+    runs reads at most ``ANALYSIS_LIMIT`` rows an index). Call it inside a
+    write transaction. PostgreSQL analyzes by itself (autovacuum)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA optimize")
+
+
+def too_new(target: str, version: int) -> str:
+    return (
+        f"database {target} has schema version {version}, newer than this "
+        f"leadctl understands ({SCHEMA_VERSION}); upgrade leadctl"
+    )
 
 
 def open_database(target: str | None = None) -> Database:
@@ -158,6 +219,7 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_seconds() * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")  # see optimize()
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -181,39 +243,22 @@ def _server_engine(url: str) -> Engine:
 
 
 def _ensure_schema(database: Database) -> None:
-    from sqlalchemy import text
+    from sqlalchemy import exc
 
     with database.engine.connect() as conn:
         try:
-            rows = dict(
-                conn.execute(
-                    text(
-                        f"SELECT key, value FROM {META_TABLE} "
-                        f"WHERE key IN ('schema_version', '{BULK_MARKER}')"
-                    )
-                ).all()
-            )
-            version = int(rows["schema_version"]) if "schema_version" in rows else None
-            deferred = rows.get(BULK_MARKER)
-        except Exception as error:
-            if "no such table" not in str(error) and "does not exist" not in str(error):
-                if "not a database" in str(error) or "malformed" in str(error):
-                    raise DatabaseError(
-                        f"{database.target} is not a leadctl database; left untouched"
-                    ) from None
+            stored = read_meta(conn, SCHEMA_KEY, BULK_MARKER)
+        except exc.DBAPIError as error:
+            detail = str(error.orig)
+            if "no such table" not in detail and "does not exist" not in detail:
                 raise
             conn.rollback()
-            version, deferred = None, None
-    if version is not None and version > SCHEMA_VERSION:
-        raise DatabaseError(
-            f"database {database.target} has schema version {version}, newer than this "
-            f"leadctl understands ({SCHEMA_VERSION}); upgrade leadctl"
-        )
-    if version != SCHEMA_VERSION:
+            stored = {}
+    version = stored.get(SCHEMA_KEY)
+    if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
+        raise DatabaseError(too_new(database.target, int(version)))
+    if version != str(SCHEMA_VERSION):
         from leadctl.storage import migrations
 
         migrations.bring_up_to_date(database)
-    if deferred is not None:  # a bulk import dropped indexes: finish it if it was killed
-        from leadctl.storage import bulk
-
-        bulk.finish_if_abandoned(database, deferred)
+    database.pending_bulk_load = stored.get(BULK_MARKER)

@@ -12,9 +12,12 @@ from leadctl.storage import Database, busy_seconds
 
 def backup(database: Database, destination: Path, *, overwrite: bool = False) -> int:
     """Copy with SQLite's online backup API (pages copied under a read lock,
-    so concurrent writers neither block for long nor tear the copy).
+    so concurrent writers neither block for long nor tear the copy), into
+    ``FILE.part`` renamed to ``FILE`` once whole.
 
-    Returns the size of the copy in bytes.
+    Returns the size of the copy in bytes. A destination that cannot be
+    written (a full disk, no permission) is :class:`InvalidInput`, exit 1, like
+    every other unusable destination: the database itself is fine.
     """
     if not database.is_sqlite:
         raise InvalidInput("backup copies SQLite files; for PostgreSQL use pg_dump")
@@ -37,7 +40,13 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
             target.close()
             source.close()
         os.replace(temporary, destination)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write backup {destination}: {error.strerror}") from None
+    except (OSError, sqlite3.Error) as error:
+        # a full disk (or a file size limit) fails in SQLite's writes or in ours:
+        # no half copy stays behind, and an existing FILE is as it was
+        for leftover in ("", "-journal", "-wal", "-shm"):
+            Path(f"{temporary}{leftover}").unlink(missing_ok=True)
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise InvalidInput(
+            f"cannot write backup {destination}: {reason or error}; nothing was written"
+        ) from None
     return destination.stat().st_size

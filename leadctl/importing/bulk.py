@@ -14,10 +14,12 @@ when nothing overlaps.
 Nothing depends on the dropped indexes for correctness, only for speed; until
 the end the new leads have no score (0, cold) unless their file carried one
 (a leadctl export). A killed import cannot finish, so the drop is recorded in
-``leadctl_meta`` (see :class:`Marker`); opening the database
-(``storage._ensure_schema``) finishes the job once that process is gone. A
-load finished early by mistake (a process taken for dead) only loses speed:
-its own finish scores every lead it added all the same.
+``leadctl_meta`` (see :class:`Marker`); opening the database for a command
+(``leadctl.database.open_database``: storage reports the marker, this module
+finishes) finishes the job once that process is gone. A load finished early
+by mistake (a process taken for dead) only loses speed: its own finish scores
+every lead it added all the same. Building the indexes ends with SQLite's
+``PRAGMA optimize``, so the planner has statistics for them.
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from leadctl.storage import BULK_MARKER, META_TABLE
+from leadctl import scoring
+from leadctl.errors import DatabaseError
+from leadctl.models import Lead
+from leadctl.storage import BULK_MARKER, Database, optimize, read_meta, write_meta
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-
-    from leadctl.storage import Database
 
 READ_WHILE_LOADING = {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"}
 MAX_STORED_LEADS = 1000  # "nearly empty": rebuilding the indexes of these costs nothing
@@ -64,8 +67,6 @@ class Marker:
 
 def deferrable() -> list[Any]:
     """The lead indexes an import does not read while it loads."""
-    from leadctl.models import Lead
-
     indexes = Lead.__table__.indexes  # type: ignore[attr-defined]
     return sorted(
         (index for index in indexes if index.name not in READ_WHILE_LOADING),
@@ -119,8 +120,6 @@ def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterat
         yield marker
     finally:
         if marker is not None:
-            from leadctl.errors import DatabaseError
-
             try:
                 finish(database, marker, abandoned=False)
             except DatabaseError:
@@ -128,8 +127,6 @@ def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterat
 
 
 def _drop(database: Database, score: bool) -> Marker | None:
-    from leadctl.models import Lead
-
     table = Lead.__table__  # type: ignore[attr-defined]
     with database.session(immediate=True) as session:
         conn = session.connection()
@@ -141,10 +138,7 @@ def _drop(database: Database, score: bool) -> Marker | None:
         marker = Marker(owner=this_process(), above=top or 0, score=score)
         for index in deferrable():
             index.drop(conn, checkfirst=True)
-        conn.execute(
-            text(f"INSERT INTO {META_TABLE} (key, value) VALUES (:key, :value)"),
-            {"key": BULK_MARKER, "value": marker.text()},
-        )
+        write_meta(conn, BULK_MARKER, marker.text())
     return marker
 
 
@@ -156,8 +150,6 @@ def finish(database: Database, marker: Marker, *, abandoned: bool) -> None:
     for dead and finished early; it builds and unmarks only what is still its
     own. A finish for an ``abandoned`` load does nothing unless the marker is
     still the one it read (not finished since, nor another load's)."""
-    from leadctl import scoring
-
     with database.session(immediate=True) as session:
         conn = session.connection()
         current = _marker_text(conn)
@@ -169,9 +161,9 @@ def finish(database: Database, marker: Marker, *, abandoned: bool) -> None:
         if ours or current is None:
             for index in deferrable():
                 index.create(conn, checkfirst=True)
+            optimize(conn)  # statistics for the indexes just built
         if ours:
-            statement = text(f"DELETE FROM {META_TABLE} WHERE key = :key")
-            conn.execute(statement, {"key": BULK_MARKER})
+            write_meta(conn, BULK_MARKER, None)
 
 
 def finish_if_abandoned(database: Database, value: str) -> None:
@@ -179,8 +171,6 @@ def finish_if_abandoned(database: Database, value: str) -> None:
 
     When the database is busy (another command finishing it, say) the command
     goes on without: the indexes only make it faster."""
-    from leadctl.errors import DatabaseError
-
     marker = Marker.parse(value)
     if marker is not None and not is_running(marker.owner):
         try:
@@ -190,5 +180,4 @@ def finish_if_abandoned(database: Database, value: str) -> None:
 
 
 def _marker_text(conn: Connection) -> str | None:
-    statement = text(f"SELECT value FROM {META_TABLE} WHERE key = :key")
-    return conn.execute(statement, {"key": BULK_MARKER}).scalar_one_or_none()
+    return read_meta(conn, BULK_MARKER).get(BULK_MARKER)
