@@ -44,6 +44,7 @@ README = README_PATH.read_text()
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 PAGES = [README_PATH, *DOCS]
 README_MAX_BYTES = 12 * 1024
+GUIDES = ["leads.md", "pool.md", "scoring.md", "reports.md", "import.md"]  # docs/, with examples
 
 
 def _commands(group: Any = None, prefix: str = "") -> list[str]:
@@ -115,8 +116,7 @@ def test_the_readme_is_honest_about_acting_users():
 
 
 def test_the_docs_folder_has_its_pages():
-    names = {page.name for page in DOCS}
-    assert {"import.md", "pool.md", "scoring.md", "reports.md", "architecture.md"} <= names
+    assert {*GUIDES, "architecture.md"} <= {page.name for page in DOCS}
 
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -134,9 +134,19 @@ def test_relative_links_resolve(page):
     assert not broken, f"{page.name} links to missing files: {broken}"
 
 
-def test_the_readme_links_every_docs_page():
-    for page in DOCS:
-        assert f"docs/{page.name}" in README, f"README.md does not link docs/{page.name}"
+def test_the_readme_links_the_guides_and_the_architecture():
+    for name in [*GUIDES, "architecture.md"]:
+        assert f"](docs/{name})" in README, f"README.md does not link docs/{name}"
+
+
+def test_every_docs_page_is_linked_from_the_readme_or_another_page():
+    links = {
+        (page.parent / target.split("#", 1)[0]).resolve()
+        for page in PAGES
+        for target in LINK.findall(page.read_text())
+    }
+    orphans = [page.name for page in DOCS if page.resolve() not in links]
+    assert not orphans, f"no page links to docs/{orphans}"
 
 
 # ---- console examples --------------------------------------------------------------
@@ -352,10 +362,10 @@ def test_the_example_runner_catches_a_wrong_output(tmp_path):
     assert fits(["a", ANY_LINES, "d"], "a\nb\nc\nd\n") and not fits(["a", ANY_LINES], "b\n")
 
 
-def test_every_page_but_architecture_has_examples():
-    for page in PAGES:
-        if page.name != "architecture.md":
-            assert any(block.steps for block in console_blocks(page)), page.name
+@pytest.mark.parametrize("name", ["README.md", *GUIDES])
+def test_the_guides_show_real_sessions(name):
+    page = README_PATH if name == "README.md" else ROOT / "docs" / name
+    assert sum(len(block.steps) for block in console_blocks(page)) >= 5
 
 
 def update(pages: list[Path]) -> None:
