@@ -123,16 +123,25 @@ def test_the_docs_folder_has_its_pages():
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
+def _anchors(page: Path) -> set[str]:
+    """The ids GitHub gives a page's headings."""
+    headings = re.findall(
+        r"^#+ (.+)$", re.sub(r"```.*?```", "", page.read_text(), flags=re.S), re.M
+    )
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_relative_links_resolve(page):
     broken = []
     for target in LINK.findall(page.read_text()):
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
-            continue  # a URL or an anchor on the same page
-        path = (page.parent / target.split("#", 1)[0]).resolve()
-        if not path.exists():
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+            continue  # a URL
+        file, _, anchor = target.partition("#")
+        path = (page.parent / file).resolve() if file else page
+        if not path.exists() or (anchor and path.suffix == ".md" and anchor not in _anchors(path)):
             broken.append(target)
-    assert not broken, f"{page.name} links to missing files: {broken}"
+    assert not broken, f"{page.name} links to missing files or headings: {broken}"
 
 
 def test_the_readme_links_the_guides_and_the_architecture():
