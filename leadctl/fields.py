@@ -367,6 +367,13 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       synonyms=("firstcontactedat", "firstcontacted", "firstcontactdate")),
     F("converted_at", datetime, "When the lead became a client.", lenient=_read_datetime,
       synonyms=("convertedat", "converteddate", "converteddatetime", "conversiondate")),
+    F("website", str, "Website URL.", strict=_text, option="--website", lenient=_as_text,
+      synonyms=("website", "companywebsite", "websiteurl", "webpage", "website1value")),
+    F("linkedin", str, "LinkedIn profile URL.", strict=_text, option="--linkedin",
+      lenient=_as_text,
+      synonyms=(
+          "linkedin", "linkedinurl", "linkedinprofile", "linkedinprofileurl", "profileurl", "url",
+      )),
 )  # fmt: skip
 del F
 

@@ -136,6 +136,8 @@ if TYPE_CHECKING:
         updated_at: datetime
         first_contacted_at: datetime | None
         converted_at: datetime | None
+        website: str | None
+        linkedin: str | None
         # END generated
 
 else:

@@ -25,7 +25,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 META_TABLE = "leadctl_meta"
 BULK_MARKER = "indexes_deferred"  # meta key set while a bulk import has indexes down (bulk)
 DEFAULT_BUSY_SECONDS = 15.0
-SCHEMA_VERSION = 1  # the version migrations.MIGRATIONS brings a database to
+SCHEMA_VERSION = 2  # the version migrations.MIGRATIONS brings a database to
 
 
 def default_target() -> str:

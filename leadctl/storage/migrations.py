@@ -60,6 +60,16 @@ def m001_initial(conn: Connection) -> None:
     create_current_schema(conn)
 
 
+@migration
+def m002_website_linkedin(conn: Connection) -> None:
+    """The lead's website and LinkedIn profile URL (issue 11). Skips a column a
+    database already has, so it is safe after a schema made from the models."""
+    have = {column["name"] for column in inspect(conn).get_columns("lead")}
+    for name in ("website", "linkedin"):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE lead ADD COLUMN {name} VARCHAR"))
+
+
 def create_current_schema(conn: Connection) -> None:
     conn.execute(text(f"CREATE TABLE {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)"))
     if conn.dialect.name == "postgresql":
