@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
@@ -38,26 +38,30 @@ if TYPE_CHECKING:
 BANDS = ("cold", "warm", "hot")
 
 
-@dataclass(slots=True)
 class StrictContext:
     """What an ``add``/``edit`` parser may need beyond the text: the session (lists,
     settings, clients), the lead's country (phones) and the custom fields a parser
     may add to (a phone's extension)."""
 
-    session: Session
-    country: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("session", "country", "extra")
+
+    def __init__(self, session: Session, country: str | None = None) -> None:
+        self.session = session
+        self.country = country
+        self.extra: dict[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
 class ImportContext:
     """What an import's lenient parsers may depend on, given once per header:
     whether amounts use a decimal comma, and the import's date reader class
     (``importing.vocabulary.DateReader``: one instance a column, as it learns
     the column's format)."""
 
-    decimal_comma: bool
-    date_reader: Callable[..., Any]
+    __slots__ = ("decimal_comma", "date_reader")
+
+    def __init__(self, *, decimal_comma: bool, date_reader: Callable[..., Any]) -> None:
+        self.decimal_comma = decimal_comma
+        self.date_reader = date_reader
 
 
 Strict = Callable[[str, StrictContext], Any]
@@ -66,7 +70,7 @@ Strict = Callable[[str, StrictContext], Any]
 Lenient = Callable[[ImportContext], Callable[[str], Any] | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: building a slotted class costs every command
 class LeadField:
     """One field of a lead (see the module's docstring)."""
 
