@@ -21,16 +21,14 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session
 
-from leadctl import leads
+from leadctl import fields, leads
 from leadctl.errors import InvalidInput, invalid_choice
-from leadctl.models import LEAD_JSON_KEYS, Lead
+from leadctl.fields import EXPORT_COLUMNS
+from leadctl.models import Lead
 from leadctl.normalize import guard_formula
 
 FORMATS = ["csv", "jsonl", "json", "xlsx"]
-NUMERIC = {
-    "id", "company_size", "annual_revenue", "score", "score_adjustment", "budget",
-    "deal_value", "client_id",
-}  # fmt: skip
+NUMERIC = {"id", *fields.NUMERIC_FIELDS}  # numbers in a workbook; the rest is text
 _UNSAFE_TAG = re.compile(r"[,;]|:::|^\s|\s$|^\* |^\[")
 FETCH_ROWS = 1000
 _OOXML_LITERAL = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
@@ -81,8 +79,8 @@ def export(rows: Iterator[dict[str, Any]], fmt: str, out: BinaryIO) -> int:
 
 
 def csv_cells(lead: dict[str, Any]) -> list[Any]:
-    """One lead as CSV cells, in ``LEAD_JSON_KEYS`` order."""
-    return [_cell(key, lead[key]) for key in LEAD_JSON_KEYS]
+    """One lead as CSV cells, in ``EXPORT_COLUMNS`` order."""
+    return [_cell(key, lead[key]) for key in EXPORT_COLUMNS]
 
 
 def _cell(key: str, value: Any) -> Any:
@@ -134,7 +132,7 @@ def xlsx_escape(text: str) -> str:
 
 def _csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(LEAD_JSON_KEYS)
+    writer.writerow(EXPORT_COLUMNS)
     count = 0
     for count, lead in enumerate(rows, start=1):  # noqa: B007
         writer.writerow(csv_cells(lead))
@@ -157,11 +155,11 @@ def _xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("leads")
-    sheet.append(LEAD_JSON_KEYS)
+    sheet.append(EXPORT_COLUMNS)
     count = 0
     for count, lead in enumerate(rows, start=1):  # noqa: B007
         cells = []
-        for key in LEAD_JSON_KEYS:
+        for key in EXPORT_COLUMNS:
             value = lead[key]
             if key in NUMERIC and value is not None and _fits_a_sheet(value):
                 cells.append(value)

@@ -11,23 +11,17 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, lists, normalize, settings
+from leadctl import activities, clock, fields, lists, normalize, settings
 from leadctl.errors import DuplicateLead, InvalidInput, NotFound, invalid_choice
-from leadctl.models import LEAD_JSON_KEYS, Lead
+from leadctl.models import Lead
 
 ON_DUPLICATE = ["merge", "create", "skip"]
 SORTS = ["next-call", "score", "created"]
 DUE = ["today", "overdue", "week"]
 SIMILAR_NAME_SCORE = 85  # rapidfuzz token_sort_ratio at which two names count as one person
-TEXT_FIELDS = "name title industry country region need utm_source utm_medium utm_campaign".split()
-DATETIME_FIELDS = {
-    "claim_expires_at",
-    "next_call_at",
-    "created_at",
-    "updated_at",
-    "first_contacted_at",
-    "converted_at",
-}
+TEXT_FIELDS = fields.TEXT_FIELDS
+DATETIME_FIELDS = fields.DATETIME_FIELDS
+BANDS = list(fields.BANDS)
 
 
 def get(session: Session, lead_id: int) -> Lead:
@@ -51,7 +45,7 @@ def validate(
     for phone numbers when ``raw`` does not set one.
     """
     values: dict[str, Any] = {}
-    extra_fields: dict[str, str] = {}
+    context = fields.StrictContext(session, raw.get("country") or country)
     for name, given in raw.items():
         if given is None:
             continue
@@ -59,64 +53,23 @@ def validate(
             values["tags"] = normalize.parse_tags(given)
             continue
         if name == "fields":
-            extra_fields.update(given)
+            context.extra.update(given)
             continue
         text = normalize.clean(given)
         if text is None:
-            if name == "name":
-                raise InvalidInput("invalid name: must not be empty")
+            spec = fields.BY_NAME.get(name)
+            if spec is not None and spec.required:
+                raise InvalidInput(f"invalid {name}: must not be empty")
             values[name] = None
             continue
-        values[name] = _parse_one(session, name, text, raw.get("country") or country, extra_fields)
+        values[name] = fields.parse_strict(name, text, context)
     if "email" in values:
         values["email_key"] = normalize.email_key(values["email"])
     if "company" in values:
         values["company_key"] = normalize.company_key(values["company"])
-    if extra_fields:
-        values["fields"] = extra_fields
+    if context.extra:
+        values["fields"] = context.extra
     return values
-
-
-def _parse_one(
-    session: Session, name: str, text: str, country: str | None, extra: dict[str, str]
-) -> Any:
-    if name in TEXT_FIELDS or name == "company":
-        return text
-    if name == "email":
-        return normalize.normalize_email(text)
-    if name == "phone":
-        region = normalize.region_for(country, default_region(session))
-        e164, extension = normalize.normalize_phone(text, region)
-        if extension:
-            extra["phone_ext"] = extension
-        return e164
-    if name == "priority":
-        return normalize.normalize_priority(text)
-    if name == "source":
-        return normalize.match_choice(text, lists.names(session, "source"), "source")
-    if name == "company_size":
-        return normalize.parse_count(text, "company size")
-    if name in ("annual_revenue", "budget", "deal_value"):
-        return normalize.parse_money(text, name.replace("_", " "))
-    if name == "authority":
-        return normalize.parse_bool(text, "authority")
-    if name == "timeline":
-        return clock.parse_date(text, "timeline")
-    if name == "next_call_at":
-        return clock.to_utc(clock.parse_when(text, "next call"))
-    if name == "client_id":
-        return _client_id(session, text)
-    if name == "owner":
-        return text
-    raise InvalidInput(f"unknown field {name!r}")
-
-
-def _client_id(session: Session, text: str) -> int:
-    from leadctl.models import Client
-
-    if not text.isdigit() or session.get(Client, int(text)) is None:
-        raise NotFound(f"no client with id {text}")
-    return int(text)
 
 
 @dataclass
@@ -343,9 +296,6 @@ class ListQuery:
     extra: list[Any] = field(default_factory=list)  # further WHERE clauses (visibility, claims)
 
 
-BANDS = ["cold", "warm", "hot"]
-
-
 def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQuery:
     """A :class:`ListQuery` from command-line filters, checked (exit 1 naming the
     accepted values) and with ``--owner me|unassigned`` resolved for ``actor``."""
@@ -437,15 +387,9 @@ def _due_before(due: str) -> datetime:
 def to_dict(lead: Lead) -> dict[str, Any]:
     """The JSON lead object of SPEC: its keys, null where unset, times in UTC."""
     data: dict[str, Any] = {}
-    for key in LEAD_JSON_KEYS:
+    for key, convert in fields.JSON_CONVERTERS:
         value = getattr(lead, key)
-        if key in DATETIME_FIELDS:
-            value = clock.iso(value)
-        elif key == "timeline" and value is not None:
-            value = value.isoformat()
-        elif key in ("tags", "fields"):
-            value = json.loads(value)
-        data[key] = value
+        data[key] = value if convert is None else convert(value)
     return data
 
 

@@ -5,89 +5,143 @@ here would import the PostgreSQL dialect on every start, so
 ``storage.migrations`` gives PostgreSQL the same condition when it creates the
 schema. Times are aware UTC (SQLModel stores them as UTC). ``tags`` and ``fields``
 hold JSON text so a lead stays one row (exports and imports stream it as it
-is). Every filter and sort that ``list`` offers has an index here.
+is). Every filter and sort that ``list`` offers has an index here. The lead's
+columns are its fields, declared once in ``leadctl.fields``.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelMetaclass
 
-LEAD_JSON_KEYS = (
-    "id name email phone company title industry country region company_size annual_revenue "
-    "source priority status lost_reason owner claimed_by claim_expires_at score "
-    "score_adjustment band budget authority need timeline deal_value next_call_at client_id "
-    "tags fields utm_source utm_medium utm_campaign created_at updated_at "
-    "first_contacted_at converted_at"
-).split()
+from leadctl import fields
+
+LEAD_JSON_KEYS = fields.LEAD_JSON_KEYS
+
+LEAD_INDEXES = (
+    Index("ix_lead_status_next_call", "status", "next_call_at"),
+    Index("ix_lead_next_call_score", "next_call_at", "score"),
+    Index("ix_lead_score_created", "score", "created_at"),
+    # archived duplicates only: a plain index on merged_into tempts SQLite to
+    # scan it for `merged_into IS NULL AND x IN (…)`, which made import quadratic
+    Index("ix_lead_archived", "merged_into", sqlite_where=text("merged_into IS NOT NULL")),
+    # claim --next walks the pool best-first and stops at the first free lead
+    Index("ix_lead_pool", "owner", "merged_into", text("score DESC"), "created_at", "id"),
+    # claim --release-expired: only claimed rows are in it, found by expiry
+    Index(
+        "ix_lead_claim_expiry",
+        "owner",
+        "claim_expires_at",
+        sqlite_where=text("claim_expires_at IS NOT NULL"),
+    ),
+    # reports: per owner, source and status aggregates read these indexes alone
+    Index("ix_lead_report_owner", "owner", "merged_into", "created_at", "first_contacted_at"),
+    Index("ix_lead_report_source", "source", "merged_into", "created_at", "score"),
+    Index("ix_lead_report_status", "status", "merged_into", "created_at"),
+)
+
+# Columns that are no lead field: (the field they follow, type, declaration).
+# email_key and company_key are the duplicate check's match keys; merged_into
+# marks an archived duplicate (ix_lead_archived).
+INTERNAL_COLUMNS: dict[str, tuple[str | None, Any, Any]] = {
+    "email_key": ("email", str | None, lambda: Field(default=None, index=True)),
+    "company_key": ("company", str | None, lambda: Field(default=None, index=True)),
+    "merged_into": ("converted_at", int | None, lambda: Field(default=None)),
+}
 
 
-class Lead(SQLModel, table=True):
-    __tablename__ = "lead"
-    __table_args__ = (
-        Index("ix_lead_status_next_call", "status", "next_call_at"),
-        Index("ix_lead_next_call_score", "next_call_at", "score"),
-        Index("ix_lead_score_created", "score", "created_at"),
-        # archived duplicates only: a plain index on merged_into tempts SQLite to
-        # scan it for `merged_into IS NULL AND x IN (…)`, which made import quadratic
-        Index("ix_lead_archived", "merged_into", sqlite_where=text("merged_into IS NOT NULL")),
-        # claim --next walks the pool best-first and stops at the first free lead
-        Index("ix_lead_pool", "owner", "merged_into", text("score DESC"), "created_at", "id"),
-        # claim --release-expired: only claimed rows are in it, found by expiry
-        Index(
-            "ix_lead_claim_expiry",
-            "owner",
-            "claim_expires_at",
-            sqlite_where=text("claim_expires_at IS NOT NULL"),
-        ),
-        # reports: per owner, source and status aggregates read these indexes alone
-        Index("ix_lead_report_owner", "owner", "merged_into", "created_at", "first_contacted_at"),
-        Index("ix_lead_report_source", "source", "merged_into", "created_at", "score"),
-        Index("ix_lead_report_status", "status", "merged_into", "created_at"),
-    )
+def _column(spec: fields.LeadField) -> Any:
+    """A lead field's SQLModel declaration."""
+    if spec.json_text:
+        return Field(
+            default=spec.default, sa_column=Column(Text, nullable=False, default=spec.default)
+        )
+    if spec.required:
+        return Field(index=spec.index)
+    return Field(default=spec.default, index=spec.index)
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str
-    email: str | None = None
-    email_key: str | None = Field(default=None, index=True)
-    phone: str | None = Field(default=None, index=True)
-    company: str | None = None
-    company_key: str | None = Field(default=None, index=True)
-    title: str | None = None
-    industry: str | None = None
-    country: str | None = None
-    region: str | None = None
-    company_size: int | None = None
-    annual_revenue: float | None = None
-    source: str | None = None  # ix_lead_report_source leads with it
-    priority: str = "medium"
-    status: str = "new"
-    lost_reason: str | None = None
-    owner: str | None = None
-    claimed_by: str | None = Field(default=None, index=True)
-    claim_expires_at: datetime | None = None  # ix_lead_claim_expiry
-    score: int = 0
-    score_adjustment: int = 0
-    band: str = Field(default="cold", index=True)
-    budget: float | None = None
-    authority: bool | None = None
-    need: str | None = None
-    timeline: date | None = None
-    deal_value: float | None = None
-    next_call_at: datetime | None = None
-    client_id: int | None = Field(default=None, index=True)
-    tags: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
-    fields: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
-    utm_source: str | None = None
-    utm_medium: str | None = None
-    utm_campaign: str | None = None
-    created_at: datetime = Field(index=True)
-    updated_at: datetime
-    first_contacted_at: datetime | None = None
-    converted_at: datetime | None = None
-    merged_into: int | None = None  # ix_lead_archived
+
+def _lead_namespace() -> dict[str, Any]:
+    """The body of the ``Lead`` class: ``id``, then the registry's fields in
+    order, each internal column after the field it follows."""
+    annotations: dict[str, Any] = {"id": int | None}
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__qualname__": "Lead",
+        "__doc__": "A lead: its fields come from ``leadctl.fields.LEAD_FIELDS``.",
+        "__tablename__": "lead",
+        "__table_args__": LEAD_INDEXES,
+        "id": Field(default=None, primary_key=True),
+    }
+    for spec in fields.LEAD_FIELDS:
+        annotations[spec.name] = spec.annotation
+        namespace[spec.name] = _column(spec)
+        for name, (after, annotation, declare) in INTERNAL_COLUMNS.items():
+            if after == spec.name:
+                annotations[name] = annotation
+                namespace[name] = declare()
+    namespace["__annotations__"] = annotations
+    return namespace
+
+
+if TYPE_CHECKING:
+    # What type checkers see: the same columns, typed. The block between the
+    # markers is generated from the registry (python -m leadctl.fields) and
+    # tests/test_fields.py keeps it in step; at run time the class is built
+    # from the registry below.
+    class Lead(SQLModel):
+        __table__: ClassVar[Any]  # a Table; Any keeps Core expressions on it untyped, as before
+        id: int | None
+        email_key: str | None
+        company_key: str | None
+        merged_into: int | None
+        # BEGIN generated from leadctl.fields: python -m leadctl.fields
+        name: str
+        email: str | None
+        phone: str | None
+        company: str | None
+        title: str | None
+        industry: str | None
+        country: str | None
+        region: str | None
+        company_size: int | None
+        annual_revenue: float | None
+        source: str | None
+        priority: str
+        status: str
+        lost_reason: str | None
+        owner: str | None
+        claimed_by: str | None
+        claim_expires_at: datetime | None
+        score: int
+        score_adjustment: int
+        band: str
+        budget: float | None
+        authority: bool | None
+        need: str | None
+        timeline: date | None
+        deal_value: float | None
+        next_call_at: datetime | None
+        client_id: int | None
+        tags: str
+        fields: str
+        utm_source: str | None
+        utm_medium: str | None
+        utm_campaign: str | None
+        created_at: datetime
+        updated_at: datetime
+        first_contacted_at: datetime | None
+        converted_at: datetime | None
+        website: str | None
+        linkedin: str | None
+        # END generated
+
+else:
+    Lead = SQLModelMetaclass("Lead", (SQLModel,), _lead_namespace(), table=True)
 
 
 class Activity(SQLModel, table=True):

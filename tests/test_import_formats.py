@@ -171,7 +171,9 @@ def test_linkedin_connections_after_three_preamble_lines(cli, tmp_path):
         "LinkedIn",
     )
     assert frances["created_at"] == "2024-03-15T00:00:00Z"
-    assert frances["fields"]["URL"] == "https://www.linkedin.com/in/frances-allen"
+    # SPEC Additions: LinkedIn's own URL column is the lead's linkedin (a custom field before)
+    assert frances["linkedin"] == "https://www.linkedin.com/in/frances-allen"
+    assert "URL" not in frances["fields"]
     assert found["Jean Sammet"]["created_at"] == "2024-02-29T00:00:00Z"
     lines = rejects.read_text(encoding="utf-8-sig").splitlines()
     assert lines[1].startswith("John,Backus,") and lines[1].endswith(

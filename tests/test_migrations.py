@@ -85,14 +85,12 @@ def test_migrations_are_the_modules_of_the_package_in_order():
     assert SCHEMA_VERSION == len(modules)
 
 
-@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
 def test_each_migration_is_frozen_as_its_version_made_files(tmp_path, version):
     """Running migrations 1..N on an empty file gives the schema of the file
-    leadctl made at version N, where that fixture exists (kept for each
-    version that changed the schema)."""
+    leadctl made at version N: a file made by every earlier version is kept
+    (the current version is held to the models by the test above)."""
     fixture = FIXTURES / f"v{version}.db"
-    if not fixture.exists():
-        pytest.skip(f"no file made at version {version}")
     path = tmp_path / "steps.db"
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:

@@ -1,4 +1,5 @@
-"""The lead field options that `add` and `edit` share, declared once.
+"""The lead field options that `add` and `edit` share, from the field registry
+(``leadctl.fields``: each field's option and help).
 
 ``lead_fields`` appends these options to a command's signature and hands the
 command a single ``raw`` dict of field name → given value.
@@ -13,29 +14,17 @@ from typing import Annotated, Any
 
 import typer
 
-# parameter name, lead field, option, help
-FIELD_OPTIONS: list[tuple[str, str, str, str]] = [
-    ("email", "email", "--email", "Email address (syntax-checked)."),
-    ("phone", "phone", "--phone", "Phone number; stored as E.164."),
-    ("company", "company", "--company", "Company name."),
-    ("source", "source", "--source", "Source, from `leadctl sources`."),
-    ("priority", "priority", "--priority", "low, medium, high or critical."),
-    ("title", "title", "--title", "Job title."),
-    ("industry", "industry", "--industry", "Industry."),
-    ("country", "country", "--country", "Country (name or ISO code)."),
-    ("region", "region", "--region", "Region or state."),
-    ("company_size", "company_size", "--company-size", "Employees (e.g. 50 or 11-50)."),
-    ("revenue", "annual_revenue", "--revenue", "Annual revenue (e.g. 2500000 or $2.5M)."),
-    ("budget", "budget", "--budget", "BANT budget amount."),
-    ("authority", "authority", "--authority", "BANT: is a decision maker (yes/no)."),
-    ("need", "need", "--need", "BANT need."),
-    ("timeline", "timeline", "--timeline", "BANT expected purchase date."),
-    ("deal_value", "deal_value", "--deal-value", "Estimated deal value."),
-    ("client", "client_id", "--client", "Id of the existing client this lead belongs to."),
-    ("utm_source", "utm_source", "--utm-source", "Campaign source."),
-    ("utm_medium", "utm_medium", "--utm-medium", "Campaign medium."),
-    ("utm_campaign", "utm_campaign", "--utm-campaign", "Campaign name."),
-]
+from leadctl.fields import BY_NAME, OPTION_FIELDS, LeadField
+
+
+def _option(spec: LeadField) -> tuple[str, str, str, str]:
+    """(parameter name, lead field, option, help) of a field that is an option."""
+    assert spec.option is not None and spec.param is not None
+    return (spec.param, spec.name, spec.option, spec.help)
+
+
+FIELD_OPTIONS = [_option(f) for f in OPTION_FIELDS if f.name != "name"]
+NAME_OPTION = _option(BY_NAME["name"])  # edit's; add takes the name as its argument
 
 
 REPEATED_OPTIONS = [
@@ -47,7 +36,7 @@ REPEATED_OPTIONS = [
 def lead_fields(*, with_name: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     options = list(FIELD_OPTIONS)
     if with_name:
-        options.insert(0, ("name", "name", "--name", "Full name."))
+        options.insert(0, NAME_OPTION)
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(command)

@@ -16,78 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from leadctl import fields
 from leadctl.errors import InvalidInput
 
-# field: header keys, best first
-SYNONYMS: dict[str, list[str]] = {
-    "name": ["name", "fullname", "contactname", "leadname", "contactperson", "displayname"],
+# Headers that name no lead field but parts of one: a name in parts, notes.
+IMPORT_ONLY: dict[str, list[str]] = {
     "first_name": ["firstname", "givenname", "first", "fname", "vorname", "prénom", "prenom"],
     "middle_name": ["middlename", "additionalname", "middle"],
     "last_name": ["lastname", "familyname", "surname", "last", "lname", "nachname"],
-    "email": [
-        "email", "emailaddress", "email1value", "email1", "primaryemail", "workemail",
-        "businessemail", "emailwork", "mail", "courriel", "emailadresse", "email1address",
-        "email2value", "email2address", "email2", "secondaryemail", "emailhome", "homeemail",
-        "personalemail", "emailother", "otheremail", "alternateemail", "email3value",
-        "email3address",
-    ],
-    "phone": [
-        "phone", "phonenumber", "primaryphone", "phone1value", "businessphone", "workphone",
-        "phonework", "telephone", "telephonenumber", "tel", "officephone", "directphone",
-        "telefon", "mobile", "mobilephone", "mobilephonenumber", "phonemobile", "cellphone",
-        "cell", "mobilenumber", "handy", "phone2value", "businessphone2", "companymainphone",
-        "homephone", "phonehome", "homephone2", "otherphone", "phoneother", "phone3value",
-        "whatsappphonenumber",
-    ],
-    "company": [
-        "company", "companyname", "organization", "organisation", "organizationname",
-        "organization1name", "account", "accountname", "employer", "firma", "société",
-        "associatedcompany",
-    ],
-    "title": [
-        "jobtitle", "position", "jobposition", "designation", "organizationtitle",
-        "organization1title", "jobrole", "title",
-    ],
-    "industry": ["industry", "sector", "branche"],
-    "country": [
-        "country", "countryregion", "countrycode", "cc", "address1country", "businesscountry",
-        "businesscountryregion", "mailingcountry", "billingcountry", "countryofpostaladdress",
-        "homecountry", "homecountryregion", "othercountry", "land", "pays",
-    ],
-    "region": [
-        "region", "state", "stateregion", "province", "stateprovince", "stateorprovince",
-        "address1region", "businessstate", "mailingstate", "billingstate", "statecode",
-        "homestate",
-    ],
-    "company_size": [
-        "companysize", "numberofemployees", "noofemployees", "employees", "employeecount",
-        "headcount", "companyheadcount", "mitarbeiter",
-    ],
-    "annual_revenue": ["annualrevenue", "revenue", "companyrevenue", "yearlyrevenue", "umsatz"],
-    "source": ["leadsource", "source", "originalsource", "sourcechannel"],
-    "status": ["leadstatus", "status", "stage", "leadstage", "lifecyclestage", "pipelinestage"],
-    "priority": ["priority", "leadpriority", "contactpriority", "importance"],
-    "lost_reason": ["lostreason", "reasonlost", "closedlostreason", "disqualificationreason"],
     "notes": ["notes", "note", "description", "comments", "comment", "remarks", "message"],
-    "tags": ["tags", "tag", "labels", "label", "categories", "groupmembership"],
-    "created_at": [
-        "createdat", "createddate", "createdate", "createdtime", "createdon", "creationdate",
-        "datecreated", "created", "personcreated", "connectedon", "optintime", "dateadded",
-        "erstellt", "erstelltam", "datedecreation",
-    ],
-    "next_call_at": ["nextcallat", "nextcall", "nextactivitydate", "nextcontactdate"],
-    "first_contacted_at": ["firstcontactedat", "firstcontacted", "firstcontactdate"],
-    "converted_at": ["convertedat", "converteddate", "converteddatetime", "conversiondate"],
-    "timeline": ["timeline", "expectedclosedate", "closedate", "purchasedate"],
-    "budget": ["budget"],
-    "authority": ["authority", "decisionmaker", "isdecisionmaker"],
-    "need": ["need", "needs"],
-    "deal_value": ["dealvalue", "expectedrevenue", "dealamount", "opportunityvalue"],
-    "utm_source": ["utmsource"],
-    "utm_medium": ["utmmedium", "medium"],
-    "utm_campaign": ["utmcampaign", "campaign", "campaignname"],
-    "owner": ["owner"],
 }  # fmt: skip
+# field: header keys, best first (the lead fields' synonyms are in leadctl.fields)
+SYNONYMS: dict[str, list[str]] = fields.SYNONYMS | IMPORT_ONLY
 
 # Other tools' ids and owners (ids or people who are not leadctl users) stay
 # custom fields even where a shorter key would match; `--map X=owner` takes one.
@@ -98,19 +38,18 @@ ALWAYS_CUSTOM = {
 }  # fmt: skip
 
 # Written by `leadctl export` only: taken from a file that is one, else custom fields.
-ROUND_TRIP = [
-    "id", "score", "score_adjustment", "band", "claimed_by", "claim_expires_at", "client_id",
-    "fields", "updated_at",
-]  # fmt: skip
+ROUND_TRIP = ["id", *fields.ROUND_TRIP]
 EXPORT_MARKERS = {"id", "name", "score_adjustment", "created_at", "updated_at", "fields"}
 ENTITIES = {"person", "lead", "organization", "organisation", "contact", "deal", "company"}
 MULTI = {"email", "phone"}  # candidates tried in order; the first valid one is used
 REJECTS_COLUMNS = ["line", "reason"]
-TEMPLATE = (
-    "name email phone company title industry country region company_size annual_revenue "
-    "source priority status lost_reason owner tags notes budget authority need timeline "
-    "deal_value next_call_at utm_source utm_medium utm_campaign created_at first_name last_name"
-).split()
+# `import --template`: every field a file may give, then the parts of a name
+TEMPLATE = [
+    *(f.name for f in fields.LEAD_FIELDS if f.synonyms),
+    "notes",
+    "first_name",
+    "last_name",
+]
 IMPORTABLE = sorted(set(SYNONYMS) | set(ROUND_TRIP) | {"name"})
 
 _KEY = re.compile(r"[\W_]+")

@@ -19,21 +19,14 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from leadctl import fields
 from leadctl.models import Activity, Lead
 
 LEAD = Lead.__table__
 ACTIVITY = Activity.__table__
 COLUMNS = [c.name for c in LEAD.columns if c.name != "id"]
 ACTIVITY_COLUMNS = "lead_id kind field old_value new_value body outcome actor created_at".split()
-DEFAULTS: dict[str, Any] = dict.fromkeys(COLUMNS) | {
-    "priority": "medium",
-    "status": "new",
-    "score": 0,
-    "score_adjustment": 0,
-    "band": "cold",
-    "tags": "[]",
-    "fields": "{}",
-}
+DEFAULTS: dict[str, Any] = dict.fromkeys(COLUMNS) | fields.DEFAULTS
 # Bound in every lead insert: NOT NULL columns (name, and those with a default).
 ALWAYS = ("name", *(c for c in COLUMNS if DEFAULTS[c] is not None), "created_at", "updated_at")
 Processors = list[tuple[int, Callable[[Any], Any]]]

@@ -4,7 +4,9 @@ SPEC: a row is rejected only when it has no name (nor first + last name) or no
 usable contact (no valid email and no phone that parses). Any other value that
 does not fit its field leaves the field at its default, keeps the text under
 ``fields`` as ``<field>_raw`` and counts as a warning. Columns that are no
-field's first choice are kept as custom fields under their header.
+field's first choice are kept as custom fields under their header. Which
+parser reads which field comes from the registry (``leadctl.fields``); name,
+contact, choices (priority, source, status) and owner are read here.
 
 This runs once per row, so it is written for speed: columns are resolved once
 per header, lookups are dicts, and the costly normalisers are cached or take a
@@ -15,24 +17,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import time
 from functools import lru_cache
 from typing import Any
 
-from leadctl import normalize
+from leadctl import fields, normalize
 from leadctl.errors import InvalidInput
 from leadctl.importing.headers import Plan
 from leadctl.importing.vocabulary import DateReader, Vocabulary
 
 MAX_CELL = 1 << 20  # characters; a bigger cell is a broken file, not a lead
-TEXT_FIELDS = "company title industry region need utm_source utm_medium utm_campaign".split()
-MONEY_FIELDS = ("annual_revenue", "budget", "deal_value")
-DATETIME_FIELDS = ("first_contacted_at", "converted_at", "claim_expires_at", "updated_at")
-BANDS = ("cold", "warm", "hot")
 _SPLIT_MULTI = re.compile(r"\s*(?:,|;|:::)\s*")
-_count = lru_cache(maxsize=4096)(normalize.parse_count)
-_money = lru_cache(maxsize=4096)(normalize.parse_money_lenient)
 _company_key = lru_cache(maxsize=8192)(normalize.company_key)
 
 
@@ -78,11 +74,14 @@ class RowParser:
         self.emails = plan.columns.get("email", [])
         self.phones = plan.columns.get("phone", [])
         self.custom = plan.custom
-        self.text_columns = [(n, self.at[n]) for n in TEXT_FIELDS if n in self.at]
-        self.created = DateReader()
-        self.next_call = DateReader(bare_time=time(9, 0))
-        self.timeline = DateReader()
-        self.other_dates = {n: DateReader() for n in DATETIME_FIELDS if n in self.at}
+        # The fields read by their registry parser, each resolved once for this
+        # header: (field, column, parser or None to keep the text).
+        context = fields.ImportContext(decimal_comma=decimal_comma, date_reader=DateReader)
+        self.readers: list[tuple[str, int, Callable[[str], Any] | None]] = [
+            (spec.name, self.at[spec.name], spec.lenient(context))
+            for spec in fields.LEAD_FIELDS
+            if spec.lenient is not None and spec.name in self.at
+        ]
         self._regions: dict[str | None, str] = {}
 
     def parse(self, line: int, cells: list[str]) -> Parsed:
@@ -127,15 +126,23 @@ class RowParser:
         if "email" not in values and "phone" not in values:
             problems = [p for p in (email_problem, phone_problem) if p]
             raise Rejected("no usable contact: " + ("; ".join(problems) or "no email or phone"))
-        for name_, index in self.text_columns:
+        for name_, index, parse in self.readers:
             text = cells[index].strip()
             if text:
-                values[name_] = text
+                if parse is None:
+                    values[name_] = text
+                else:
+                    try:
+                        values[name_] = parse(text)
+                    except (InvalidInput, ValueError):
+                        _warn(extra, row, name_, text)
         if "company" in values:
             values["company_key"] = _company_key(values["company"])
-        self._typed(cells, values, extra, row)
+        if self.owner:
+            values["owner"] = self.owner
+        elif "owner" in at and (text := cells[at["owner"]].strip()):
+            values["owner"] = text
         self._choices(cells, values, extra, row)
-        self._dates(cells, values, extra, row)
         if "notes" in at:
             note = cells[at["notes"]].strip()
             if note:
@@ -216,31 +223,6 @@ class RowParser:
             self._regions[country] = region
         return region
 
-    def _typed(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
-        at = self.at
-        if "company_size" in at and (text := cells[at["company_size"]].strip()):
-            try:
-                values["company_size"] = _count(
-                    text.replace(".", "") if self.decimal_comma else text, "company size"
-                )
-            except InvalidInput:
-                _warn(extra, row, "company_size", text)
-        for name in MONEY_FIELDS:
-            if name in at and (text := cells[at[name]].strip()):
-                try:
-                    values[name] = _money(text, name, decimal_comma=self.decimal_comma)
-                except InvalidInput:
-                    _warn(extra, row, name, text)
-        if "authority" in at and (text := cells[at["authority"]].strip()):
-            try:
-                values["authority"] = normalize.parse_bool(text, "authority")
-            except InvalidInput:
-                _warn(extra, row, "authority", text)
-        if self.owner:
-            values["owner"] = self.owner
-        elif "owner" in at and (text := cells[at["owner"]].strip()):
-            values["owner"] = text
-
     def _choices(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
         at, words = self.at, self.vocabulary
         if "priority" in at and (text := cells[at["priority"]].strip()):
@@ -275,47 +257,17 @@ class RowParser:
         if reason:
             _warn(extra, row, "lost_reason", reason)
 
-    def _dates(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
-        at = self.at
-        for name, reader in (("created_at", self.created), ("next_call_at", self.next_call)):
-            if name in at and (text := cells[at[name]].strip()):
-                try:
-                    values[name] = reader(text)
-                except ValueError:
-                    _warn(extra, row, name, text)
-        if "timeline" in at and (text := cells[at["timeline"]].strip()):
-            try:
-                values["timeline"] = self.timeline.date(text)
-            except ValueError:
-                _warn(extra, row, "timeline", text)
-        for name, reader in self.other_dates.items():
-            if text := cells[at[name]].strip():
-                try:
-                    values[name] = reader(text)
-                except ValueError:
-                    _warn(extra, row, name, text)
-
     def _round_trip(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
-        """Fields only `leadctl export` writes, so that its files import back unchanged."""
+        """What only `leadctl export` writes besides fields: the lead's id, and its
+        custom fields as a JSON object, so that its files import back unchanged."""
         at = self.at
-        for name in ("score", "score_adjustment", "client_id", "id"):
-            if name in at and (text := cells[at[name]].strip()):
-                try:
-                    number = int(text)
-                except ValueError:
-                    _warn(extra, row, name, text)
-                    continue
-                if name == "id":
-                    row.lead_id = number if number > 0 else None
-                else:
-                    values[name] = number
-        if "band" in at and (text := cells[at["band"]].strip()):
-            if text in BANDS:
-                values["band"] = text
+        if "id" in at and (text := cells[at["id"]].strip()):
+            try:
+                number = int(text)
+            except ValueError:
+                _warn(extra, row, "id", text)
             else:
-                _warn(extra, row, "band", text)
-        if "claimed_by" in at and (text := cells[at["claimed_by"]].strip()):
-            values["claimed_by"] = text
+                row.lead_id = number if number > 0 else None
         if "fields" in at and (text := cells[at["fields"]].strip()):
             try:
                 stored = json.loads(text)
