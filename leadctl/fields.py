@@ -10,7 +10,8 @@ object, and whether a merge may fill it. ``models.Lead``, the CLI options,
 and ``docs/fields.md`` are all derived from :data:`LEAD_FIELDS`.
 
 Adding a field: one entry below (in the place its JSON key takes), a migration
-that adds the column to older databases (``storage/migrations.py``), then
+module that adds the column (``storage/migrations/``, named in
+``storage.MIGRATIONS``), then
 ``python -m leadctl.fields`` to regenerate ``docs/fields.md`` and the typed view
 of ``Lead`` for mypy; tests/test_fields.py checks both are up to date.
 
