@@ -195,11 +195,14 @@ class DuplicateIndex:
             values.get("phone"),
             values.get("company_key"),
         )
-        for key, value in (("email_key", email), ("phone", phone)):
-            if value:
-                held = self.pending[key].get(value)
-                if held is None or held > index:
-                    self.pending[key][value] = index
+        if email:
+            held = self.pending["email_key"].get(email)
+            if held is None or held > index:
+                self.pending["email_key"][email] = index
+        if phone:
+            held = self.pending["phone"].get(phone)
+            if held is None or held > index:
+                self.pending["phone"][phone] = index
         if company:
             entry = (index, values["name"].casefold())
             same = self.pending_companies.setdefault(company, [])
