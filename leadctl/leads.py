@@ -1,9 +1,9 @@
-"""Leads: validating fields, creating, finding duplicates, editing, listing."""
+"""Leads: validating fields, creating (duplicates: ``leadctl.duplicates``), editing, listing."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, fields, lists, normalize, settings
+from leadctl import activities, clock, duplicates, fields, lists, normalize, settings, users
+from leadctl.duplicates import Duplicate
 from leadctl.errors import DuplicateLead, InvalidInput, NotFound, invalid_choice
 from leadctl.models import Lead
 
 ON_DUPLICATE = ["merge", "create", "skip"]
 SORTS = ["next-call", "score", "created"]
 DUE = ["today", "overdue", "week"]
-SIMILAR_NAME_SCORE = 85  # rapidfuzz token_sort_ratio at which two names count as one person
 TEXT_FIELDS = fields.TEXT_FIELDS
 DATETIME_FIELDS = fields.DATETIME_FIELDS
 BANDS = list(fields.BANDS)
@@ -73,55 +73,6 @@ def validate(
 
 
 @dataclass
-class Duplicate:
-    lead: Lead
-    reason: str
-
-
-def find_duplicates(
-    session: Session,
-    *,
-    email: str | None,
-    phone: str | None,
-    company: str | None,
-    name: str | None,
-    exclude: Iterable[int] = (),
-) -> list[Duplicate]:
-    """Active leads that are the same person: same email, phone, or company + similar name."""
-    found: dict[int, Duplicate] = {}
-    excluded = set(exclude)
-
-    def consider(statement: Any, reason: str, accept: Any = None) -> None:
-        for lead in session.exec(statement.where(col(Lead.merged_into).is_(None))):
-            if (
-                lead.id not in found
-                and lead.id not in excluded
-                and (accept is None or accept(lead))
-            ):
-                found[lead.id] = Duplicate(lead, reason)
-
-    key = normalize.email_key(email)
-    if key:
-        consider(select(Lead).where(Lead.email_key == key), "same email")
-    if phone:
-        consider(select(Lead).where(Lead.phone == phone), "same phone")
-    company_key = normalize.company_key(company)
-    if company_key and name:
-        from rapidfuzz import fuzz
-
-        def similar(lead: Lead) -> bool:
-            score = fuzz.token_sort_ratio(lead.name.casefold(), name.casefold())
-            return score >= SIMILAR_NAME_SCORE
-
-        consider(
-            select(Lead).where(Lead.company_key == company_key),
-            "same company and similar name",
-            similar,
-        )
-    return list(found.values())
-
-
-@dataclass
 class AddResult:
     lead: Lead
     outcome: str  # created | merged | skipped
@@ -140,7 +91,9 @@ def add(
     """Create a lead from validated values, or resolve it against a duplicate.
 
     Without ``on_duplicate`` a duplicate raises :class:`DuplicateLead` (exit 3)
-    so the caller can ask a person or fail a script.
+    so the caller can ask a person or fail a script. A duplicate the actor may
+    not see is exit 3 naming nothing, whatever ``on_duplicate`` says
+    (``duplicates.refusal``); so a limited actor's ``create`` looks too.
     """
     if not values.get("name"):
         raise InvalidInput("invalid name: a lead needs a name")
@@ -148,16 +101,14 @@ def add(
         raise InvalidInput("a lead needs an email or a phone (--email or --phone)")
     if on_duplicate is not None and on_duplicate not in ON_DUPLICATE:
         raise invalid_choice("--on-duplicate", on_duplicate, ON_DUPLICATE)
-    if on_duplicate != "create":
-        duplicates = find_duplicates(
-            session,
-            email=values.get("email"),
-            phone=values.get("phone"),
-            company=values.get("company"),
-            name=values.get("name"),
-        )
-        if duplicates:
-            dup = duplicates[0]
+    who = users.actor(session, actor)
+    if on_duplicate != "create" or not who.works_any:
+        found = duplicates.find(session, values)
+        if found:
+            dup = found[0]
+            refused = duplicates.refusal(who, dup.lead, dup.reason, writing=on_duplicate == "merge")
+            if refused is not None:
+                raise refused
             if on_duplicate is None:
                 raise DuplicateLead(
                     f"duplicate of lead {dup.lead.id} ({dup.lead.name}): {dup.reason}; "
@@ -167,8 +118,9 @@ def add(
                 )
             if on_duplicate == "skip":
                 return AddResult(dup.lead, "skipped", dup)
-            filled = fill_blanks(session, dup.lead, values, actor=actor, notes=notes)
-            return AddResult(dup.lead, "merged", dup, filled)
+            if on_duplicate == "merge":
+                filled = duplicates.fill_lead(session, dup.lead, values, actor=actor, notes=notes)
+                return AddResult(dup.lead, "merged", dup, filled)
     now = clock.now()
     lead = Lead(
         **{k: v for k, v in values.items() if k not in ("tags", "fields")},
@@ -186,68 +138,6 @@ def add(
         activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
     rescore(session, lead)
     return AddResult(lead, "created")
-
-
-def fill_blanks(
-    session: Session,
-    lead: Lead,
-    values: dict[str, Any],
-    *,
-    actor: str,
-    notes: str | None = None,
-    kind: str = "merge",
-) -> list[str]:
-    """Merge values into a lead: fill its blanks, never overwrite, union tags and fields.
-
-    Records one activity naming what was filled; returns the filled field names.
-    """
-    current = {name: getattr(lead, name) for name in values if hasattr(lead, name)}
-    changes = blanks_filled(current | {"tags": lead.tags, "fields": lead.fields}, values)
-    for name, value in changes.items():
-        setattr(lead, name, value)
-    filled = filled_names(changes)
-    if notes:
-        activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
-    if filled or notes:
-        lead.updated_at = clock.now()
-        body = f"filled {', '.join(filled)}" if filled else "nothing to fill"
-        activities.record(session, lead.id, kind, actor, body=body)  # type: ignore[arg-type]
-        session.add(lead)
-    if filled:
-        rescore(session, lead)
-    return filled
-
-
-def blanks_filled(
-    current: Mapping[str, Any],
-    values: Mapping[str, Any],
-    never: Collection[str] = ("created_at",),
-) -> dict[str, Any]:
-    """The merge rule, for a stored lead's ``current`` values (``tags`` and
-    ``fields`` as stored JSON text): the changes that fill its blanks from
-    ``values`` without overwriting anything, plus new tags and custom fields."""
-    changes = {
-        name: value
-        for name, value in values.items()
-        if name not in never
-        and name not in ("tags", "fields")
-        and value not in (None, "")
-        and current.get(name) in (None, "")
-    }
-    tags = json.loads(current["tags"])
-    new_tags = [t for t in values.get("tags") or [] if t not in tags]
-    if new_tags:
-        changes["tags"] = json.dumps(tags + new_tags, ensure_ascii=False)
-    fields = json.loads(current["fields"])
-    new_fields = {k: v for k, v in (values.get("fields") or {}).items() if k not in fields}
-    if new_fields:
-        changes["fields"] = json.dumps(fields | new_fields, ensure_ascii=False)
-    return changes
-
-
-def filled_names(changes: Mapping[str, Any]) -> list[str]:
-    """What a merge filled, as told to people (derived match keys left out)."""
-    return [name for name in changes if not name.endswith("_key")]
 
 
 def edit(

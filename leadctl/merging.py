@@ -1,11 +1,12 @@
 """Duplicate groups among stored leads, and merging them (`dedupe`, `merge`).
 
-Groups use the rules of ``leads.find_duplicates``: same normalised email, same
-E.164 phone, same company and a similar name; leads linked by any of them form
-one group. A merge keeps the first lead, fills its blanks from the others
-(``leads.fill_blanks``: never overwrites), moves their activities and deals to
-it, and archives them (``merged_into``): hidden from lists, still shown by
-``show``.
+Groups use the match rule of ``leadctl.duplicates``: same normalised email,
+same E.164 phone, same company and a similar name; leads linked by any of them
+form one group (the transitive closure of the pairwise rule, which a property
+test checks). A merge keeps the first lead, fills its blanks from the others
+(``duplicates.fill_lead``: never overwrites, never the fields of
+``duplicates.NEVER_FILLED``), moves their activities and deals to it, and
+archives them (``merged_into``): hidden from lists, still shown by ``show``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from leadctl import activities, clock, leads
+from leadctl import activities, clock, duplicates, leads
+from leadctl.duplicates import fill_lead
 from leadctl.errors import Conflict, InvalidInput
 from leadctl.importing.dedupe import not_merged
 from leadctl.models import Activity, Deal, Lead
@@ -26,11 +28,6 @@ from leadctl.models import Activity, Deal, Lead
 LEAD = Lead.__table__
 IN_CHUNK = 2000
 COMPANY_CAP = 2000  # leads compared pairwise per company
-NOT_MERGED = {
-    "id", "merged_into", "created_at", "updated_at", "claimed_by", "claim_expires_at", "score",
-    "band", "score_adjustment", "lost_reason", "status", "tags", "fields",
-}  # fmt: skip
-REASON_ORDER = ["same email", "same phone", "same company and similar name"]
 
 
 @dataclass
@@ -76,19 +73,20 @@ class _Links:
         found = []
         for root, ids in members.items():
             if len(ids) > 1:
-                reasons = [r for r in REASON_ORDER if r in self.reasons.get(root, set())]
+                reasons = [r for r in duplicates.REASON_ORDER if r in self.reasons.get(root, set())]
                 found.append(Group(sorted(ids), reasons))
         return sorted(found, key=lambda g: g.keep)
 
 
 def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
     """Every duplicate group among active leads (``extra``: visibility clauses)."""
-    from rapidfuzz import fuzz, process
+    from rapidfuzz import process
 
     conn = session.connection()
     active = [not_merged(LEAD), *extra]
     links = _Links()
-    for column, reason in ((LEAD.c.email_key, "same email"), (LEAD.c.phone, "same phone")):
+    for key, reason in duplicates.RULES[:2]:  # same email, same phone
+        column = LEAD.c[key]
         shared = (
             select(column)
             .where(column.is_not(None), *active)
@@ -126,14 +124,12 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
                 similar = process.extract(
                     name,
                     names[i + 1 :],
-                    scorer=fuzz.token_sort_ratio,
-                    score_cutoff=leads.SIMILAR_NAME_SCORE,
+                    scorer=duplicates.name_scorer(),
+                    score_cutoff=duplicates.SIMILAR_NAME_SCORE,
                     limit=None,
                 )
                 for _, _, j in similar:
-                    links.link(
-                        members[i][0], members[i + 1 + j][0], "same company and similar name"
-                    )
+                    links.link(members[i][0], members[i + 1 + j][0], duplicates.SAME_COMPANY)
     return links.groups()
 
 
@@ -154,10 +150,10 @@ def merge(session: Session, keep_id: int, dup_ids: Sequence[int], *, actor: str)
         duplicates.append(dup)
     now = clock.now()
     for dup in duplicates:
-        values = {k: getattr(dup, k) for k in LEAD.columns.keys() if k not in NOT_MERGED}
+        values = {k: getattr(dup, k) for k in LEAD.columns.keys()}
         values["tags"] = json.loads(dup.tags)
         values["fields"] = json.loads(dup.fields)
-        leads.fill_blanks(session, keep, values, actor=actor, kind="merge")
+        fill_lead(session, keep, values, actor=actor, kind="merge")
         session.flush()
         for table in (Activity.__table__, Deal.__table__):
             session.execute(update(table).where(table.c.lead_id == dup.id).values(lead_id=keep.id))

@@ -1,6 +1,8 @@
 """Finding each imported row's duplicate: among stored leads and rows earlier
-in the file, by the rules of ``leads.find_duplicates`` (same email, same
-phone, same company and a similar name, in that order).
+in the file, by the match rule of ``leadctl.duplicates`` (same email, same
+phone, same company and a similar name, in that order; within a rule the
+oldest lead, stored ones before the file's new rows). A property test holds
+this index's answers equal to ``duplicates.first_match``.
 
 Memory stays flat: per batch, three indexed ``IN`` queries fetch the stored
 leads that share a key with the batch's rows, and the batch's own new rows are
@@ -11,6 +13,7 @@ which writes nothing, keeps their keys in a scratch SQLite file instead.
 
 from __future__ import annotations
 
+import bisect
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,19 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from leadctl.duplicates import KEYS, REASONS, SIMILAR_NAME_SCORE, name_scorer
 from leadctl.importing.rows import Parsed
-from leadctl.leads import SIMILAR_NAME_SCORE
 from leadctl.models import Lead
 
 LEAD = Lead.__table__
-KEYS = ("email_key", "phone", "company_key")
 IN_CHUNK = 2000  # bound parameters per IN query
 COMPANY_CANDIDATES = 2000  # stored leads compared by name per company key and batch
-REASONS = {
-    "email_key": "same email",
-    "phone": "same phone",
-    "company_key": "same company and similar name",
-}
+SCRATCH_IDS = 1 << 62  # a dry run's new leads: numbered after every stored one
 
 
 @dataclass(slots=True)
@@ -83,14 +81,14 @@ class Scratch:
         )
         meta.create_all(self.engine)
         self.conn = self.engine.connect()
-        self.next_id = -1
+        self.next_id = SCRATCH_IDS
 
     def add(self, entries: Iterable[tuple[int | None, dict[str, Any]]]) -> None:
         """Remember leads a dry run would store (id None: new) with their keys."""
         rows = []
         for lead_id, values in entries:
             if lead_id is None:
-                lead_id, self.next_id = self.next_id, self.next_id - 1
+                lead_id, self.next_id = self.next_id, self.next_id + 1
             keys = {k: values.get(k) for k in KEYS}
             rows.append({"id": lead_id, "name": values["name"], **keys, "merged_into": None})
         if rows:
@@ -120,14 +118,6 @@ def _lookup_sql(dialect: Any, table: Table, key: str, size: int) -> str:
     )
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     return str(compiled)
-
-
-@lru_cache(maxsize=1)
-def _fuzz() -> Any:
-    """rapidfuzz's scorers, imported on first use (per row, an import statement costs)."""
-    from rapidfuzz import fuzz
-
-    return fuzz
 
 
 class DuplicateIndex:
@@ -184,31 +174,46 @@ class DuplicateIndex:
                     return Match(None, pending, REASONS[key])
         company = values.get("company_key")
         if company:
-            fuzz = _fuzz()
+            similar = name_scorer()  # duplicates.similar_names, without a call per pair
             name = values["name"].casefold()
             cutoff = SIMILAR_NAME_SCORE
             for known in self.companies.get(company, ()):
-                if fuzz.token_sort_ratio(known.folded, name, score_cutoff=cutoff):
+                if similar(known.folded, name, score_cutoff=cutoff):
                     return Match(known, None, REASONS["company_key"])
             for pending, folded in self.pending_companies.get(company, ()):
-                if fuzz.token_sort_ratio(folded, name, score_cutoff=cutoff):
+                if similar(folded, name, score_cutoff=cutoff):
                     return Match(None, pending, REASONS["company_key"])
         return None
 
     def add_pending(self, values: dict[str, Any], index: int) -> None:
-        """Register a new row (``index`` among the batch's new rows) for later rows."""
+        """Register a new row (``index`` among the batch's new rows) for later rows.
+
+        A merge can give an earlier new row a key later (``gained``): each key keeps
+        its earliest row, and a company's rows stay in row order, as the rule says."""
         email, phone, company = (
             values.get("email_key"),
             values.get("phone"),
             values.get("company_key"),
         )
         if email:
-            self.pending["email_key"].setdefault(email, index)
+            held = self.pending["email_key"].get(email)
+            if held is None or held > index:
+                self.pending["email_key"][email] = index
         if phone:
-            self.pending["phone"].setdefault(phone, index)
+            held = self.pending["phone"].get(phone)
+            if held is None or held > index:
+                self.pending["phone"][phone] = index
         if company:
             entry = (index, values["name"].casefold())
-            self.pending_companies.setdefault(company, []).append(entry)
+            same = self.pending_companies.setdefault(company, [])
+            if same and same[-1][0] > index:
+                bisect.insort(same, entry)
+            else:
+                same.append(entry)
+
+    def known_ids(self) -> list[int]:
+        """The stored leads this batch's rows may match."""
+        return list(self._known)
 
     def gained(
         self, match: Match, values: dict[str, Any], target_values: dict[str, Any] | None
@@ -222,9 +227,12 @@ class DuplicateIndex:
             known.keys.update(new)
             for key in ("email_key", "phone"):
                 if new.get(key):
-                    self.stored[key].setdefault(new[key], known)
+                    held = self.stored[key].get(new[key])
+                    if held is None or held.lead_id > known.lead_id:  # the oldest lead wins
+                        self.stored[key][new[key]] = known
             if new.get("company_key"):
-                self.companies.setdefault(new["company_key"], []).append(known)
+                same = self.companies.setdefault(new["company_key"], [])
+                bisect.insort(same, known, key=lambda k: k.lead_id)
         elif target_values is not None:
             new = {k: values[k] for k in KEYS if values.get(k) and not target_values.get(k)}
             if new:

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session
 
-from leadctl import clock, scoring
+from leadctl import clock, scoring, users
 from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.importing.bulk import indexes_deferred
 from leadctl.importing.decoding import open_source
@@ -98,7 +98,8 @@ def run_import(
     if options.batch_rows < 1:
         raise InvalidInput("the batch size must be at least 1 row")
     delimiter = parse_delimiter(options.delimiter) if options.delimiter else None
-    vocabulary, default_source, owner = _prepare(database, options, actor)
+    vocabulary, default_source, owner, who = _prepare(database, options, actor)
+    scoped = not who.works_any  # a rep: a row duplicating a lead out of reach is rejected
     mapped = {header_key(k) for k in options.mapping}
     source = open_source(location, encoding=options.encoding, stdin=stdin)
     scratch: Scratch | None = None
@@ -119,7 +120,7 @@ def run_import(
                 owner=owner,
                 decimal_comma=table.decimal_comma,
                 unguard=table.kind in ("csv", "xlsx"),
-                keep_cells=options.on_duplicate == "fail",
+                keep_cells=options.on_duplicate == "fail" or scoped,
             )
 
         rejects_path = _rejects_path(location, options)
@@ -136,6 +137,7 @@ def run_import(
             counts=counts,
             scratch=scratch,
             keep_ids=database.is_sqlite,
+            scope=who,
         )
         first_parser = parser_for(plan.header)
 
@@ -197,9 +199,10 @@ def run_import(
 
 def _prepare(
     database: Database, options: ImportOptions, actor: str
-) -> tuple[Vocabulary, str | None, str | None]:
-    """Check the create permission; read the lists; resolve --source and --assign."""
-    from leadctl import claims, lists, users
+) -> tuple[Vocabulary, str | None, str | None, users.Actor]:
+    """Check the create permission; read the lists; resolve --source and --assign;
+    the acting user."""
+    from leadctl import claims, lists
 
     with database.session(immediate=False) as session:
         who = users.actor(session, actor)
@@ -208,7 +211,7 @@ def _prepare(
         default_source = (
             lists.find(session, "source", options.source).name if options.source else None
         )
-        return Vocabulary.load(session), default_source, owner
+        return Vocabulary.load(session), default_source, owner, who
 
 
 def _rejects_path(location: str, options: ImportOptions) -> Path | None:

@@ -4,10 +4,13 @@ rejects file.
 A batch is written with a few SQLAlchemy Core statements (executemany), not
 one ORM object per row. New leads get their ``created`` activity (field
 ``status``, at the row's creation time, so reports count them) and their
-notes; a merge fills the stored lead's blanks, never overwriting (the rules of
-``leads.fill_blanks``), appends notes it does not already have, and is
-recorded as an ``import`` activity. A merge with nothing new writes nothing,
-so importing a file twice changes nothing.
+notes; a merge fills the stored lead's blanks, never overwriting, and appends
+notes it does not already have (``leadctl.duplicates``: the one fill rule, for
+stored leads and for earlier rows of the file alike), and is recorded as an
+``import`` activity. A merge with nothing new writes nothing, so importing a
+file twice changes nothing. A limited user's (a rep's) row whose duplicate is
+a lead they may not see, or (to merge) may not work on, is rejected
+(``duplicates.refusal``): nothing about that lead is told or written.
 """
 
 from __future__ import annotations
@@ -22,16 +25,17 @@ from sqlalchemy import String, and_, func, insert, literal, select, type_coerce,
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from leadctl import leads
+from leadctl import duplicates
+from leadctl.duplicates import NEVER_FILLED, UNIONED
 from leadctl.importing.dedupe import DuplicateIndex, Known, Scratch
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import ACTIVITY, LEAD, Records
 from leadctl.importing.rows import Parsed
 from leadctl.models import Client
+from leadctl.users import Actor
 
 CACHE_KIB = 16 * 1024
 CHECKPOINT_PAGES = 10000
-NEVER_FILLED = {"tags", "fields", "created_at", "updated_at", "lost_reason"}
 
 
 @dataclass
@@ -50,7 +54,8 @@ class BatchResult:
 
     inserted_ids: list[int] = field(default_factory=list)  # new leads, in file order
     merged_ids: list[int] = field(default_factory=list)  # stored leads a merge changed
-    duplicates: list[tuple[Parsed, str]] = field(default_factory=list)  # rejected (fail mode)
+    # rejected: duplicates in fail mode, and a limited user's duplicates of leads out of reach
+    duplicates: list[tuple[Parsed, str]] = field(default_factory=list)
 
 
 class BatchWriter:
@@ -66,8 +71,12 @@ class BatchWriter:
         scratch: Scratch | None = None,
         records: Records,
         keep_ids: bool = True,
+        scope: Actor | None = None,
     ) -> None:
         self.records = records
+        # The acting user when what they may see or work on is limited (a rep): their
+        # rows' duplicates are checked against it. None: no limit (and no cost).
+        self.scope = scope if scope is not None and not scope.works_any else None
         self.actor = actor
         self.origin = origin  # "data.csv", for activity bodies
         self.on_duplicate = on_duplicate
@@ -90,11 +99,27 @@ class BatchWriter:
         pending_fills: list[tuple[int, Parsed, list[str]]] = []
         stored_merges: dict[int, list[Parsed]] = {}
         touched: dict[int, Known] = {}  # stored leads merged into (a dry run remembers them)
-        index = DuplicateIndex(conn, rows, self.scratch) if self.on_duplicate != "create" else None
+        lookup = self.on_duplicate != "create" or self.scope is not None
+        index = DuplicateIndex(conn, rows, self.scratch) if lookup else None
+        reach = (
+            duplicates.reach_rows(conn, self.scope, index.known_ids())
+            if self.scope is not None and index is not None
+            else {}
+        )
         for row in rows:
             match = index.find(row.values) if index is not None else None
-            if match is None:
-                if index is not None:
+            if match is not None and match.target is not None and match.target.lead_id in reach:
+                refused = duplicates.refusal(
+                    self.scope,  # type: ignore[arg-type]
+                    reach[match.target.lead_id],
+                    match.reason,
+                    writing=self.on_duplicate == "merge",
+                )
+                if refused is not None:
+                    result.duplicates.append((row, str(refused)))
+                    continue
+            if match is None or self.on_duplicate == "create":
+                if index is not None and self.on_duplicate != "create":
                     index.add_pending(row.values, len(new))
                 new.append(row)
                 continue
@@ -244,9 +269,7 @@ class BatchWriter:
         ids = list(merges)
         wanted = {k for rows in merges.values() for r in rows for k in r.values} - NEVER_FILLED
         # Only blankness is read, so the stored text is enough: no datetime parsing.
-        columns = [
-            type_coerce(LEAD.c[k], String).label(k) for k in sorted(wanted | {"tags", "fields"})
-        ]
+        columns = [type_coerce(LEAD.c[k], String).label(k) for k in sorted(wanted | set(UNIONED))]
         current = {
             row.id: dict(row._mapping)
             for row in conn.execute(select(LEAD.c.id, *columns).where(LEAD.c.id.in_(ids)))
@@ -265,11 +288,13 @@ class BatchWriter:
             changes: dict[str, Any] = {}
             for row in rows:
                 filled = fill_blanks(lead, row.values, changes)
-                for note in row.notes:
-                    if note not in notes.setdefault(lead_id, set()):
-                        notes[lead_id].add(note)
-                        activities.append(_activity(lead_id, "note", self.actor, now, body=note))
-                        filled.append("notes")
+                have = notes.setdefault(lead_id, set())
+                added = duplicates.new_notes(have, row.notes)
+                for note in added:
+                    have.add(note)
+                    activities.append(_activity(lead_id, "note", self.actor, now, body=note))
+                if added:
+                    filled.append("notes")
                 if filled:
                     text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
                     activities.append(_activity(lead_id, "import", self.actor, now, body=text))
@@ -281,39 +306,24 @@ class BatchWriter:
 
 
 def fill_blanks(lead: dict[str, Any], values: dict[str, Any], changes: dict[str, Any]) -> list[str]:
-    """``leads.fill_blanks`` on a stored row (a dict). Updates ``lead`` and
+    """``duplicates.fill_stored`` on a stored row (a dict). Updates ``lead`` and
     ``changes``; returns what was filled."""
-    filled = leads.blanks_filled(lead, values, never=NEVER_FILLED)
+    filled = duplicates.fill_stored(lead, values)
     lead.update(filled)
     changes.update(filled)
-    return leads.filled_names(filled)
+    return duplicates.filled_names(filled)
 
 
 def _fill_pending(target: Parsed, row: Parsed) -> list[str]:
     """Merge a row into an earlier new row of the same batch (nothing stored yet)."""
-    values = target.values
-    filled = [
-        k
-        for k, v in row.values.items()
-        if k not in NEVER_FILLED and v not in (None, "") and values.get(k) in (None, "")
-    ]
-    for name in filled:
-        values[name] = row.values[name]
-    new_tags = [t for t in row.values.get("tags", []) if t not in values.get("tags", [])]
-    if new_tags:
-        values["tags"] = values.get("tags", []) + new_tags
-        filled.append("tags")
-    new_fields = {
-        k: v for k, v in row.values.get("fields", {}).items() if k not in values.get("fields", {})
-    }
-    if new_fields:
-        values["fields"] = values.get("fields", {}) | new_fields
-        filled.append("fields")
-    notes = [n for n in row.notes if n not in target.notes]
+    changes = duplicates.fill(target.values, row.values)
+    target.values.update(changes)
+    filled = duplicates.filled_names(changes)
+    notes = duplicates.new_notes(target.notes, row.notes)
     if notes:
         target.notes.extend(notes)
         filled.append("notes")
-    return [f for f in filled if not f.endswith("_key")]
+    return filled
 
 
 class RejectsWriter:
