@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, leads, lists, normalize
-from leadctl.errors import Conflict, InvalidInput, NotFound
+from leadctl import activities, clock, leads, lists, normalize, users
+from leadctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from leadctl.models import Client, Deal, Lead
+from leadctl.users import Actor
 
 DEFAULT_STAGE = "open"
 
@@ -77,19 +78,21 @@ class Conversion:
 
 def convert(
     session: Session,
-    lead: Lead,
+    who: Actor,
+    lead_id: int,
     *,
-    actor: str,
     client_id: int | None = None,
     terms: DealTerms | None = None,
     no_deal: bool = False,
 ) -> Conversion:
-    """Turn an open lead into a client (and a deal unless ``no_deal``).
+    """Turn an open lead the actor may work into a client (and a deal unless ``no_deal``).
 
     ``converted`` is a won status, which ``pipeline.change_status`` refuses, so
     the move is made and recorded here: a ``status`` activity (old → won) as
     every status move has, plus a ``convert`` activity naming the client.
     """
+    lead = leads.for_work(session, who, lead_id, "convert")
+    actor = who.name
     terms = terms or DealTerms()
     if no_deal and terms.given:
         raise InvalidInput("--no-deal cannot be combined with deal options")
@@ -215,11 +218,15 @@ class ClientRow:
     value: float
 
 
-def list_clients(session: Session, visible: Sequence[Any] = ()) -> list[ClientRow]:
-    """Every client with lead and deal totals, counted by the database in one query.
+def list_clients(session: Session, who: Actor) -> list[ClientRow]:
+    """The clients the actor may see, with lead and deal totals, counted by the
+    database in one query.
 
-    ``visible`` limits the counts to leads the actor may see, and to their deals.
+    A client is the actor's to see when a lead under it is (archived duplicates
+    included: they are its history); the counts cover those leads and their
+    deals only.
     """
+    visible = users.visible_clauses(who)
     lead_counts = (
         select(Lead.client_id, func.count().label("n"))
         .where(col(Lead.client_id).is_not(None), col(Lead.merged_into).is_(None), *visible)
@@ -250,6 +257,8 @@ def list_clients(session: Session, visible: Sequence[Any] = ()) -> list[ClientRo
         .outerjoin(deal_totals, deal_totals.c.client_id == Client.id)
         .order_by(col(Client.id))
     )
+    if visible:
+        statement = statement.where(col(Client.id).in_(_visible_clients(visible)))
     return [ClientRow(c, int(n), int(d), float(v)) for c, n, d, v in session.exec(statement)]
 
 
@@ -264,13 +273,32 @@ class ClientDetail:
         return float(sum(deal.value or 0 for deal in self.deals))
 
 
-def detail(session: Session, client_id: int, visible: Sequence[Any] = ()) -> ClientDetail:
-    """A client with its contacts (the leads under it, archived duplicates left out) and deals.
+def _visible_clients(visible: Sequence[Any]) -> Any:
+    """Ids of the clients with a lead within ``visible`` (the actor's scope)."""
+    return select(Lead.client_id).where(col(Lead.client_id).is_not(None), *visible)
 
-    ``visible`` limits the contacts to leads the actor may see (and the deals to
-    theirs), so a rep never reads another rep's lead through its client.
+
+def detail(session: Session, who: Actor, client_id: int) -> ClientDetail:
+    """A client the actor may see, with its contacts (the leads under it, archived
+    duplicates left out) and deals.
+
+    Without view_all the contacts are the leads the actor may see (and the deals
+    theirs), so a rep never reads another rep's lead through its client; a client
+    none of whose leads the rep may see is refused (exit 4), as another rep's
+    lead is.
     """
+    visible = users.visible_clauses(who)
     client = get(session, client_id)
+    if (
+        visible
+        and not session.exec(
+            select(Lead.id).where(Lead.client_id == client_id, *visible).limit(1)
+        ).first()
+    ):
+        raise PermissionDenied(
+            f"{who.label()} may not see client {client_id}: none of its leads is theirs to "
+            "see (that needs the view_all permission)"
+        )
     contacts = session.exec(
         select(Lead)
         .where(Lead.client_id == client_id, col(Lead.merged_into).is_(None), *visible)

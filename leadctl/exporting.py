@@ -25,6 +25,7 @@ from leadctl import leads
 from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.models import LEAD_JSON_KEYS, Lead
 from leadctl.normalize import guard_formula
+from leadctl.users import Actor
 
 FORMATS = ["csv", "jsonl", "json", "xlsx"]
 NUMERIC = {
@@ -48,12 +49,13 @@ def format_for(fmt: str | None, filename: str | None) -> str:
     return fmt
 
 
-def lead_rows(session: Session, query: leads.ListQuery) -> Iterator[dict[str, Any]]:
-    """Lead objects of the query in id order, fetched a thousand at a time."""
+def lead_rows(session: Session, who: Actor, query: leads.ListQuery) -> Iterator[dict[str, Any]]:
+    """Lead objects of the query among those the actor may see, in id order,
+    fetched a thousand at a time."""
     query.limit = None
     query.offset = 0
     table = Lead.__table__
-    statement = leads.list_statement(session, query)
+    statement = leads.list_statement(session, who, query)
     statement = statement.with_only_columns(*table.columns).order_by(None).order_by(table.c.id)
     result = session.connection().execution_options(yield_per=FETCH_ROWS).execute(statement)
     for row in result:

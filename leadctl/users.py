@@ -3,7 +3,9 @@
 With no users defined leadctl is in solo mode: everyone may do everything.
 Once a user exists, the acting user must be one of them, and SPEC's permission
 table decides what they may see and change. Refusals about particular leads
-carry the lead ids, so the CLI can record them in those leads' timelines.
+carry the lead ids, and :func:`acting` (the transaction every command runs in)
+records them in those leads' timelines. :func:`visible_clauses` is the one
+scope of "leads this actor may see" that every read of leads applies.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from leadctl import clock
-from leadctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_choice
+from leadctl.errors import (
+    Conflict,
+    InvalidInput,
+    LeadctlError,
+    NotFound,
+    PermissionDenied,
+    invalid_choice,
+)
 from leadctl.models import Activity, Lead, User
 
 if TYPE_CHECKING:
@@ -200,31 +209,49 @@ def require_work(who: Actor, lead: Lead, doing: str) -> None:
 
 
 @contextmanager
-def refusals_about(lead_ids: Iterable[int]) -> Iterator[None]:
-    """Make a core refusal raised inside name these leads, so it reaches their timelines."""
+def acting(database: Database, name: str, *, immediate: bool = False) -> Iterator[Session]:
+    """One transaction on behalf of the user ``name``: every command runs in one.
+
+    Once users exist the actor must be one of them (exit 4, checked at BEGIN).
+    A refusal about particular leads (:class:`LeadDenied`, raised by the core's
+    own checks) rolls the transaction back like any error; only then, in a short
+    transaction of its own, is it written in those leads' timelines (a
+    ``denied`` activity), so the record survives the rollback of the command
+    it refused. The refusal is re-raised either way.
+    """
     try:
-        yield
-    except LeadDenied:
+        with database.session(immediate=immediate) as session:
+            role_of(session, name)
+            yield session
+    except LeadDenied as error:
+        _record_denial(database, error, name)
         raise
-    except PermissionDenied as error:
-        raise LeadDenied(str(error), lead_ids) from None
 
 
-def record_denial(database: Database, error: PermissionDenied, actor_name: str) -> None:
-    """Write a ``denied`` activity per lead a refusal was about, in its own transaction
-    (the command's own transaction has rolled back)."""
-    lead_ids = getattr(error, "lead_ids", None)
-    if not lead_ids:
+def _record_denial(database: Database, error: LeadDenied, actor_name: str) -> None:
+    """A ``denied`` activity per lead the refusal was about (that still exists).
+
+    Best effort: when the database cannot take it (busy, read-only), the
+    refusal itself is what the user must see.
+    """
+    if not error.lead_ids:
         return
-    with database.session(immediate=True) as session:
-        existing = session.exec(select(Lead.id).where(col(Lead.id).in_(lead_ids))).all()
-        at = clock.now()
-        for lead_id in existing:
-            session.add(
-                Activity(
-                    lead_id=lead_id, kind="denied", body=str(error), actor=actor_name, created_at=at
+    try:
+        with database.session(immediate=True) as session:
+            existing = session.exec(select(Lead.id).where(col(Lead.id).in_(error.lead_ids))).all()
+            at = clock.now()
+            for lead_id in existing:
+                session.add(
+                    Activity(
+                        lead_id=lead_id,
+                        kind="denied",
+                        body=str(error),
+                        actor=actor_name,
+                        created_at=at,
+                    )
                 )
-            )
+    except LeadctlError:
+        pass
 
 
 # --- managing users -----------------------------------------------------------------------
