@@ -26,7 +26,6 @@ from leadctl.users import (
     held_elsewhere,
     is_solo,
     keep_an_admin,
-    require,
     require_permission,
 )
 
@@ -179,12 +178,12 @@ def claim_next(
                 taken[lead_id] = previous
     if not taken:
         raise NotFound("no unclaimed leads left in the pool")
-    found = []
+    claimed = []
     for lead_id, previous in taken.items():
         lead = session.get(Lead, lead_id, populate_existing=True)
         _record_claim(session, lead, previous, who.name)  # type: ignore[arg-type]
-        found.append(lead)
-    return found  # type: ignore[return-value]
+        claimed.append(lead)
+    return claimed  # type: ignore[return-value]
 
 
 def release_expired(session: Session, who: Actor) -> list[int]:
@@ -365,16 +364,16 @@ def owner_for_new_lead(session: Session, who: Actor, assign: str | None) -> str 
     return None if assign is None else resolve_assignee(session, who, assign)
 
 
-def remove_user(session: Session, name: str, *, acting: str) -> tuple[list[int], int]:
+def remove_user(session: Session, who: Actor, name: str) -> tuple[list[int], int]:
     """Remove a user (admin): their live claims go back to the pool, their leads stay
     theirs until reassigned. Returns the released lead ids and the owned count.
 
     The last admin cannot go while others remain: nobody could manage users after.
     """
-    require(session, acting, "admin", "remove users")
+    require_permission(who, "admin", "remove users")
     user = get_user(session, name)
     keep_an_admin(session, user, "remove")
-    released = release_claims_of(session, user.name, actor=acting)
+    released = release_claims_of(session, user.name, actor=who.name)
     owned = session.exec(select(func.count()).select_from(Lead).where(Lead.owner == name)).one()
     session.delete(user)
     return released, owned

@@ -123,7 +123,6 @@ def convert(
         )
         session.add(deal)
         session.flush()
-    lead_id: int = lead.id  # type: ignore[assignment]
     activities.record(session, lead_id, "status", actor, field="status", old=lead.status, new=won)
     how = (
         f"joined client {client.id} (by {matched_by})" if matched_by else f"new client {client.id}"

@@ -17,7 +17,8 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlmodel import Session
 
@@ -25,7 +26,10 @@ from leadctl import leads
 from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.models import LEAD_JSON_KEYS, Lead
 from leadctl.normalize import guard_formula
-from leadctl.users import Actor
+
+if TYPE_CHECKING:
+    from leadctl.storage import Database
+from leadctl.users import Actor, require_permission
 
 FORMATS = ["csv", "jsonl", "json", "xlsx"]
 NUMERIC = {
@@ -182,3 +186,12 @@ def _xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
     except OSError as error:
         raise InvalidInput(f"cannot write the workbook: {error.strerror}") from None
     return count
+
+
+def backup(database: Database, who: Actor, destination: Path, *, overwrite: bool = False) -> int:
+    """A consistent copy of the whole database (``storage.backup``); a copy holds
+    every lead, so it needs the view_all permission (exit 4). Returns its size."""
+    from leadctl.storage.backup import backup as copy
+
+    require_permission(who, "view_all", "back up the database")
+    return copy(database, destination, overwrite=overwrite)

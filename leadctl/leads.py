@@ -277,10 +277,11 @@ def add(
     activities.record(
         session, lead.id, "created", actor, field="status", new=lead.status, at=lead.created_at
     )  # type: ignore[arg-type]
-    if lead.owner:
+    if lead.owner:  # the first owner belongs in the timeline too
+        lead_id: int = lead.id  # type: ignore[assignment]
         activities.record(
-            session, lead.id, "assign", actor, field="owner", new=lead.owner, body="on add"
-        )  # type: ignore[arg-type]
+            session, lead_id, "assign", actor, field="owner", new=lead.owner, body="on add"
+        )
     if notes:
         activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
     rescore(session, lead)

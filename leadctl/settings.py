@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from leadctl.errors import InvalidInput
 from leadctl.models import Setting
+from leadctl.users import Actor, require_permission
 
 
 def _positive_number(value: str) -> str:
@@ -49,7 +50,9 @@ def get(session: Session, key: str) -> str:
     return row.value if row else KNOWN[key][0]
 
 
-def set_value(session: Session, key: str, value: str) -> str:
+def set_value(session: Session, who: Actor, key: str, value: str) -> str:
+    """Change a setting (admin; exit 4 otherwise); returns the value as stored."""
+    require_permission(who, "admin", "change settings")
     _check_key(key)
     stored = KNOWN[key][1](value)
     row = session.get(Setting, key) or Setting(key=key, value=stored)

@@ -89,18 +89,6 @@ def _lookup_role(session: Session, name: str) -> str | None:
     return user.role
 
 
-def has(session: Session, name: str, permission: str) -> bool:
-    role = role_of(session, name)
-    return role is None or role in PERMISSIONS[permission]
-
-
-def require(session: Session, name: str, permission: str, doing: str = "") -> None:
-    """Refuse (exit 4) unless the acting user has the permission."""
-    if not has(session, name, permission):
-        what = f" to {doing}" if doing else ""
-        raise PermissionDenied(f"user {name!r} lacks the {permission} permission{what}")
-
-
 def get_user(session: Session, name: str) -> User:
     user = session.get(User, name)
     if user is None:
@@ -264,7 +252,7 @@ def check_role(role: str) -> str:
     return folded
 
 
-def add_user(session: Session, name: str, role: str, *, acting: str) -> User:
+def add_user(session: Session, who: Actor, name: str, role: str) -> User:
     """Add a user; the first must be an admin, later ones need an admin to add them."""
     role = check_role(role)
     name = name.strip()
@@ -279,7 +267,7 @@ def add_user(session: Session, name: str, role: str, *, acting: str) -> User:
                 "the first user must be an admin (--role admin), so that someone can manage users"
             )
     else:
-        require(session, acting, "admin", "add users")
+        require_permission(who, "admin", "add users")
     if session.get(User, name) is not None:
         raise Conflict(f"user {name!r} already exists")
     user = User(name=name, role=role, created_at=clock.now())
@@ -319,10 +307,10 @@ def list_users(session: Session) -> list[UserRow]:
     ]
 
 
-def set_role(session: Session, name: str, role: str, *, acting: str) -> User:
+def set_role(session: Session, who: Actor, name: str, role: str) -> User:
     """Change a user's role (admin); the last admin keeps theirs."""
     role = check_role(role)
-    require(session, acting, "admin", "change roles")
+    require_permission(who, "admin", "change roles")
     user = get_user(session, name)
     if role != "admin":
         keep_an_admin(session, user, "demote")
