@@ -62,6 +62,15 @@ def test_a_rep_may_not_show_a_client_of_another_reps_lead(cli, converted):
     assert cli.json("--as", "vic", "client", "show", converted["ritas"])["totals"]["leads"] == 1
 
 
+def test_a_rep_may_not_join_a_client_of_another_reps_lead(cli, converted):
+    mine = lead(cli, "Rob Second", "--assign", "rob")
+    result = cli("--as", "rob", "convert", mine, "--client", converted["ritas"], code=4)
+    assert "may not see client" in result.stderr and "Rita" not in result.stderr
+    assert cli.json("--as", "ann", "show", mine)["status"] == "new"
+    done = cli.json("--as", "rob", "convert", mine, "--client", converted["robs"])
+    assert done["client"]["id"] == converted["robs"]
+
+
 # --- reports ------------------------------------------------------------------------------
 
 
