@@ -100,7 +100,7 @@ def convert(
     _require_convertible(session, lead, won)
     if client_id is not None:
         _require_visible(session, who, get(session, client_id))
-    client, matched_by = _find_client(session, lead, client_id)
+    client, matched_by = _find_client(session, lead, client_id, users.visible_clauses(who))
     now = clock.now()
     if client is None:
         client = Client(
@@ -174,9 +174,13 @@ def _require_convertible(session: Session, lead: Lead, won: str) -> None:
 
 
 def _find_client(
-    session: Session, lead: Lead, client_id: int | None
+    session: Session, lead: Lead, client_id: int | None, visible: Sequence[Any]
 ) -> tuple[Client | None, str | None]:
-    """The client to join, and how it was found; (None, None) for a new one."""
+    """The client to join, and how it was found; (None, None) for a new one.
+
+    Matching by email or company looks only at leads within ``visible`` (the
+    actor's scope), so a rep never joins, nor learns of, a client they may not see.
+    """
     if client_id is not None:
         return get(session, client_id), "--client"
     if lead.client_id is not None:
@@ -191,7 +195,7 @@ def _find_client(
             continue
         found = session.exec(
             select(Lead.client_id)
-            .where(column == key, col(Lead.client_id).is_not(None), Lead.id != lead.id)
+            .where(column == key, col(Lead.client_id).is_not(None), Lead.id != lead.id, *visible)
             .order_by(col(Lead.client_id))
             .limit(1)
         ).first()

@@ -71,6 +71,19 @@ def test_a_rep_may_not_join_a_client_of_another_reps_lead(cli, converted):
     assert done["client"]["id"] == converted["robs"]
 
 
+def test_a_reps_conversion_matches_only_clients_the_rep_may_see(cli, converted):
+    same_company = lead(cli, "Rob Third", "--company", "Ritaco", "--assign", "rob")
+    done = cli.json("--as", "rob", "convert", same_company, "--no-deal")
+    assert done["client"]["id"] not in converted.values()  # a new client, not rita's
+    pool_company = lead(cli, "Rob Fourth", "--company", "Poolco", "--assign", "rob")
+    done = cli.json("--as", "rob", "convert", pool_company, "--no-deal")
+    assert done["client"]["id"] == converted["pool"]
+    boss = lead(cli, "Meg Lead", "--company", "Ritaco")
+    assert (
+        cli.json("--as", "meg", "convert", boss, "--no-deal")["client"]["id"] == converted["ritas"]
+    )
+
+
 # --- reports ------------------------------------------------------------------------------
 
 
