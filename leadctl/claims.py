@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, lists, settings
+from leadctl import activities, clock, leads, lists, settings
 from leadctl.errors import Conflict, InvalidInput, NotFound
 from leadctl.models import Activity, Lead, User
 from leadctl.users import (
@@ -26,9 +26,7 @@ from leadctl.users import (
     held_elsewhere,
     is_solo,
     keep_an_admin,
-    require,
     require_permission,
-    require_visible,
 )
 
 MAX_HOURS = 24 * 365  # a claim longer than a year is a typo, not a plan
@@ -107,15 +105,14 @@ def _why_not_claimable(lead: Lead, who: Actor, closed: list[str]) -> Conflict | 
     return None
 
 
-def _load(session: Session, lead_ids: Iterable[int]) -> list[Lead]:
-    """The leads, row-locked on PostgreSQL; an unknown id is exit 1."""
-    found = []
-    for lead_id in dict.fromkeys(lead_ids):
-        lead = session.get(Lead, lead_id, with_for_update=True)
-        if lead is None:
-            raise NotFound(f"no lead with id {lead_id}")
-        found.append(lead)
-    return found
+def _load(session: Session, who: Actor, lead_ids: Iterable[int], doing: str) -> list[Lead]:
+    """The leads, row-locked on PostgreSQL, through the one gate of every lead change
+    (:func:`leads.for_change`): an unknown id is exit 1, a lead the actor may not
+    see or change 4, a merged one 3. The pool's own rules come after."""
+    return [
+        leads.for_change(session, who, lead_id, doing, lock=True)
+        for lead_id in dict.fromkeys(lead_ids)
+    ]
 
 
 def claim(
@@ -123,13 +120,11 @@ def claim(
 ) -> list[Lead]:
     """Claim the leads, all or none: any refusal rolls the whole command back."""
     hours = window(session, hours)
-    leads = _load(session, lead_ids)
-    require_permission(who, "manage", "claim leads", leads)
+    found = _load(session, who, lead_ids, "claim")
     closed = closed_statuses(session)
     now = clock.now()
     until = now + timedelta(hours=hours)
-    for lead in leads:
-        require_visible(who, lead)
+    for lead in found:
         refusal = _why_not_claimable(lead, who, closed)
         if refusal:
             raise refusal
@@ -141,7 +136,7 @@ def claim(
             )
         session.refresh(lead)
         _record_claim(session, lead, previous, who.name)
-    return leads
+    return found
 
 
 def claim_next(
@@ -183,12 +178,12 @@ def claim_next(
                 taken[lead_id] = previous
     if not taken:
         raise NotFound("no unclaimed leads left in the pool")
-    leads = []
+    claimed = []
     for lead_id, previous in taken.items():
         lead = session.get(Lead, lead_id, populate_existing=True)
         _record_claim(session, lead, previous, who.name)  # type: ignore[arg-type]
-        leads.append(lead)
-    return leads  # type: ignore[return-value]
+        claimed.append(lead)
+    return claimed  # type: ignore[return-value]
 
 
 def release_expired(session: Session, who: Actor) -> list[int]:
@@ -252,9 +247,7 @@ def release(session: Session, who: Actor, lead_id: int) -> Lead:
 
     Managers and admins may release anyone's; a rep only their own.
     """
-    (lead,) = _load(session, [lead_id])
-    require_permission(who, "manage", f"release lead {lead_id}", [lead])
-    require_visible(who, lead)
+    (lead,) = _load(session, who, [lead_id], "release")
     now = clock.now()
     holder = claim_holder(lead, now)
     if lead.claimed_by and not lead.owner:  # a claim, live or expired
@@ -301,11 +294,8 @@ def resolve_assignee(session: Session, who: Actor, name: str) -> str:
 
 
 def _check_assignable(who: Actor, lead: Lead) -> None:
-    if lead.merged_into:
-        raise Conflict(f"lead {lead.id} was merged into lead {lead.merged_into}; assign that one")
     if who.works_any:
         return
-    require_visible(who, lead)
     holder = claim_holder(lead)
     if lead.owner is None and holder not in (None, who.name):
         raise held_elsewhere(lead, holder)  # type: ignore[arg-type]
@@ -335,14 +325,13 @@ def _set_owner(session: Session, lead: Lead, owner: str, who: Actor, note: str |
 
 def assign(session: Session, who: Actor, lead_ids: Sequence[int], to: str) -> list[Lead]:
     """Give the leads an owner (ending any claim), all or none."""
-    leads = _load(session, lead_ids)
-    require_permission(who, "manage", "assign leads", leads)
+    found = _load(session, who, lead_ids, "assign")
     owner = resolve_assignee(session, who, to)
-    for lead in leads:
+    for lead in found:
         _check_assignable(who, lead)
-    for lead in leads:
+    for lead in found:
         _set_owner(session, lead, owner, who, None)
-    return leads
+    return found
 
 
 def assign_round_robin(
@@ -350,21 +339,20 @@ def assign_round_robin(
 ) -> list[Lead]:
     """Deal the leads out in turn, starting after whoever the last round-robin
     ended on (kept in the database), so successive runs spread evenly."""
-    leads = _load(session, lead_ids)
-    require_permission(who, "manage", "assign leads", leads)
+    found = _load(session, who, lead_ids, "assign")
     owners = list(dict.fromkeys(resolve_assignee(session, who, n) for n in names if n.strip()))
     if not owners:
         raise InvalidInput("invalid --round-robin: give user names separated by commas")
-    for lead in leads:
+    for lead in found:
         _check_assignable(who, lead)
     last = settings.stored(session, ROUND_ROBIN_KEY, lock=True)
     start = owners.index(last) + 1 if last in owners else 0
     owner = owners[start % len(owners)]
-    for k, lead in enumerate(leads):
+    for k, lead in enumerate(found):
         owner = owners[(start + k) % len(owners)]
         _set_owner(session, lead, owner, who, "round robin")
     settings.store(session, ROUND_ROBIN_KEY, owner)
-    return leads
+    return found
 
 
 def owner_for_new_lead(session: Session, who: Actor, assign: str | None) -> str | None:
@@ -373,25 +361,16 @@ def owner_for_new_lead(session: Session, who: Actor, assign: str | None) -> str 
     return None if assign is None else resolve_assignee(session, who, assign)
 
 
-def record_first_owner(session: Session, lead: Lead, who: Actor) -> None:
-    """A lead created with an owner: the assignment belongs in its timeline too."""
-    lead_id: int = lead.id  # type: ignore[assignment]
-    if lead.owner:
-        activities.record(
-            session, lead_id, "assign", who.name, field="owner", new=lead.owner, body="on add"
-        )
-
-
-def remove_user(session: Session, name: str, *, acting: str) -> tuple[list[int], int]:
+def remove_user(session: Session, who: Actor, name: str) -> tuple[list[int], int]:
     """Remove a user (admin): their live claims go back to the pool, their leads stay
     theirs until reassigned. Returns the released lead ids and the owned count.
 
     The last admin cannot go while others remain: nobody could manage users after.
     """
-    require(session, acting, "admin", "remove users")
+    require_permission(who, "admin", "remove users")
     user = get_user(session, name)
     keep_an_admin(session, user, "remove")
-    released = release_claims_of(session, user.name, actor=acting)
+    released = release_claims_of(session, user.name, actor=who.name)
     owned = session.exec(select(func.count()).select_from(Lead).where(Lead.owner == name)).one()
     session.delete(user)
     return released, owned

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, leads, lists, normalize
-from leadctl.errors import Conflict, InvalidInput, NotFound
+from leadctl import activities, clock, leads, lists, normalize, users
+from leadctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from leadctl.models import Client, Deal, Lead
+from leadctl.users import Actor
 
 DEFAULT_STAGE = "open"
 
@@ -77,25 +78,29 @@ class Conversion:
 
 def convert(
     session: Session,
-    lead: Lead,
+    who: Actor,
+    lead_id: int,
     *,
-    actor: str,
     client_id: int | None = None,
     terms: DealTerms | None = None,
     no_deal: bool = False,
 ) -> Conversion:
-    """Turn an open lead into a client (and a deal unless ``no_deal``).
+    """Turn an open lead the actor may work into a client (and a deal unless ``no_deal``).
 
     ``converted`` is a won status, which ``pipeline.change_status`` refuses, so
     the move is made and recorded here: a ``status`` activity (old → won) as
     every status move has, plus a ``convert`` activity naming the client.
     """
+    lead = leads.for_work(session, who, lead_id, "convert")
+    actor = who.name
     terms = terms or DealTerms()
     if no_deal and terms.given:
         raise InvalidInput("--no-deal cannot be combined with deal options")
     won = _won_status(session)
     _require_convertible(session, lead, won)
-    client, matched_by = _find_client(session, lead, client_id)
+    if client_id is not None:
+        _require_visible(session, who, get(session, client_id))
+    client, matched_by = _find_client(session, lead, client_id, users.visible_clauses(who))
     now = clock.now()
     if client is None:
         client = Client(
@@ -120,7 +125,6 @@ def convert(
         )
         session.add(deal)
         session.flush()
-    lead_id: int = lead.id  # type: ignore[assignment]
     activities.record(session, lead_id, "status", actor, field="status", old=lead.status, new=won)
     how = (
         f"joined client {client.id} (by {matched_by})" if matched_by else f"new client {client.id}"
@@ -170,9 +174,13 @@ def _require_convertible(session: Session, lead: Lead, won: str) -> None:
 
 
 def _find_client(
-    session: Session, lead: Lead, client_id: int | None
+    session: Session, lead: Lead, client_id: int | None, visible: Sequence[Any]
 ) -> tuple[Client | None, str | None]:
-    """The client to join, and how it was found; (None, None) for a new one."""
+    """The client to join, and how it was found; (None, None) for a new one.
+
+    Matching by email or company looks only at leads within ``visible`` (the
+    actor's scope), so a rep never joins, nor learns of, a client they may not see.
+    """
     if client_id is not None:
         return get(session, client_id), "--client"
     if lead.client_id is not None:
@@ -187,7 +195,7 @@ def _find_client(
             continue
         found = session.exec(
             select(Lead.client_id)
-            .where(column == key, col(Lead.client_id).is_not(None), Lead.id != lead.id)
+            .where(column == key, col(Lead.client_id).is_not(None), Lead.id != lead.id, *visible)
             .order_by(col(Lead.client_id))
             .limit(1)
         ).first()
@@ -215,11 +223,15 @@ class ClientRow:
     value: float
 
 
-def list_clients(session: Session, visible: Sequence[Any] = ()) -> list[ClientRow]:
-    """Every client with lead and deal totals, counted by the database in one query.
+def list_clients(session: Session, who: Actor) -> list[ClientRow]:
+    """The clients the actor may see, with lead and deal totals, counted by the
+    database in one query.
 
-    ``visible`` limits the counts to leads the actor may see, and to their deals.
+    A client is the actor's to see when a lead under it is (archived duplicates
+    included: they are its history); the counts cover those leads and their
+    deals only.
     """
+    visible = users.visible_clauses(who)
     lead_counts = (
         select(Lead.client_id, func.count().label("n"))
         .where(col(Lead.client_id).is_not(None), col(Lead.merged_into).is_(None), *visible)
@@ -250,6 +262,8 @@ def list_clients(session: Session, visible: Sequence[Any] = ()) -> list[ClientRo
         .outerjoin(deal_totals, deal_totals.c.client_id == Client.id)
         .order_by(col(Client.id))
     )
+    if visible:
+        statement = statement.where(col(Client.id).in_(_visible_clients(visible)))
     return [ClientRow(c, int(n), int(d), float(v)) for c, n, d, v in session.exec(statement)]
 
 
@@ -264,13 +278,38 @@ class ClientDetail:
         return float(sum(deal.value or 0 for deal in self.deals))
 
 
-def detail(session: Session, client_id: int, visible: Sequence[Any] = ()) -> ClientDetail:
-    """A client with its contacts (the leads under it, archived duplicates left out) and deals.
+def _visible_clients(visible: Sequence[Any]) -> Any:
+    """Ids of the clients with a lead within ``visible`` (the actor's scope)."""
+    return select(Lead.client_id).where(col(Lead.client_id).is_not(None), *visible)
 
-    ``visible`` limits the contacts to leads the actor may see (and the deals to
-    theirs), so a rep never reads another rep's lead through its client.
+
+def _require_visible(session: Session, who: Actor, client: Client) -> Client:
+    """A client is the actor's to see when one of its leads is (exit 4 otherwise)."""
+    visible = users.visible_clauses(who)
+    if (
+        visible
+        and not session.exec(
+            select(Lead.id).where(Lead.client_id == client.id, *visible).limit(1)
+        ).first()
+    ):
+        raise PermissionDenied(
+            f"{who.label()} may not see client {client.id}: none of its leads is theirs to "
+            "see (that needs the view_all permission)"
+        )
+    return client
+
+
+def detail(session: Session, who: Actor, client_id: int) -> ClientDetail:
+    """A client the actor may see, with its contacts (the leads under it, archived
+    duplicates left out) and deals.
+
+    Without view_all the contacts are the leads the actor may see (and the deals
+    theirs), so a rep never reads another rep's lead through its client; a client
+    none of whose leads the rep may see is refused (exit 4), as another rep's
+    lead is.
     """
-    client = get(session, client_id)
+    visible = users.visible_clauses(who)
+    client = _require_visible(session, who, get(session, client_id))
     contacts = session.exec(
         select(Lead)
         .where(Lead.client_id == client_id, col(Lead.merged_into).is_(None), *visible)

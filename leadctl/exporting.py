@@ -17,7 +17,8 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlmodel import Session
 
@@ -26,6 +27,10 @@ from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.fields import EXPORT_COLUMNS
 from leadctl.models import Lead
 from leadctl.normalize import guard_formula
+
+if TYPE_CHECKING:
+    from leadctl.storage import Database
+from leadctl.users import Actor, require_permission
 
 FORMATS = ["csv", "jsonl", "json", "xlsx"]
 NUMERIC = {"id", *fields.NUMERIC_FIELDS}  # numbers in a workbook; the rest is text
@@ -46,12 +51,13 @@ def format_for(fmt: str | None, filename: str | None) -> str:
     return fmt
 
 
-def lead_rows(session: Session, query: leads.ListQuery) -> Iterator[dict[str, Any]]:
-    """Lead objects of the query in id order, fetched a thousand at a time."""
+def lead_rows(session: Session, who: Actor, query: leads.ListQuery) -> Iterator[dict[str, Any]]:
+    """Lead objects of the query among those the actor may see, in id order,
+    fetched a thousand at a time."""
     query.limit = None
     query.offset = 0
     table = Lead.__table__
-    statement = leads.list_statement(session, query)
+    statement = leads.list_statement(session, who, query)
     statement = statement.with_only_columns(*table.columns).order_by(None).order_by(table.c.id)
     result = session.connection().execution_options(yield_per=FETCH_ROWS).execute(statement)
     for row in result:
@@ -178,3 +184,12 @@ def _xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
     except OSError as error:
         raise InvalidInput(f"cannot write the workbook: {error.strerror}") from None
     return count
+
+
+def backup(database: Database, who: Actor, destination: Path, *, overwrite: bool = False) -> int:
+    """A consistent copy of the whole database (``storage.backup``); a copy holds
+    every lead, so it needs the view_all permission (exit 4). Returns its size."""
+    from leadctl.storage.backup import backup as copy
+
+    require_permission(who, "view_all", "back up the database")
+    return copy(database, destination, overwrite=overwrite)

@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from leadctl import activities, clock, duplicates, fields, lists, normalize, settings, users
 from leadctl.duplicates import Duplicate
-from leadctl.errors import DuplicateLead, InvalidInput, NotFound, invalid_choice
+from leadctl.errors import Conflict, DuplicateLead, InvalidInput, NotFound, invalid_choice
 from leadctl.models import Lead
+from leadctl.users import Actor
 
 ON_DUPLICATE = ["merge", "create", "skip"]
 SORTS = ["next-call", "score", "created"]
@@ -28,6 +29,49 @@ def get(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise NotFound(f"no lead with id {lead_id}")
+    return lead
+
+
+# --- loading a lead for an actor: the one gate of every read and change of one lead ---------
+
+
+def for_view(session: Session, who: Actor, lead_id: int) -> Lead:
+    """A lead the actor may see (exit 1 when there is none, 4 when it is not theirs to see)."""
+    lead = get(session, lead_id)
+    users.require_visible(who, lead)
+    return lead
+
+
+def for_change(
+    session: Session, who: Actor, lead_id: int, doing: str, *, lock: bool = False
+) -> Lead:
+    """A lead the actor is about to change, whatever the change.
+
+    Every lead-changing operation loads its leads here (the pool's rules for
+    claims and assignments build on it; :func:`for_work` adds SPEC's rule for
+    working a lead): viewers change nothing (exit 4), a rep only a lead they may
+    see (exit 4), and a merged (archived) lead refuses every change (exit 3,
+    naming the lead it was merged into). ``lock`` row-locks it on PostgreSQL.
+    """
+    lead = session.get(Lead, lead_id, with_for_update=lock) if lock else session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"no lead with id {lead_id}")
+    if not who.works_any:
+        users.require_permission(
+            who, "manage", f"{doing} lead {lead_id} (viewers change nothing)", [lead]
+        )
+        users.require_visible(who, lead)
+    if lead.merged_into:
+        raise Conflict(f"lead {lead_id} was merged into lead {lead.merged_into}")
+    return lead
+
+
+def for_work(session: Session, who: Actor, lead_id: int, doing: str) -> Lead:
+    """A lead the actor is about to work (edit, status, log, schedule, score, convert,
+    merge): :func:`for_change`, and a rep may not work a pool lead someone else
+    holds on a live claim (exit 3, naming the holder)."""
+    lead = for_change(session, who, lead_id, doing)
+    users.require_work(who, lead, doing)
     return lead
 
 
@@ -82,26 +126,29 @@ class AddResult:
 
 def add(
     session: Session,
+    who: Actor,
     values: dict[str, Any],
     *,
-    actor: str,
     on_duplicate: str | None = None,
     notes: str | None = None,
 ) -> AddResult:
     """Create a lead from validated values, or resolve it against a duplicate.
 
-    Without ``on_duplicate`` a duplicate raises :class:`DuplicateLead` (exit 3)
-    so the caller can ask a person or fail a script. A duplicate the actor may
-    not see is exit 3 naming nothing, whatever ``on_duplicate`` says
-    (``duplicates.refusal``); so a limited actor's ``create`` looks too.
+    Needs the create permission (exit 4). Without ``on_duplicate`` a duplicate
+    raises :class:`DuplicateLead` (exit 3) so the caller can ask a person or
+    fail a script. A duplicate the actor may not see is exit 3 naming nothing,
+    whatever ``on_duplicate`` says (``duplicates.refusal``); so a limited
+    actor's ``create`` looks too. A lead created with an owner has that
+    assignment in its timeline too.
     """
+    users.require_permission(who, "create", "add leads")
+    actor = who.name
     if not values.get("name"):
         raise InvalidInput("invalid name: a lead needs a name")
     if not values.get("email") and not values.get("phone"):
         raise InvalidInput("a lead needs an email or a phone (--email or --phone)")
     if on_duplicate is not None and on_duplicate not in ON_DUPLICATE:
         raise invalid_choice("--on-duplicate", on_duplicate, ON_DUPLICATE)
-    who = users.actor(session, actor)
     if on_duplicate != "create" or not who.works_any:
         found = duplicates.find(session, values)
         if found:
@@ -134,16 +181,38 @@ def add(
     activities.record(
         session, lead.id, "created", actor, field="status", new=lead.status, at=lead.created_at
     )  # type: ignore[arg-type]
+    if lead.owner:  # the first owner belongs in the timeline too
+        lead_id: int = lead.id  # type: ignore[assignment]
+        activities.record(
+            session, lead_id, "assign", actor, field="owner", new=lead.owner, body="on add"
+        )
     if notes:
         activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
     rescore(session, lead)
     return AddResult(lead, "created")
 
 
-def edit(
+def edit(session: Session, who: Actor, lead_id: int, raw: dict[str, Any]) -> tuple[Lead, list[str]]:
+    """Change a lead's fields from option values (as :func:`validate` takes them),
+    on a lead the actor may work; returns the lead and what changed."""
+    lead = for_work(session, who, lead_id, "edit")
+    values = validate(session, raw, country=lead.country)
+    return lead, apply_edit(session, lead, values, actor=who.name)
+
+
+def schedule(session: Session, who: Actor, lead_id: int, when: str) -> Lead:
+    """Set the next call (``when`` as people type it; never empty: that would clear it)."""
+    lead = for_work(session, who, lead_id, "schedule a call on")
+    next_call = clock.parse_when(when, "next call")
+    apply_edit(session, lead, {"next_call_at": next_call}, actor=who.name, kind="schedule")
+    return lead
+
+
+def apply_edit(
     session: Session, lead: Lead, values: dict[str, Any], *, actor: str, kind: str = "edit"
 ) -> list[str]:
-    """Apply validated values, one activity per changed field; returns what changed."""
+    """Apply validated values to a lead already checked out for work (:func:`for_work`),
+    one activity per changed field; returns what changed."""
     changed: list[str] = []
     for name, value in values.items():
         if name in ("email_key", "company_key"):
@@ -183,7 +252,7 @@ class ListQuery:
     sort: str = "next-call"
     limit: int | None = 50
     offset: int = 0
-    extra: list[Any] = field(default_factory=list)  # further WHERE clauses (visibility, claims)
+    extra: list[Any] = field(default_factory=list)  # further WHERE clauses
 
 
 def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQuery:
@@ -206,14 +275,18 @@ def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQ
     )
 
 
-def list_leads(session: Session, query: ListQuery) -> Sequence[Lead]:
-    """Leads matching the query, sorted and paged by SQLite (indexes and LIMIT)."""
-    return session.exec(list_statement(session, query)).all()
+def list_leads(session: Session, who: Actor, query: ListQuery) -> Sequence[Lead]:
+    """Leads the actor may see matching the query, sorted and paged by the
+    database (indexes and LIMIT)."""
+    return session.exec(list_statement(session, who, query)).all()
 
 
-def list_statement(session: Session, query: ListQuery) -> Any:
-    """The SELECT behind :func:`list_leads`, for callers that stream it (export)."""
-    statement = select(Lead).where(col(Lead.merged_into).is_(None), *query.extra)
+def list_statement(session: Session, who: Actor, query: ListQuery) -> Any:
+    """The SELECT behind :func:`list_leads`, for callers that stream it (export):
+    always within the actor's scope (:func:`users.visible_clauses`)."""
+    statement = select(Lead).where(
+        col(Lead.merged_into).is_(None), *users.visible_clauses(who), *query.extra
+    )
     if query.status:
         statement = statement.where(Lead.status == lists.find(session, "status", query.status).name)
     if query.source:
@@ -287,20 +360,27 @@ def is_overdue(lead: Lead) -> bool:
     return lead.next_call_at is not None and lead.next_call_at < clock.now()
 
 
+def history(session: Session, who: Actor, lead_id: int) -> tuple[Lead, list[activities.Activity]]:
+    """A lead the actor may see and its whole timeline (with the leads merged into it)."""
+    lead = for_view(session, who, lead_id)
+    return lead, activities.timeline(session, [lead_id])
+
+
 def log_activity(
     session: Session,
-    lead: Lead,
+    who: Actor,
+    lead_id: int,
     kind: str,
-    actor: str,
     *,
     body: str | None = None,
     outcome: str | None = None,
 ) -> activities.Activity:
-    """Record a note, contact or engagement on a lead: a first contact stamps
-    the lead, and the engagement counts in its score at once."""
+    """Record a note, contact or engagement on a lead the actor may work: a first
+    contact stamps the lead, and the engagement counts in its score at once."""
+    lead = for_work(session, who, lead_id, f"log {kind} on")
     if kind == "note" and not (body or "").strip():
         raise InvalidInput("a note needs some text")
-    activity = activities.record(session, lead.id, kind, actor, body=body, outcome=outcome)  # type: ignore[arg-type]
+    activity = activities.record(session, lead.id, kind, who.name, body=body, outcome=outcome)  # type: ignore[arg-type]
     if kind in activities.CONTACT_KINDS and lead.first_contacted_at is None:
         lead.first_contacted_at = activity.created_at
     lead.updated_at = activity.created_at

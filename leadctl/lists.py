@@ -1,4 +1,8 @@
-"""The editable lists kept in the database: statuses, sources, lost reasons."""
+"""The editable lists kept in the database: statuses, sources, lost reasons.
+
+Anyone may read them; changing them needs the admin permission, which each
+change checks itself (exit 4).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from sqlmodel import Session, col, select
 
 from leadctl.errors import Conflict, InvalidInput, NotFound
 from leadctl.models import Activity, Choice, Lead
+from leadctl.users import Actor, require_permission
 
 LISTS = {"status": "status", "source": "source", "lost_reason": "lost reason"}
+NOUNS = {"status": "pipeline statuses", "source": "lead sources", "lost_reason": "lost reasons"}
 STATUS_ROLES = ["open", "side", "won", "final"]
 _LEAD_COLUMN = {"status": Lead.status, "source": Lead.source, "lost_reason": Lead.lost_reason}
 
@@ -33,8 +39,13 @@ def find(session: Session, list_name: str, name: str) -> Choice:
     raise NotFound(f"unknown {LISTS[list_name]} {name!r}: expected one of {allowed}")
 
 
+def _require_admin(who: Actor, list_name: str) -> None:
+    require_permission(who, "admin", f"edit the {NOUNS[list_name]}")
+
+
 def add(
     session: Session,
+    who: Actor,
     list_name: str,
     name: str,
     *,
@@ -42,6 +53,7 @@ def add(
     role: str | None = None,
 ) -> Choice:
     """Insert an entry at ``position`` (1-based; default last), shifting the rest."""
+    _require_admin(who, list_name)
     name = name.strip()
     if not name:
         raise InvalidInput(f"invalid {LISTS[list_name]}: empty name")
@@ -64,8 +76,9 @@ def add(
     return entry
 
 
-def rename(session: Session, list_name: str, old: str, new: str) -> Choice:
+def rename(session: Session, who: Actor, list_name: str, old: str, new: str) -> Choice:
     """Rename an entry and every lead that carries it, in one transaction."""
+    _require_admin(who, list_name)
     entry = find(session, list_name, old)
     new = new.strip()
     if not new:
@@ -87,7 +100,9 @@ def rename(session: Session, list_name: str, old: str, new: str) -> Choice:
     return entry
 
 
-def set_role(session: Session, name: str, role: str) -> Choice:
+def set_role(session: Session, who: Actor, name: str, role: str) -> Choice:
+    """Set a status's role (open, side, won or final)."""
+    _require_admin(who, "status")
     if role not in STATUS_ROLES:
         raise InvalidInput(f"invalid role {role!r}: expected one of {', '.join(STATUS_ROLES)}")
     entry = find(session, "status", name)
@@ -96,8 +111,9 @@ def set_role(session: Session, name: str, role: str) -> Choice:
     return entry
 
 
-def remove(session: Session, list_name: str, name: str) -> None:
+def remove(session: Session, who: Actor, list_name: str, name: str) -> None:
     """Remove an entry no lead uses (exit 3 naming how many still do)."""
+    _require_admin(who, list_name)
     entry = find(session, list_name, name)
     column = _LEAD_COLUMN[list_name]
     used = session.exec(select(func.count()).select_from(Lead).where(column == entry.name)).one()

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from leadctl import activities, clock, duplicates, leads
+from leadctl import activities, clock, duplicates, leads, users
 from leadctl.duplicates import fill_lead
 from leadctl.errors import Conflict, InvalidInput
 from leadctl.importing.dedupe import not_merged
 from leadctl.models import Activity, Deal, Lead
+from leadctl.users import Actor
 
 LEAD = Lead.__table__
 IN_CHUNK = 2000
@@ -133,23 +134,44 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
     return links.groups()
 
 
-def merge(session: Session, keep_id: int, dup_ids: Sequence[int], *, actor: str) -> Lead:
-    """Merge duplicates into ``keep_id``: fill its blanks, move their history, archive them."""
+def dedupe(
+    session: Session, who: Actor, *, merge_all: bool = False
+) -> list[tuple[Group, list[Lead]]]:
+    """The duplicate groups among the leads the actor may see, with their leads;
+    ``merge_all`` merges each into its oldest lead (:func:`merge`'s rules)."""
+    groups = find_groups(session, users.visible_clauses(who))
+    found = [(group, [leads.get(session, i) for i in group.ids]) for group in groups]
+    if merge_all:
+        for group in groups:
+            merge(session, who, group.keep, group.ids[1:])
+    return found
+
+
+def merge(session: Session, who: Actor, keep_id: int, dup_ids: Sequence[int]) -> Lead:
+    """Merge duplicates into ``keep_id``: fill its blanks, move their history, archive them.
+
+    The actor needs work rights on every lead involved (:func:`leads.for_work`:
+    exit 4 for a lead they may not see or change, 3 for a pool lead someone else
+    holds); an archived lead is neither kept nor merged again (exit 3).
+    """
     if not dup_ids:
         raise InvalidInput("name at least one duplicate: merge KEEP_ID DUP_ID…")
     if keep_id in dup_ids:
         raise InvalidInput(f"lead {keep_id} cannot be merged into itself")
+    involved = list(dict.fromkeys((keep_id, *dup_ids)))
+    for lead_id in involved:  # nothing is said about a lead the actor may not see
+        leads.for_view(session, who, lead_id)
     keep = leads.get(session, keep_id)
     if keep.merged_into:
         raise Conflict(f"lead {keep_id} was merged into lead {keep.merged_into}; keep that one")
-    duplicates = []
-    for dup_id in dict.fromkeys(dup_ids):
+    for dup_id in involved[1:]:
         dup = leads.get(session, dup_id)
         if dup.merged_into:
             raise Conflict(f"lead {dup_id} was already merged into lead {dup.merged_into}")
-        duplicates.append(dup)
+    others = [leads.for_work(session, who, lead_id, "merge") for lead_id in involved][1:]
+    actor = who.name
     now = clock.now()
-    for dup in duplicates:
+    for dup in others:
         values = {k: getattr(dup, k) for k in LEAD.columns.keys()}
         values["tags"] = json.loads(dup.tags)
         values["fields"] = json.loads(dup.fields)

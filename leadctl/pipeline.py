@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from leadctl import activities, clock, lists
-from leadctl.errors import Conflict, InvalidInput, PermissionDenied
+from leadctl import activities, clock, leads, lists
+from leadctl.errors import Conflict, InvalidInput
 from leadctl.models import Choice, Lead
+from leadctl.users import Actor, LeadDenied
 
 CONVERT_HINT = "use `leadctl convert ID` to convert a lead"
 
@@ -34,15 +35,17 @@ def allowed_moves(statuses: list[Choice], current: str) -> list[str]:
 
 def change_status(
     session: Session,
-    lead: Lead,
+    who: Actor,
+    lead_id: int,
     target_name: str,
     *,
-    actor: str,
     reason: str | None = None,
     reopen: bool = False,
-    may_reopen: bool = True,
 ) -> Lead:
-    """Move a lead, enforcing SPEC's rules, and record the move as an activity."""
+    """Move a lead the actor may work, enforcing SPEC's rules (a final status is
+    reopened by an admin only), and record the move as an activity."""
+    lead = leads.for_work(session, who, lead_id, "change the status of")
+    actor = who.name
     statuses = lists.entries(session, "status")
     target = lists.find(session, "status", target_name)
     current = next((s for s in statuses if s.name == lead.status), None)
@@ -57,8 +60,8 @@ def change_status(
                 f"lead {lead.id} is {lead.status}, a final status; an admin may change it "
                 "with --reopen"
             )
-        if not may_reopen:
-            raise PermissionDenied(f"reopening lead {lead.id} needs the admin permission")
+        if not who.can("admin"):
+            raise LeadDenied(f"reopening lead {lead.id} needs the admin permission", [lead.id])
     elif target.name not in allowed_moves(statuses, lead.status):
         allowed = ", ".join(allowed_moves(statuses, lead.status)) or "none"
         raise Conflict(

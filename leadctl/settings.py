@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from leadctl.errors import InvalidInput
 from leadctl.models import Setting
+from leadctl.users import Actor, require_permission
 
 SETTING = Setting.__table__  # type: ignore[attr-defined]
 
@@ -59,7 +60,9 @@ def get(session: OrmSession | Connection, key: str) -> str:
     return value if value is not None else KNOWN[key][0]
 
 
-def set_value(session: OrmSession | Connection, key: str, value: str) -> str:
+def set_value(session: OrmSession | Connection, who: Actor, key: str, value: str) -> str:
+    """Change a setting (admin; exit 4 otherwise); returns the value as stored."""
+    require_permission(who, "admin", "change settings")
     _check_key(key)
     text = KNOWN[key][1](value)
     store(session, key, text)

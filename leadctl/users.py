@@ -3,7 +3,9 @@
 With no users defined leadctl is in solo mode: everyone may do everything.
 Once a user exists, the acting user must be one of them, and SPEC's permission
 table decides what they may see and change. Refusals about particular leads
-carry the lead ids, so the CLI can record them in those leads' timelines.
+carry the lead ids, and :func:`acting` (the transaction every command runs in)
+records them in those leads' timelines. :func:`visible_clauses` is the one
+scope of "leads this actor may see" that every read of leads applies.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from leadctl import clock
-from leadctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_choice
+from leadctl.errors import (
+    Conflict,
+    InvalidInput,
+    LeadctlError,
+    NotFound,
+    PermissionDenied,
+    invalid_choice,
+)
 from leadctl.models import Activity, Lead, User
 
 if TYPE_CHECKING:
@@ -78,18 +87,6 @@ def _lookup_role(session: Session, name: str) -> str | None:
             "to run `leadctl user add`"
         )
     return user.role
-
-
-def has(session: Session, name: str, permission: str) -> bool:
-    role = role_of(session, name)
-    return role is None or role in PERMISSIONS[permission]
-
-
-def require(session: Session, name: str, permission: str, doing: str = "") -> None:
-    """Refuse (exit 4) unless the acting user has the permission."""
-    if not has(session, name, permission):
-        what = f" to {doing}" if doing else ""
-        raise PermissionDenied(f"user {name!r} lacks the {permission} permission{what}")
 
 
 def get_user(session: Session, name: str) -> User:
@@ -200,31 +197,49 @@ def require_work(who: Actor, lead: Lead, doing: str) -> None:
 
 
 @contextmanager
-def refusals_about(lead_ids: Iterable[int]) -> Iterator[None]:
-    """Make a core refusal raised inside name these leads, so it reaches their timelines."""
+def acting(database: Database, name: str, *, immediate: bool = False) -> Iterator[Session]:
+    """One transaction on behalf of the user ``name``: every command runs in one.
+
+    Once users exist the actor must be one of them (exit 4, checked at BEGIN).
+    A refusal about particular leads (:class:`LeadDenied`, raised by the core's
+    own checks) rolls the transaction back like any error; only then, in a short
+    transaction of its own, is it written in those leads' timelines (a
+    ``denied`` activity), so the record survives the rollback of the command
+    it refused. The refusal is re-raised either way.
+    """
     try:
-        yield
-    except LeadDenied:
+        with database.session(immediate=immediate) as session:
+            role_of(session, name)
+            yield session
+    except LeadDenied as error:
+        _record_denial(database, error, name)
         raise
-    except PermissionDenied as error:
-        raise LeadDenied(str(error), lead_ids) from None
 
 
-def record_denial(database: Database, error: PermissionDenied, actor_name: str) -> None:
-    """Write a ``denied`` activity per lead a refusal was about, in its own transaction
-    (the command's own transaction has rolled back)."""
-    lead_ids = getattr(error, "lead_ids", None)
-    if not lead_ids:
+def _record_denial(database: Database, error: LeadDenied, actor_name: str) -> None:
+    """A ``denied`` activity per lead the refusal was about (that still exists).
+
+    Best effort: when the database cannot take it (busy, read-only), the
+    refusal itself is what the user must see.
+    """
+    if not error.lead_ids:
         return
-    with database.session(immediate=True) as session:
-        existing = session.exec(select(Lead.id).where(col(Lead.id).in_(lead_ids))).all()
-        at = clock.now()
-        for lead_id in existing:
-            session.add(
-                Activity(
-                    lead_id=lead_id, kind="denied", body=str(error), actor=actor_name, created_at=at
+    try:
+        with database.session(immediate=True) as session:
+            existing = session.exec(select(Lead.id).where(col(Lead.id).in_(error.lead_ids))).all()
+            at = clock.now()
+            for lead_id in existing:
+                session.add(
+                    Activity(
+                        lead_id=lead_id,
+                        kind="denied",
+                        body=str(error),
+                        actor=actor_name,
+                        created_at=at,
+                    )
                 )
-            )
+    except LeadctlError:
+        pass
 
 
 # --- managing users -----------------------------------------------------------------------
@@ -237,7 +252,7 @@ def check_role(role: str) -> str:
     return folded
 
 
-def add_user(session: Session, name: str, role: str, *, acting: str) -> User:
+def add_user(session: Session, who: Actor, name: str, role: str) -> User:
     """Add a user; the first must be an admin, later ones need an admin to add them."""
     role = check_role(role)
     name = name.strip()
@@ -252,7 +267,7 @@ def add_user(session: Session, name: str, role: str, *, acting: str) -> User:
                 "the first user must be an admin (--role admin), so that someone can manage users"
             )
     else:
-        require(session, acting, "admin", "add users")
+        require_permission(who, "admin", "add users")
     if session.get(User, name) is not None:
         raise Conflict(f"user {name!r} already exists")
     user = User(name=name, role=role, created_at=clock.now())
@@ -292,10 +307,10 @@ def list_users(session: Session) -> list[UserRow]:
     ]
 
 
-def set_role(session: Session, name: str, role: str, *, acting: str) -> User:
+def set_role(session: Session, who: Actor, name: str, role: str) -> User:
     """Change a user's role (admin); the last admin keeps theirs."""
     role = check_role(role)
-    require(session, acting, "admin", "change roles")
+    require_permission(who, "admin", "change roles")
     user = get_user(session, name)
     if role != "admin":
         keep_an_admin(session, user, "demote")

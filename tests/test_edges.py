@@ -74,10 +74,11 @@ def test_a_rep_reads_only_visible_contacts_of_a_client(cli):
     cli("--as", "r1", "convert", "1", "--deal-value", "5000")
     mine = cli.json("--as", "r1", "client", "show", "1")
     assert [lead["name"] for lead in mine["leads"]] == ["Ada"] and len(mine["deals"]) == 1
-    theirs = cli.json("--as", "r2", "client", "show", "1")
-    assert theirs["leads"] == [] and theirs["deals"] == []
+    # issue 11: a client none of whose leads r2 may see is not r2's to see at all
+    theirs = cli("--as", "r2", "client", "show", "1", "--json", code=4)
+    assert theirs.stdout == "" and "may not see client 1" in theirs.stderr
     listed = cli("--as", "r2", "client", "list").stdout
-    assert "5,000" not in listed and "5000" not in listed
+    assert "5,000" not in listed and "5000" not in listed and "Ada" not in listed
     assert "5,000" in cli("--as", "r1", "client", "list").stdout
 
 

@@ -7,7 +7,14 @@ are given in that order; ``-`` where the case cannot arise (a viewer owns nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+
+from leadctl import activities, claims, clients, leads, pipeline, scoring, users
+from leadctl.errors import LeadctlError, PermissionDenied
+from leadctl.storage import open_database
 
 KINDS = ["mine", "pool", "held", "ritas"]
 ACTORS = {"admin": "ann", "manager": "meg", "rep": "rob", "viewer": "vic", "solo": "tester"}
@@ -20,6 +27,8 @@ EXPECT = {
     "schedule": WORK,
     "edit": WORK,
     "assign": WORK,
+    "convert": WORK,
+    "score": WORK,
     "claim": {"admin": "3033", "manager": "3033", "rep": "3034", "viewer": "-444", "solo": "3033"},
     "release": {
         "admin": "0300",
@@ -37,6 +46,8 @@ ARGS = {
     "schedule": ["tomorrow"],
     "edit": ["--title", "CTO"],
     "assign": ["--to", "meg"],
+    "convert": ["--no-deal"],
+    "score": ["--adjust", "5", "--reason", "met them"],
     "claim": [],
     "release": [],
 }
@@ -85,6 +96,81 @@ def test_permission_table(cli, role, command):
             assert denied[0]["body"] == result.stderr.removeprefix("error: ").strip()
         if expected == "3" and kind == "held":
             assert "claimed by rita" in result.stderr
+
+
+# The same table, asked of the core directly: each command's core operation, called
+# with the actor in the transaction every command runs in (users.acting), on the
+# real database file; the exit code is the one the raised error carries.
+CORE: dict[str, Callable[[Any, Any, int], Any]] = {
+    "show": lambda session, who, lead_id: leads.history(session, who, lead_id),
+    "status": lambda session, who, lead_id: pipeline.change_status(
+        session, who, lead_id, "contacted"
+    ),
+    "note": lambda session, who, lead_id: leads.log_activity(
+        session, who, lead_id, "note", body="hello"
+    ),
+    "log": lambda session, who, lead_id: leads.log_activity(session, who, lead_id, "call"),
+    "schedule": lambda session, who, lead_id: leads.schedule(session, who, lead_id, "tomorrow"),
+    "edit": lambda session, who, lead_id: leads.edit(session, who, lead_id, {"title": "CTO"}),
+    "assign": lambda session, who, lead_id: claims.assign(session, who, [lead_id], "meg"),
+    "convert": lambda session, who, lead_id: clients.convert(session, who, lead_id, no_deal=True),
+    "score": lambda session, who, lead_id: scoring.adjust(
+        session, who, lead_id, 5, reason="met them"
+    ),
+    "claim": lambda session, who, lead_id: claims.claim(session, who, [lead_id]),
+    "release": lambda session, who, lead_id: claims.release(session, who, lead_id),
+}
+
+
+def test_the_core_covers_every_command_of_the_table():
+    assert set(CORE) == set(EXPECT)
+
+
+@pytest.mark.parametrize("role", list(ACTORS))
+@pytest.mark.parametrize("command", list(EXPECT))
+def test_permission_table_in_the_core(cli, db_path, role, command):
+    actor, ids = build(cli, role)
+    database = open_database(str(db_path))
+    try:
+        for kind, expected in zip(KINDS, EXPECT[command][role], strict=True):
+            if expected == "-":
+                continue
+            error: LeadctlError | None = None
+            try:
+                with users.acting(database, actor, immediate=True) as session:
+                    who = users.actor(session, actor)
+                    CORE[command](session, who, ids[kind])
+            except LeadctlError as raised:
+                error = raised
+            code = error.exit_code if error else 0
+            assert code == int(expected), f"{command} {kind} as {role}: {error}"
+            with database.session() as session:
+                timeline = activities.timeline(session, [ids[kind]])
+            denied = [a for a in timeline if a.kind == "denied"]
+            if expected == "4":  # recorded by the core, after the rollback
+                assert "permission" in str(error)
+                assert [(a.actor, a.body) for a in denied] == [(actor, str(error))]
+            else:
+                assert denied == []
+            if expected == "3" and kind == "held":
+                assert "claimed by rita" in str(error)
+    finally:
+        database.close()
+
+
+def test_a_refused_command_changes_nothing_but_records_the_refusal(cli, db_path):
+    """All or nothing: the pool lead is not assigned when rita's lead is refused."""
+    actor, ids = build(cli, "rep")
+    database = open_database(str(db_path))
+    with (
+        pytest.raises(PermissionDenied, match="may not see lead"),
+        users.acting(database, actor, immediate=True) as session,
+    ):
+        claims.assign(session, users.actor(session, actor), [ids["pool"], ids["ritas"]], "me")
+    database.close()
+    assert cli.json("--as", "ann", "show", ids["pool"])["owner"] is None
+    kinds = [a["kind"] for a in cli.json("--as", "ann", "show", ids["ritas"])["activities"]]
+    assert kinds[-1] == "denied"
 
 
 @pytest.mark.parametrize(

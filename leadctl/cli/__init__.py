@@ -56,7 +56,6 @@ class LeadctlGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LeadctlError as error:
-            _record_denial(ctx, error)
             _fail(str(error), error.exit_code)
         except OverflowError:
             _fail("a number is out of range: ids, counts and amounts must fit in 64 bits", 1)
@@ -79,21 +78,6 @@ class LeadctlGroup(TyperGroup):
                 except LeadctlError as mapped:
                     _fail(str(mapped), mapped.exit_code)
             raise
-
-
-def _record_denial(ctx: typer.Context, error: Exception) -> None:
-    """A refusal about leads goes in their timelines, in its own transaction."""
-    from leadctl.errors import LeadctlError, PermissionDenied
-
-    opened = getattr(ctx.obj, "_database", None)
-    if not isinstance(error, PermissionDenied) or opened is None:
-        return
-    from leadctl.users import record_denial
-
-    try:
-        record_denial(opened, error, ctx.obj.actor)
-    except LeadctlError:
-        pass  # the refusal itself is what the user must see
 
 
 def _fail(text: str, code: int) -> None:

@@ -54,8 +54,8 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
 
         if list_name == "status":
             role = role or "open"
-        with _admin_session(ctx, f"edit the {noun}") as session:
-            lists.add(session, list_name, name, position=position, role=role)
+        with _acting(ctx) as (session, who):
+            lists.add(session, who, list_name, name, position=position, role=role)
         _show(ctx, list_name, json_out)
 
     @group.command("rename")
@@ -63,8 +63,8 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
         """Rename an entry (leads carrying it follow)."""
         from leadctl import lists
 
-        with _admin_session(ctx, f"edit the {noun}") as session:
-            lists.rename(session, list_name, old, new)
+        with _acting(ctx) as (session, who):
+            lists.rename(session, who, list_name, old, new)
         _show(ctx, list_name, json_out)
 
     @group.command("remove")
@@ -72,8 +72,8 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
         """Remove an entry no lead uses."""
         from leadctl import lists
 
-        with _admin_session(ctx, f"edit the {noun}") as session:
-            lists.remove(session, list_name, name)
+        with _acting(ctx) as (session, who):
+            lists.remove(session, who, list_name, name)
         _show(ctx, list_name, json_out)
 
     if list_name == "status":
@@ -85,22 +85,21 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
             """Set a status's role: open, side (like nurture), won or final (needs a reason)."""
             from leadctl import lists
 
-            with _admin_session(ctx, "edit the pipeline statuses") as session:
-                lists.set_role(session, name, role)
+            with _acting(ctx) as (session, who):
+                lists.set_role(session, who, name, role)
             _show(ctx, list_name, json_out)
 
     return group
 
 
 @contextmanager
-def _admin_session(ctx: typer.Context, doing: str) -> Iterator[Any]:
-    """A write transaction for a change that needs the admin permission."""
+def _acting(ctx: typer.Context) -> Iterator[tuple[Any, Any]]:
+    """A write transaction and the acting user, whose rights the core checks."""
     from leadctl import users
 
     app = state(ctx)
     with app.session(immediate=True) as session:
-        users.require(session, app.actor, "admin", doing)
-        yield session
+        yield session, users.actor(session, app.actor)
 
 
 def _show(ctx: typer.Context, list_name: str, json_out: bool) -> None:
@@ -150,8 +149,8 @@ def config_set(
     from leadctl import settings
     from leadctl.cli import render
 
-    with _admin_session(ctx, "change settings") as session:
-        stored = settings.set_value(session, key, value)
+    with _acting(ctx) as (session, who):
+        stored = settings.set_value(session, who, key, value)
     if json_out:
         render.emit_json({key: settings.typed(stored)})
     else:
@@ -165,15 +164,14 @@ def backup(
     json_out: JsonOpt = False,
 ) -> None:
     """Write a consistent copy of the database while others keep using it."""
-    from leadctl import users
+    from leadctl import exporting, users
     from leadctl.cli import render
-    from leadctl.storage.backup import backup as copy
 
     app = state(ctx)
-    with app.session(immediate=False) as session:  # a copy holds every lead
-        users.require(session, app.actor, "view_all", "back up the database")
+    with app.session(immediate=False) as session:
+        who = users.actor(session, app.actor)
     database = app.database
-    size = copy(database, destination, overwrite=force)
+    size = exporting.backup(database, who, destination, overwrite=force)
     if json_out:
         render.emit_json({"backup": str(destination), "bytes": size})
     else:

@@ -50,13 +50,14 @@ def convert(
     )
     app = state(ctx)
     with app.session() as session:
-        who = users.actor(session, app.actor)
-        lead = leads.get(session, lead_id)
-        users.require_work(who, lead, "convert")
-        with users.refusals_about([lead_id]):
-            done = clients.convert(
-                session, lead, actor=app.actor, client_id=client, terms=terms, no_deal=no_deal
-            )
+        done = clients.convert(
+            session,
+            users.actor(session, app.actor),
+            lead_id,
+            client_id=client,
+            terms=terms,
+            no_deal=no_deal,
+        )
     if json_out:
         render.emit_json(
             {
@@ -86,8 +87,7 @@ def client_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     app = state(ctx)
     with app.session(immediate=False) as session:
-        who = users.actor(session, app.actor)
-        rows = clients.list_clients(session, users.visible_clauses(who))
+        rows = clients.list_clients(session, users.actor(session, app.actor))
     if json_out:
         render.emit_json([clients.to_dict(row.client) for row in rows])
     elif not rows:
@@ -119,8 +119,7 @@ def client_show(ctx: typer.Context, client_id: ClientIdArg, json_out: JsonOpt = 
 
     app = state(ctx)
     with app.session(immediate=False) as session:
-        who = users.actor(session, app.actor)
-        found = clients.detail(session, client_id, users.visible_clauses(who))
+        found = clients.detail(session, users.actor(session, app.actor), client_id)
     if json_out:
         render.emit_json(clients.detail_to_dict(found))
         return

@@ -26,23 +26,16 @@ def dedupe(
     app = state(ctx)
     with app.session(immediate=merge_all) as session:
         who = users.actor(session, app.actor)
-        groups = merging.find_groups(session, users.visible_clauses(who))
-        found = {g.keep: [leads.get(session, i) for i in g.ids] for g in groups}
-        if merge_all and groups:
-            users.require_permission(
-                who, "manage", "merge leads", [lead for g in found.values() for lead in g]
-            )
-            for group in groups:
-                merging.merge(session, group.keep, group.ids[1:], actor=app.actor)
+        groups = merging.dedupe(session, who, merge_all=merge_all)
         data = [
             {
                 "keep": g.keep,
                 "ids": g.ids,
                 "reasons": g.reasons,
                 "merged": merge_all,
-                "leads": [leads.to_dict(lead) for lead in found[g.keep]],
+                "leads": [leads.to_dict(lead) for lead in members],
             }
-            for g in groups
+            for g, members in groups
         ]
     if json_out:
         render.emit_json(data)
@@ -97,12 +90,7 @@ def merge(
 
     app = state(ctx)
     with app.session(immediate=True) as session:
-        who = users.actor(session, app.actor)
-        involved = [leads.get(session, i) for i in (keep_id, *dup_ids)]
-        users.require_permission(who, "manage", "merge leads", involved)
-        for lead in involved:
-            users.require_visible(who, lead)
-        lead = merging.merge(session, keep_id, dup_ids, actor=app.actor)
+        lead = merging.merge(session, users.actor(session, app.actor), keep_id, dup_ids)
     if json_out:
         render.emit_json(leads.to_dict(lead))
         return

@@ -54,17 +54,13 @@ def add(
         owner = claims.owner_for_new_lead(session, who, assign)
         values = leads.validate(session, {"name": name, **raw, "owner": owner})
         try:
-            result = leads.add(
-                session, values, actor=app.actor, on_duplicate=on_duplicate, notes=notes
-            )
+            result = leads.add(session, who, values, on_duplicate=on_duplicate, notes=notes)
         except DuplicateLead as duplicate:
             choice = _ask_duplicate(duplicate) if _interactive(json_out) else None
             if choice is None:
                 raise
-            result = leads.add(session, values, actor=app.actor, on_duplicate=choice, notes=notes)
+            result = leads.add(session, who, values, on_duplicate=choice, notes=notes)
         lead = result.lead
-        if result.outcome == "created":
-            claims.record_first_owner(session, lead, who)
     if json_out:
         render.emit_json(leads.to_dict(lead))
         return
@@ -130,8 +126,7 @@ def list_command(
         offset=offset,
     )
     with app.session(immediate=False) as session:
-        query.extra += users.visible_clauses(users.actor(session, app.actor))
-        found = leads.list_leads(session, query)
+        found = leads.list_leads(session, users.actor(session, app.actor), query)
     if json_out:
         render.emit_json([leads.to_dict(lead) for lead in found])
     elif found:
@@ -147,10 +142,7 @@ def show(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> None:
 
     app = state(ctx)
     with app.session(immediate=False) as session:
-        who = users.actor(session, app.actor)
-        lead = leads.get(session, lead_id)
-        users.require_visible(who, lead)
-        history = activities.timeline(session, [lead_id])
+        lead, history = leads.history(session, users.actor(session, app.actor), lead_id)
     if json_out:
         render.emit_json(
             leads.to_dict(lead) | {"activities": [activities.activity_to_dict(a) for a in history]}
@@ -210,11 +202,7 @@ def edit(
 
         raise InvalidInput("nothing to change: give at least one field option (see --help)")
     with app.session() as session:
-        who = users.actor(session, app.actor)
-        lead = leads.get(session, lead_id)
-        users.require_work(who, lead, "edit")
-        values = leads.validate(session, given, country=lead.country)
-        changed = leads.edit(session, lead, values, actor=app.actor)
+        lead, changed = leads.edit(session, users.actor(session, app.actor), lead_id, given)
     if json_out:
         render.emit_json(leads.to_dict(lead))
     else:

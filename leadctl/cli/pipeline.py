@@ -27,28 +27,16 @@ def status(
     json_out: JsonOpt = False,
 ) -> None:
     """Change a lead's status, or show its status and history."""
-    from leadctl import activities, leads, pipeline, users
+    from leadctl import leads, pipeline, users
     from leadctl.cli import render
 
     app = state(ctx)
     with app.session(immediate=new_status is not None) as session:
         who = users.actor(session, app.actor)
-        lead = leads.get(session, lead_id)
-        if new_status is None:
-            users.require_visible(who, lead)
-        else:
-            users.require_work(who, lead, "change the status of")
-            with users.refusals_about([lead_id]):
-                pipeline.change_status(
-                    session,
-                    lead,
-                    new_status,
-                    actor=app.actor,
-                    reason=reason,
-                    reopen=reopen,
-                    may_reopen=who.can("admin"),
-                )
-        history = [a for a in activities.timeline(session, [lead_id]) if a.field == "status"]
+        if new_status is not None:
+            pipeline.change_status(session, who, lead_id, new_status, reason=reason, reopen=reopen)
+        lead, timeline = leads.history(session, who, lead_id)
+        history = [a for a in timeline if a.field == "status"]
     if json_out:
         render.emit_json(leads.to_dict(lead))
     elif new_status is not None:
@@ -114,9 +102,7 @@ def _log(
     app = state(ctx)
     with app.session() as session:
         who = users.actor(session, app.actor)
-        lead = leads.get(session, lead_id)
-        users.require_work(who, lead, f"log {kind} on")
-        activity = leads.log_activity(session, lead, kind, app.actor, body=body, outcome=outcome)
+        activity = leads.log_activity(session, who, lead_id, kind, body=body, outcome=outcome)
     if json_out:
         render.emit_json(activities.activity_to_dict(activity))
     else:
@@ -136,16 +122,12 @@ def schedule(
     json_out: JsonOpt = False,
 ) -> None:
     """Schedule the next call with a lead."""
-    from leadctl import clock, leads, users
+    from leadctl import leads, users
     from leadctl.cli import render
 
     app = state(ctx)
     with app.session() as session:
-        who = users.actor(session, app.actor)
-        lead = leads.get(session, lead_id)
-        users.require_work(who, lead, "schedule a call on")
-        next_call = clock.parse_when(when, "next call")  # never empty: that would clear it
-        leads.edit(session, lead, {"next_call_at": next_call}, actor=app.actor, kind="schedule")
+        lead = leads.schedule(session, users.actor(session, app.actor), lead_id, when)
     if json_out:
         render.emit_json(leads.to_dict(lead))
     else:

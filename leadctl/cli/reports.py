@@ -52,14 +52,14 @@ def report(
     period = reports.parse_period(since, until)
     app = state(ctx)
     with app.session(immediate=False) as session:
-        users.actor(session, app.actor)
-        result = reports.run(session, name, period, by=by, per_source=per_source)
+        who = users.actor(session, app.actor)
+        result = reports.run(session, who, name, period, by=by, per_source=per_source)
     if json_out:
         render.emit_json({"report": result.name, "rows": result.rows})
     elif csv_out:
         render.write_csv(result.keys, ([row[key] for key in result.keys] for row in result.rows))
     elif not result.rows:
-        render.message(f"report {result.name}: no leads ({_describe(period)})")
+        render.message(f"report {result.name}: no leads ({_describe(result, period)})")
     else:
         _table(result, period)
 
@@ -93,7 +93,7 @@ def _table(result: "Report", period: "Period") -> None:
     render.table(
         headers,
         cells,
-        title=f"{result.name} · {_describe(period)}",
+        title=f"{result.name} · {_describe(result, period)}",
         justify=justify,
         no_wrap=[""],
     )
@@ -127,8 +127,14 @@ def _cell(key: str, kind: str, value: Any) -> str:
     return render.escape(str(value))
 
 
-def _describe(period: "Period") -> str:
-    """The period in words for a table title: dates for whole days, times otherwise."""
+def _describe(result: "Report", period: "Period") -> str:
+    """Whose leads (when not all) and the period in words, for a table title."""
+    when = _describe_period(period)
+    return f"{result.scope} · {when}" if result.scope else when
+
+
+def _describe_period(period: "Period") -> str:
+    """The period in words: dates for whole days, times otherwise."""
     from datetime import timedelta
 
     from leadctl.clock import local

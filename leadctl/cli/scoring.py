@@ -46,7 +46,7 @@ def score(
     json_out: JsonOpt = False,
 ) -> None:
     """Recompute lead scores from the rules; explain, adjust, or change the rules."""
-    from leadctl import leads, scoring, users
+    from leadctl import scoring, users
     from leadctl.errors import InvalidInput
 
     ids = list(dict.fromkeys(lead_ids or []))
@@ -62,20 +62,15 @@ def score(
     with app.session(immediate=True) as session:
         who = users.actor(session, app.actor)
         if text is not None:
-            users.require_permission(who, "admin", "change the scoring rules")
-            scoring.store_rules(session, text, str(rules_file))
-            summary = scoring.rescore(session)
-        found = [leads.get(session, lead_id) for lead_id in ids]
-        explanations = []
-        for lead in found:
-            if adjust is None:
-                users.require_visible(who, lead)
-                explanations.append(scoring.rescore_lead(session, lead))
-            else:  # as changing the lead: manage, on leads one may work
-                users.require_work(who, lead, "adjust the score of")
-                explanations.append(
-                    scoring.adjust(session, lead, adjust, reason=reason, actor=app.actor)
-                )
+            summary = scoring.change_rules(session, who, text, str(rules_file))
+        scored = [
+            scoring.score_lead(session, who, lead_id)
+            if adjust is None
+            else scoring.adjust(session, who, lead_id, adjust, reason=reason)
+            for lead_id in ids
+        ]
+        found = [lead for lead, _ in scored]
+        explanations = [explanation for _, explanation in scored]
         if not ids and summary is None:
             summary = scoring.rescore(session)
     _render(found, explanations, summary, rules_file, explain=explain, json_out=json_out)

@@ -53,13 +53,15 @@ class AppState:
 
     @contextmanager
     def session(self, *, immediate: bool = True) -> Iterator[Session]:
-        """A transaction for one command. Writers take SQLite's write lock at
-        BEGIN (immediate) so concurrent writers queue on the busy timeout rather
-        than fail on a stale snapshot; read-only commands pass immediate=False."""
-        from leadctl.users import role_of
+        """A transaction for one command, on behalf of the acting user
+        (``users.acting``: once users exist the actor must be one, exit 4; a
+        refusal about leads is recorded in their timelines). Writers take
+        SQLite's write lock at BEGIN (immediate) so concurrent writers queue on
+        the busy timeout rather than fail on a stale snapshot; read-only
+        commands pass immediate=False."""
+        from leadctl.users import acting
 
-        with self.database.session(immediate=immediate) as session:
-            role_of(session, self.actor)  # once users exist, the actor must be one (exit 4)
+        with acting(self.database, self.actor, immediate=immediate) as session:
             yield session
 
 

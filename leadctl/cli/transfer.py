@@ -219,8 +219,7 @@ def export_command(
         search=search,
     )
     with app.session(immediate=False) as session:
-        query.extra += users.visible_clauses(users.actor(session, app.actor))
-        rows = exporting.lead_rows(session, query)
+        rows = exporting.lead_rows(session, users.actor(session, app.actor), query)
         if output is None:
             count = exporting.export(rows, chosen, sys.stdout.buffer)
             sys.stdout.flush()

@@ -37,7 +37,7 @@ def add(
     app = state(ctx)
     with app.session(immediate=True) as session:
         first = users.is_solo(session)
-        user = users.add_user(session, name, role_name, acting=app.actor)
+        user = users.add_user(session, users.actor(session, app.actor), name, role_name)
     if json_out:
         render.emit_json(_user_dict(user))
         return
@@ -55,8 +55,7 @@ def list_command(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     from leadctl.cli import render
 
     app = state(ctx)
-    with app.session(immediate=False) as session:
-        users.actor(session, app.actor)
+    with app.session(immediate=False) as session:  # any user may list them
         rows = users.list_users(session)
     if json_out:
         render.emit_json(
@@ -77,12 +76,12 @@ def list_command(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
 def remove(ctx: typer.Context, name: NameArg, json_out: JsonOpt = False) -> None:
     """Remove a user (admin): their claims return to the pool, their leads stay theirs."""
-    from leadctl import claims
+    from leadctl import claims, users
     from leadctl.cli import render
 
     app = state(ctx)
     with app.session(immediate=True) as session:
-        released, owned = claims.remove_user(session, name, acting=app.actor)
+        released, owned = claims.remove_user(session, users.actor(session, app.actor), name)
     if json_out:
         render.emit_json({"removed": name, "released": released, "owned": owned})
         return
@@ -103,7 +102,7 @@ def role(
 
     app = state(ctx)
     with app.session(immediate=True) as session:
-        user = users.set_role(session, name, new_role, acting=app.actor)
+        user = users.set_role(session, users.actor(session, app.actor), name, new_role)
     if json_out:
         render.emit_json(_user_dict(user))
     else:

@@ -1,20 +1,25 @@
 """Reports computed from the activity history, for any period.
 
 Each report is a module with ``run(session, period, …) -> Report``; ``run``
-here picks one by name. Nothing here knows about terminals: the CLI renders.
+here picks one by name and limits it to the leads its reader may see (the
+period carries that scope to every query on the lead table). Nothing here
+knows about terminals: the CLI renders.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import import_module
 
 from sqlmodel import Session
 
 from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.reports.common import Column, Period, Report, parse_period
+from leadctl.users import Actor, visible_clauses
 
 NAMES = ["funnel", "sources", "reps", "aging", "trend", "summary"]
 TREND_BY = ["week", "month"]
+YOUR_LEADS = "your leads"  # what a report covers for a reader without view_all
 
 __all__ = ["NAMES", "TREND_BY", "Column", "Period", "Report", "check", "parse_period", "run"]
 
@@ -35,15 +40,23 @@ def check(name: str, *, by: str | None = None, per_source: bool = False) -> str 
 
 def run(
     session: Session,
+    who: Actor,
     name: str,
     period: Period,
     *,
     by: str | None = None,
     per_source: bool = False,
 ) -> Report:
-    """Compute report ``name``; ``by`` and ``per_source`` belong to ``trend`` only."""
+    """Compute report ``name`` over the leads ``who`` may see (all of them with
+    view_all; else the report says whose: ``scope``). ``by`` and ``per_source``
+    belong to ``trend`` only."""
     by = check(name, by=by, per_source=per_source)
     module = import_module(f"leadctl.reports.{name}")
+    scope = tuple(visible_clauses(who))
+    period = replace(period, leads=scope)
     if name == "trend":
-        return module.run(session, period, by=by, per_source=per_source)  # type: ignore[no-any-return]
-    return module.run(session, period)  # type: ignore[no-any-return]
+        report: Report = module.run(session, period, by=by, per_source=per_source)
+    else:
+        report = module.run(session, period)
+    report.scope = YOUR_LEADS if scope else None
+    return report

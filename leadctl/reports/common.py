@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -52,6 +52,7 @@ class Report:
     columns: list[Column]
     rows: list[dict[str, Any]]
     bar: str | None = None  # the column a terminal draws as a bar chart
+    scope: str | None = None  # whose leads, when not all of them ("your leads")
 
     @property
     def keys(self) -> list[str]:
@@ -64,6 +65,9 @@ class Period:
 
     since: datetime | None = None
     until: datetime | None = None
+    # WHERE clauses on the lead table limiting a report to the leads its reader
+    # may see (``users.visible_clauses``); set by ``reports.run``, empty for all.
+    leads: tuple[Any, ...] = field(default=(), compare=False)
 
     @property
     def moment(self) -> datetime:
@@ -161,7 +165,11 @@ def cohort(period: Period) -> list[ColumnElement[bool]]:
     the covering ``ix_lead_report_*`` indexes the per-owner and per-source
     aggregates scan.
     """
-    return [func.coalesce(Lead.merged_into, 0) == 0, *period.within(Lead.created_at)]
+    return [
+        func.coalesce(Lead.merged_into, 0) == 0,
+        *period.within(Lead.created_at),
+        *period.leads,
+    ]
 
 
 def status_rows() -> ColumnElement[bool]:
@@ -238,12 +246,13 @@ def at_end(session: Session, period: Period) -> Any:
     Only leads with a status history before the end appear, which are the
     period's leads: every lead has its ``created`` row at its creation, and a merge
     moves an archived duplicate's rows to the lead it kept. So the lead table is
-    joined only when ``--since`` needs the creation times.
+    joined only when ``--since`` needs the creation times, or the reader may see
+    only some leads.
     """
     assert period.until is not None
     latest = status_as_of(session, period.until)
     statement = select(latest.c.lead_id, latest.c.status, latest.c.at)
-    if period.since is not None:
+    if period.since is not None or period.leads:
         statement = statement.join(Lead, Lead.id == latest.c.lead_id).where(*cohort(period))
     return statement.subquery()
 

@@ -2,7 +2,8 @@
 
 - ``leads``: leads created in the period that the rep owns now;
 - ``activities``: calls, emails, meetings and tasks the rep logged in the period
-  (on any lead), so a rep who owns nothing but works the pool shows too;
+  (on any lead the reader may see), so a rep who owns nothing but works the pool
+  shows too;
 - ``median_first_response_hours``: hours from a lead's creation to its first
   contact (its ``first_contacted_at``: the first contact logged or the first
   status move), over the rep's leads contacted by the period's end;
@@ -49,11 +50,14 @@ def run(session: Session, period: Period) -> Report:
         ).all()
     )
     worked: dict[Any, int] = defaultdict(int)
-    for _, actor, n in session.execute(
+    logged = (
         select(Activity.kind, Activity.actor, func.count())
         .where(col(Activity.kind).in_(CONTACT_KINDS), *period.within(Activity.created_at))
         .group_by(Activity.kind, Activity.actor)
-    ):
+    )
+    if period.leads:  # only what was logged on leads the reader may see
+        logged = logged.join(Lead, Lead.id == Activity.lead_id).where(*period.leads)
+    for _, actor, n in session.execute(logged):
         worked[actor] += n
     if not leads and not worked:
         return Report("reps", COLUMNS, [], bar="conversions")

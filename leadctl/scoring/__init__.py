@@ -7,6 +7,8 @@
 - :func:`rescore`: many or all leads in a few set-based statements (``batch``);
   what `score`, rule changes and imports use.
 - :func:`adjust`: the manual adjustment, which survives every recompute.
+- :func:`change_rules`, :func:`score_lead`, :func:`adjust`: what `score` does for
+  an actor, each checking the actor's rights itself.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from leadctl.scoring.rules import RuleSet, default_text, parse, parse_stored
 
 if TYPE_CHECKING:
     from leadctl.scoring.batch import Rescored
+    from leadctl.users import Actor
 
 __all__ = [
     "RULES_KEY",
@@ -35,10 +38,12 @@ __all__ = [
     "Line",
     "RuleSet",
     "adjust",
+    "change_rules",
     "current_rules",
     "explain_lead",
     "rescore",
     "rescore_lead",
+    "score_lead",
     "store_rules",
 ]
 
@@ -143,10 +148,32 @@ def rescore_lead(session: Session, lead: Lead) -> Explanation:
     return explanation
 
 
+def change_rules(session: Session, who: Actor, text: str, source: str) -> Rescored:
+    """Store a new rule set (admin; exit 4 otherwise) and rescore every lead by it."""
+    from leadctl.users import require_permission
+
+    require_permission(who, "admin", "change the scoring rules")
+    store_rules(session, text, source)
+    return rescore(session)
+
+
+def score_lead(session: Session, who: Actor, lead_id: int) -> tuple[Lead, Explanation]:
+    """Recompute the score of a lead the actor may see; returns it and its explanation."""
+    from leadctl import leads
+
+    lead = leads.for_view(session, who, lead_id)
+    return lead, rescore_lead(session, lead)
+
+
 def adjust(
-    session: Session, lead: Lead, points: int, *, reason: str | None, actor: str
-) -> Explanation:
-    """Set the manual adjustment (±points, kept across recomputes), audited in the timeline."""
+    session: Session, who: Actor, lead_id: int, points: int, *, reason: str | None
+) -> tuple[Lead, Explanation]:
+    """Set the manual adjustment (±points, kept across recomputes) of a lead the
+    actor may work, audited in the timeline."""
+    from leadctl import leads
+
+    lead = leads.for_work(session, who, lead_id, "adjust the score of")
+    actor = who.name
     if not reason or not reason.strip():
         raise InvalidInput("--adjust needs --reason: say why the score is adjusted")
     if not -MAX_ADJUSTMENT <= points <= MAX_ADJUSTMENT:
@@ -168,4 +195,4 @@ def adjust(
         lead.score_adjustment = points
         lead.updated_at = clock.now()
         session.add(lead)
-    return rescore_lead(session, lead)
+    return lead, rescore_lead(session, lead)
