@@ -201,3 +201,27 @@ def test_import_lookups_keep_their_index_under_statistics_from_a_small_table(cli
             sql = _lookup_sql(sqlite.dialect(), LEAD, key, 500)
             plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ["x"] * 500))
             assert f"USING INDEX ix_lead_{key}" in plan, plan
+
+
+def test_storage_imports_nothing_above_it():
+    """The bottom layer: leadctl.storage may import errors, models and clock only."""
+    import ast
+    from pathlib import Path
+
+    allowed = ("leadctl.errors", "leadctl.models", "leadctl.clock", "leadctl.storage")
+    root = Path(storage.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                if node.module == "leadctl":
+                    names = [f"leadctl.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith("leadctl") and not name.startswith(allowed):
+                    found.append(f"{path.relative_to(root)}: {name}")
+    assert found == []
