@@ -179,3 +179,49 @@ def test_a_writing_command_leaves_planner_statistics_a_reading_one_writes_none(c
     cli("list")
     cli("show", "1")
     assert (db_path.read_bytes(), wal.read_bytes()) == before
+
+
+def test_import_lookups_keep_their_index_under_statistics_from_a_small_table(cli, db_path):
+    """Statistics taken when the lead table was small (SQLite refreshes them
+    only after 25x growth) must not turn the import's key lookups into scans."""
+    from sqlalchemy.dialects import sqlite
+
+    from leadctl.importing.dedupe import LEAD, _lookup_sql
+
+    for i in range(30):
+        cli("add", f"Lead {i}", "--email", f"lead{i}@example.com", "--phone", f"+1202555{i:04}")
+    assert "ix_lead_email_key" in stat_rows(db_path)
+    with sqlite3.connect(db_path) as conn:  # as if analyzed at 2,000 leads, not grown since
+        conn.execute(
+            "UPDATE sqlite_stat1 SET stat = '2000' || substr(stat, instr(stat, ' ')) "
+            "WHERE tbl = 'lead'"
+        )
+    with sqlite3.connect(db_path) as conn:
+        for key in ("email_key", "phone", "company_key"):
+            sql = _lookup_sql(sqlite.dialect(), LEAD, key, 500)
+            plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ["x"] * 500))
+            assert f"USING INDEX ix_lead_{key}" in plan, plan
+
+
+def test_storage_imports_nothing_above_it():
+    """The bottom layer: leadctl.storage may import errors, models and clock only."""
+    import ast
+    from pathlib import Path
+
+    allowed = ("leadctl.errors", "leadctl.models", "leadctl.clock", "leadctl.storage")
+    root = Path(storage.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                if node.module == "leadctl":
+                    names = [f"leadctl.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith("leadctl") and not name.startswith(allowed):
+                    found.append(f"{path.relative_to(root)}: {name}")
+    assert found == []

@@ -117,6 +117,11 @@ def _lookup_sql(dialect: Any, table: Table, key: str, size: int) -> str:
         select(*columns).where(not_merged(table), table.c[key].in_(keys)).order_by(table.c.id)
     )
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    if table is LEAD:
+        # Name the key's index: with statistics taken while the table was
+        # small (SQLite refreshes them after 25x growth) the planner would
+        # scan every lead per lookup instead, 10x slower in a big import.
+        return str(compiled).replace("FROM lead", f"FROM lead INDEXED BY ix_lead_{key}", 1)
     return str(compiled)
 
 

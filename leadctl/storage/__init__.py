@@ -153,7 +153,8 @@ def optimize(conn: Connection) -> None:
     runs reads at most ``ANALYSIS_LIMIT`` rows an index). Call it inside a
     write transaction. PostgreSQL analyzes by itself (autovacuum)."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA optimize")
+        # main only: the temporary tables scoring refills per batch need none
+        conn.exec_driver_sql("PRAGMA main.optimize")
 
 
 def too_new(target: str, version: int) -> str:
