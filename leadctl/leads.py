@@ -65,6 +65,8 @@ def validate(
         if text is None:
             if name == "name":
                 raise InvalidInput("invalid name: must not be empty")
+            if name == "priority":  # always set (default medium): it cannot be cleared
+                raise invalid_choice("priority", given, normalize.PRIORITIES)
             values[name] = None
             continue
         values[name] = _parse_one(session, name, text, raw.get("country") or country, extra_fields)
