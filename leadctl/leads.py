@@ -348,6 +348,9 @@ class ListQuery:
 BANDS = ["cold", "warm", "hot"]
 
 
+SEARCH_MAX = 1000
+
+
 def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQuery:
     """A :class:`ListQuery` from command-line filters, checked (exit 1 naming the
     accepted values) and with ``--owner me|unassigned`` resolved for ``actor``."""
@@ -357,6 +360,9 @@ def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQ
         raise invalid_choice("--band", options["band"], BANDS)
     if options.get("due") and options["due"] not in DUE:
         raise invalid_choice("--due", options["due"], DUE)
+    for name in ("search", "tag"):  # SQLite refuses long LIKE patterns
+        if len(options.get(name) or "") > SEARCH_MAX:
+            raise InvalidInput(f"--{name} is too long: at most {SEARCH_MAX:,} characters")
     if options.get("limit", 0) < 0 or options.get("offset", 0) < 0:
         raise InvalidInput("--limit and --offset must not be negative")
     if "limit" in options:

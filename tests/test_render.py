@@ -71,7 +71,7 @@ def test_json_keeps_the_exact_characters(cli, hostile_lead):
     assert cli.json("list")[0]["name"] == HOSTILE
 
 
-def test_list_show_and_messages_are_clean(cli, hostile_lead):
+def test_list_show_and_messages_are_clean(cli, hostile_lead, tmp_path):
     lead_id = hostile_lead["id"]
     for args in (
         ["list"],
@@ -88,7 +88,7 @@ def test_list_show_and_messages_are_clean(cli, hostile_lead):
         ["assign", lead_id, "--to", "me"],
         ["sources"],
         ["report", "sources"],
-        ["export", "--format", "json", "-o", "out.json"],
+        ["export", "--format", "json", "-o", str(tmp_path / "out.json")],
     ):
         shown(cli(*args))
     assert "X" in shown(cli("assign", lead_id, "--to", HOSTILE))  # solo mode: any owner name
