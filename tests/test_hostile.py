@@ -354,3 +354,43 @@ def test_a_foreign_sqlite_database_is_exit_5_and_left_untouched(cli, tmp_path):
         connection.execute("INSERT INTO photos (path) VALUES ('a.jpg')")
     connection.close()
     _assert_refused_untouched(cli, path)
+
+
+# -- in a team: the same promise for a rep and a viewer -------------------------
+
+TEAM_COMMANDS = [
+    "show V", "edit 1 --company V", "status 1 V", "note 1 V", "schedule 1 V", "claim V",
+    "release V", "assign 1 --to V", "score 1 --adjust 5 --reason V", "convert 1 --stage V",
+    "client show V", "merge 1 V", "merge V 2", "export --search V", "list --owner V",
+    "report summary --since V", "user add V --role rep", "user role V admin",
+    "statuses add V", "config set claim_hours V", "backup V", "import FILE --assign V",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory) -> Path:
+    """The prepared database once users exist: boss (admin), rita (rep), vic (viewer)."""
+    db = tmp_path_factory.mktemp("team") / "team.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEADCTL_DB", str(db))
+        patch.setenv("LEADCTL_NOW", NOW)
+        patch.setenv("NO_COLOR", "1")
+        cli = Cli()
+        cli("user", "add", "boss", "--role", "admin")
+        cli("--as", "boss", "user", "add", "rita", "--role", "rep")
+        cli("--as", "boss", "user", "add", "vic", "--role", "viewer")
+        cli("--as", "boss", "add", "Ada Lovelace", "--email", "ada@example.com", "--assign", "me")
+        cli("--as", "rita", "add", "Grace Hopper", "--phone", "+14155550100", "--assign", "me")
+    return db
+
+
+@pytest.mark.parametrize("actor", ["rita", "vic"])
+@pytest.mark.parametrize("label", ["empty", "control", "missing_id", "year_1"])
+@pytest.mark.parametrize("template", TEAM_COMMANDS)
+def test_a_hostile_value_from_a_rep_or_viewer_never_makes_a_traceback(
+    cli, hostile_env, team, db_path, template, label, actor
+):
+    shutil.copy(team, db_path)
+    args = [VALUES[label] if word == "V" else word for word in template.split()]
+    args = [str(hostile_env / "leads.csv") if word == "FILE" else word for word in args]
+    check_outcome(cli("--as", actor, *args, code=None))

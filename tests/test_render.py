@@ -241,5 +241,15 @@ def test_clean_examples(raw, one_line, multi):
     assert clean(raw, multiline=True) == multi
 
 
-def test_markup_is_read_only_when_marked():
-    assert isinstance(Markup("[b]x[/]"), str)
+def test_markup_is_read_only_when_marked(capsys):
+    from leadctl.cli import render
+
+    render.table(
+        ["Plain", "Marked"],
+        [["[bold]a[/]", Markup("[bold]b[/]")], [HOSTILE, render.escape(f"[x]{HOSTILE}")]],
+        title=f"[red]{HOSTILE}",
+    )
+    out = capsys.readouterr().out
+    assert "[bold]a[/]" in out and "[bold]b" not in out and " b " in out
+    assert "[x]X" in out and "[red]X" in out
+    assert not UNSAFE.search(out) and "[2J" not in out
