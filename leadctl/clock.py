@@ -17,6 +17,9 @@ _DEFAULT_HOUR = time(9, 0)
 _OFFSET = re.compile(r"^\+(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 WHEN_HELP = "ISO date/time, 'today 15:00', 'tomorrow', '+3d', '+2h', 'monday 10:00'"
+# Dates people give must fall in these years (SPEC Additions): anything else is
+# a typo or another tool's sentinel (0001-01-01, 9999-12-31), never a real date.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 
 def now() -> datetime:
@@ -59,11 +62,36 @@ def local(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def check_year(value: datetime | date, field: str, text: str) -> None:
+    """Refuse a date outside EARLIEST_YEAR..LATEST_YEAR as invalid input (exit 1)."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise InvalidInput(
+            f"invalid {field} {text!r}: dates must fall between {EARLIEST_YEAR} and {LATEST_YEAR}"
+        )
+
+
+def parse_iso(text: str, field: str, expected: str = "ISO 8601 like 2026-11-23") -> datetime:
+    """An ISO 8601 date or date-time as given (naive when it names no zone), in range."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"invalid {field} {text!r}: expected {expected}") from None
+    check_year(parsed, field, text)
+    return parsed
+
+
 def parse_when(text: str, field: str = "when") -> datetime:
     """Parse a future time as people write it, relative to :func:`now`.
 
     Returns aware UTC. Times without a date are local wall-clock times.
+    Dates outside EARLIEST_YEAR..LATEST_YEAR are invalid input.
     """
+    parsed = _parse_when(text, field)
+    check_year(parsed, field, text)
+    return parsed
+
+
+def _parse_when(text: str, field: str) -> datetime:
     raw = " ".join(text.strip().lower().split())
     current = now().astimezone()
     if not raw:
@@ -82,21 +110,20 @@ def parse_when(text: str, field: str = "when") -> datetime:
         if day_word in _WEEKDAYS and day == current.date() and clock_time <= current.time():
             day += timedelta(days=7)  # a bounded step: `now` itself is a valid date
         return to_utc(datetime.combine(day, clock_time, tzinfo=current.tzinfo))
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"invalid {field} {text!r}: expected {WHEN_HELP}") from None
+    parsed = parse_iso(text, field, WHEN_HELP)  # in range, so the shifts below cannot overflow
     if len(text.strip()) <= 10:  # a bare date: morning of that day
         parsed = datetime.combine(parsed.date(), _DEFAULT_HOUR)
     return to_utc(parsed)
 
 
 def parse_date(text: str, field: str = "date") -> date:
-    """A calendar date: ISO, or any form :func:`parse_when` understands."""
+    """A calendar date: ISO, or any form :func:`parse_when` understands (in range)."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         return parse_when(text, field).astimezone().date()
+    check_year(day, field, text)
+    return day
 
 
 def _relative_day(word: str, current: datetime) -> date | None:

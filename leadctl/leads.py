@@ -104,6 +104,8 @@ def validate(
             spec = fields.BY_NAME.get(name)
             if spec is not None and spec.required:
                 raise InvalidInput(f"invalid {name}: must not be empty")
+            if name == "priority":  # always set (default medium): it cannot be cleared
+                raise invalid_choice("priority", given, normalize.PRIORITIES)
             values[name] = None
             continue
         values[name] = fields.parse_strict(name, text, context)
@@ -255,6 +257,9 @@ class ListQuery:
     extra: list[Any] = field(default_factory=list)  # further WHERE clauses
 
 
+SEARCH_MAX = 1000
+
+
 def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQuery:
     """A :class:`ListQuery` from command-line filters, checked (exit 1 naming the
     accepted values) and with ``--owner me|unassigned`` resolved for ``actor``."""
@@ -264,6 +269,9 @@ def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQ
         raise invalid_choice("--band", options["band"], BANDS)
     if options.get("due") and options["due"] not in DUE:
         raise invalid_choice("--due", options["due"], DUE)
+    for name in ("search", "tag"):  # SQLite refuses long LIKE patterns
+        if len(options.get(name) or "") > SEARCH_MAX:
+            raise InvalidInput(f"--{name} is too long: at most {SEARCH_MAX:,} characters")
     if options.get("limit", 0) < 0 or options.get("offset", 0) < 0:
         raise InvalidInput("--limit and --offset must not be negative")
     if "limit" in options:

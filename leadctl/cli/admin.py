@@ -131,7 +131,7 @@ def config_get(
     if json_out:
         render.emit_json({k: settings.typed(v) for k, v in values.items()})
     elif key:
-        typer.echo(values[key])
+        render.line(values[key])
     else:
         render.table(
             ["Key", "Value", "Meaning"],

@@ -67,7 +67,7 @@ def convert(
             }
         )
         return
-    client = f"client {done.client.id} {render.escape(done.client.name)}"
+    client = f"client {done.client.id} {done.client.name}"
     if done.matched_by is None:
         how = f"new {client}"
     elif done.matched_by in ("email", "company"):
@@ -135,7 +135,7 @@ def client_show(ctx: typer.Context, client_id: ClientIdArg, json_out: JsonOpt = 
             ("created_at", clock.local(client.created_at)),
             ("totals", totals),
         ],
-        title=f"client #{client.id} {render.escape(client.name)}",
+        title=f"client #{client.id} {client.name}",
     )
     render.table(
         ["ID", "Name", "Email", "Status", "Converted", "Deal value"],

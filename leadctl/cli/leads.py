@@ -84,7 +84,7 @@ def _ask_duplicate(duplicate: Any) -> str | None:
     choices = {"m": "merge", "merge": "merge", "k": "create", "keep": "create",
                "keep both": "create", "c": None, "cancel": None}  # fmt: skip
     while True:
-        answer = typer.prompt("merge / keep both / cancel", default="merge", err=True)
+        answer = render.prompt("merge / keep both / cancel", default="merge")
         key = " ".join(answer.lower().split())
         if key in choices:
             return choices[key]
@@ -168,7 +168,7 @@ def render_lead(lead: Any) -> None:
     pairs = [(k, _local_field(k, lead, v)) for k, v in data.items() if k not in ("id", "name")]
     if lead.merged_into:
         pairs.insert(0, ("archived", f"merged into lead {lead.merged_into}"))
-    render.key_values(pairs, title=f"#{lead.id} {render.escape(lead.name)}")
+    render.key_values(pairs, title=f"#{lead.id} {lead.name}")
 
 
 def _local_field(key: str, lead: Any, value: Any) -> Any:

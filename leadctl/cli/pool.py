@@ -81,7 +81,7 @@ def _print_released(ids: list[int], json_out: bool) -> None:
     if json_out:
         render.emit_json({"released": len(ids), "ids": ids})
     elif ids:
-        typer.echo(f"released {len(ids)}")
+        render.line(f"released {len(ids)}")
 
 
 def release(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> None:

@@ -3,12 +3,22 @@
 Data goes to stdout, messages to stderr. Rich is imported only when a table
 is drawn; colour is left to Rich, which turns it off when stdout is not a
 terminal or NO_COLOR is set.
+
+Every text shown on a terminal passes through :func:`clean`, which removes
+control characters and terminal escape sequences, so a lead named
+``$'X\\e[2J'`` cannot clear the screen or retitle the window. The functions
+here do it themselves (table cells, key/value blocks, titles, messages,
+errors, prompts), so a command cannot forget. A plain ``str`` cell is shown
+literally (never read as Rich markup); markup the program builds itself is
+passed as :class:`Markup` (``escape`` and ``styled`` return it). JSON, CSV
+and exports are data and keep every character exactly.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,6 +38,48 @@ STATUS_STYLE = {
 BAND_STYLE = {"hot": "bold red", "warm": "yellow", "cold": "blue"}
 
 
+# Escape sequences, longest forms first: CSI (ESC [ or 8-bit CSI), then OSC and
+# the other string commands (DCS, SOS, PM, APC) up to their terminator (BEL, ST
+# as ESC \\ or 8-bit ST), then any other ESC sequence (ESC, intermediates, final).
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]"
+)
+# What is left of the C0 controls, DEL and the C1 controls (\n and \t are handled first).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def clean(value: object, *, multiline: bool = False) -> str:
+    """Text safe to show on a terminal: escape sequences and control characters
+    removed, a tab shown as a space. Line breaks stay line breaks where the text
+    may take several lines (a table cell, a key/value block); in a one-line text
+    (a message, an error, a prompt, a title) each becomes a space, so a value
+    can never start a line of its own. Printable text passes unchanged."""
+    text = "" if value is None else str(value)
+    if text.isprintable():  # the common case: nothing to do
+        return text
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = _LINE_BREAK.sub("\n" if multiline else " ", text).replace("\t", " ")
+    return _CONTROL.sub("", text)
+
+
+class Markup(str):
+    """Rich markup the program built itself, its data already passed through
+    :func:`escape`. Table cells and titles that are plain ``str`` are shown
+    literally; only ``Markup`` is read as markup."""
+
+
+def _text(value: object, *, multiline: bool = True) -> Any:
+    """A Rich Text for a cell or title: Markup is parsed, anything else literal."""
+    from rich.text import Text
+
+    if isinstance(value, Markup):
+        return Text.from_markup(clean(value, multiline=multiline))
+    return Text(clean(value, multiline=multiline))
+
+
 def console() -> Console:
     from rich.console import Console
 
@@ -45,22 +97,36 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(text + "\n")
 
 
+def line(text: object) -> None:
+    """One line of plain data for a person on stdout (``config get KEY``), cleaned;
+    scripts that need the exact value read ``--json``."""
+    sys.stdout.write(clean(text) + "\n")
+
+
 def message(text: str) -> None:
-    """A message for the person, on stderr (never mixed into data)."""
-    sys.stderr.write(text + "\n")
+    """A one-line message for the person, on stderr (never mixed into data)."""
+    sys.stderr.write(clean(text) + "\n")
 
 
 def error(text: str) -> None:
-    sys.stderr.write(f"error: {text}\n")
+    """The one line a failure prints: ``error: ...`` on stderr."""
+    sys.stderr.write(f"error: {clean(text)}\n")
 
 
-def styled(value: str | None, styles: dict[str, str]) -> str:
-    from rich.markup import escape
+def prompt(text: str, *, default: str | None = None) -> str:
+    """Ask the person at the terminal (on stderr); the question is cleaned too."""
+    import typer
 
+    answer: str = typer.prompt(clean(text), default=default, err=True)
+    return answer
+
+
+def styled(value: str | None, styles: dict[str, str]) -> Markup:
+    """A value coloured by its style (status, band), as Markup."""
     if not value:
-        return ""
+        return Markup("")
     style = styles.get(value)
-    return f"[{style}]{escape(value)}[/]" if style else escape(value)
+    return Markup(f"[{style}]{escape(value)}[/]") if style else escape(value)
 
 
 def table(
@@ -71,28 +137,31 @@ def table(
     justify: dict[str, str] | None = None,
     no_wrap: Sequence[str] = (),
 ) -> None:
-    """Print rows as a Rich table; cells may carry Rich markup.
+    """Print rows as a Rich table. Every cell and the title are cleaned; a
+    ``str`` is shown as it is, a :class:`Markup` cell is read as Rich markup.
 
     ``no_wrap`` columns (bar charts) are cropped, never folded, on a narrow terminal.
     """
     from rich.table import Table
 
     justify = justify or {}
-    grid = Table(title=title, header_style="bold", expand=False)
+    heading = None if title is None else _text(title, multiline=False)
+    grid = Table(title=heading, header_style="bold", expand=False)
     for column in columns:
         keep = column in no_wrap
         grid.add_column(
-            column,
+            _text(column, multiline=False),
             justify=justify.get(column, "left"),  # type: ignore[arg-type]
             overflow="crop" if keep else "fold",
             no_wrap=keep,
         )
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*(_text(cell) for cell in row))
     console().print(grid)
 
 
 def key_values(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
+    """A key/value block (``show``); keys, values and the title are cleaned as in :func:`table`."""
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 2))
@@ -100,10 +169,12 @@ def key_values(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) ->
     grid.add_column()
     for key, value in pairs:
         if value not in (None, "", [], {}):
-            grid.add_row(key, str(value))
+            grid.add_row(_text(key, multiline=False), _text(value))
     out = console()
     if title:
-        out.print(f"[bold]{title}[/]")
+        heading = _text(title, multiline=False)
+        heading.stylize("bold")
+        out.print(heading)
     out.print(grid)
 
 
@@ -115,18 +186,17 @@ def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
     for lead in leads:
         when = clock.local(lead.next_call_at)
         if when and overdue(lead):
-            when = f"[bold red]{when}[/]"
+            when = Markup(f"[bold red]{when}[/]")
         rows.append(
             (
                 lead.id,
-                escape(lead.name),
-                escape(lead.company),
+                lead.name,
+                lead.company,
                 styled(lead.status, STATUS_STYLE),
-                f"{lead.score} {styled(lead.band, BAND_STYLE)}",
-                escape(lead.owner)
-                or (f"{escape(lead.claimed_by)} (claim)" if lead.claimed_by else ""),
+                Markup(f"{lead.score} {styled(lead.band, BAND_STYLE)}"),
+                lead.owner or (f"{lead.claimed_by} (claim)" if lead.claimed_by else ""),
                 when,
-                escape(lead.email or lead.phone),
+                lead.email or lead.phone,
             )
         )
     table(
@@ -143,11 +213,12 @@ def local(value: Any) -> str:
     return to_local(value)
 
 
-def escape(value: str | None) -> str:
-    """Text shown in a table cell, safe from Rich markup."""
+def escape(value: str | None) -> Markup:
+    """Data to put inside markup the program builds: cleaned, and safe from
+    being read as Rich markup. (A plain cell needs no escaping: it is literal.)"""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(value) if value else ""
+    return Markup(rich_escape(clean(value, multiline=True))) if value else Markup("")
 
 
 BAR_WIDTH = 20

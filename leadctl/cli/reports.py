@@ -88,7 +88,7 @@ def _table(result: "Report", period: "Period") -> None:
         for column, cell in zip(result.columns, text, strict=True):
             line.append(cell)
             if width and column.key == result.bar:
-                line.append(f"[cyan]{render.bar(row[column.key], top, width)}[/]")
+                line.append(render.Markup(f"[cyan]{render.bar(row[column.key], top, width)}[/]"))
         cells.append(line)
     render.table(
         headers,
@@ -124,7 +124,7 @@ def _cell(key: str, kind: str, value: Any) -> str:
         return render.money(value)
     if kind == "int":
         return f"{value:,}"
-    return render.escape(str(value))
+    return str(value)
 
 
 def _describe(result: "Report", period: "Period") -> str:

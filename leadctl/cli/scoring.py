@@ -145,18 +145,24 @@ def _explain_table(lead: Any, explanation: Any) -> None:
     """Rule lines, then the adjustment and the score they add up to."""
     from leadctl.cli import render
 
-    rows: list[tuple[str, str, str]] = [
+    rows: list[tuple[str, str, str]] = [  # Markup cells are str too
         (line.component, render.escape(line.rule), f"{line.points:+d}")
         for line in explanation.lines
     ]
     if explanation.adjustment:
         rows.append(("adjustment", "manual (see timeline)", f"{explanation.adjustment:+d}"))
     parts = ", ".join(f"{k} {v}" for k, v in explanation.components.items())
-    rows.append(("score", f"[bold]{parts}[/]", f"[bold]{explanation.score}[/]"))
+    rows.append(
+        (
+            "score",
+            render.Markup(f"[bold]{parts}[/]"),
+            render.Markup(f"[bold]{explanation.score}[/]"),
+        )
+    )
     band = render.styled(explanation.band, render.BAND_STYLE)
     render.table(
         ["Component", "Rule", "Points"],
         rows,
-        title=f"#{lead.id} {render.escape(lead.name)}: {explanation.score} {band}",
+        title=render.Markup(f"#{lead.id} {render.escape(lead.name)}: {explanation.score} {band}"),
         justify={"Points": "right"},
     )

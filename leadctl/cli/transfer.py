@@ -162,7 +162,10 @@ def _progress(file: str) -> Iterator[Callable[[int, int, int | None], None] | No
         console=Console(stderr=True),
         transient=True,
     )
-    task = bar.add_task(Path(file).name if file != "-" else "stdin", total=None, rows=0, rate=0)
+    from leadctl.cli.render import escape
+
+    name = escape(Path(file).name) if file != "-" else "stdin"  # shown as markup: cleaned
+    task = bar.add_task(name, total=None, rows=0, rate=0)
 
     def update(rows: int, done: int, total: int | None) -> None:
         if not bar.live.is_started:  # started late: the reader process is forked by then

@@ -154,7 +154,7 @@ def _read_head(stream: BinaryIO) -> bytes:
 def _forced(encoding: str) -> str:
     try:
         return codecs.lookup(encoding).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         raise InvalidInput(
             f"unknown encoding {encoding!r}: expected e.g. utf-8, utf-16, cp1252, latin-1"
         ) from None

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from sqlmodel import Session
 
-from leadctl import lists, settings
+from leadctl import clock, lists, settings
 
 _KEY = re.compile(r"[\W_]+")
 
@@ -175,6 +175,14 @@ class DateReader:
         return self._parse(text.strip()).date()
 
     def _parse(self, text: str) -> datetime:
+        """The date, in clock's years: a sentinel (0001-01-01, 9999-12-31) is no
+        date, so the caller leaves the field blank with a warning."""
+        value = self._parse_any(text)
+        if not clock.EARLIEST_YEAR <= value.year <= clock.LATEST_YEAR:
+            raise ValueError(text)
+        return value
+
+    def _parse_any(self, text: str) -> datetime:
         if self.last is not None:
             try:
                 return _with_format(text, self.last)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -106,15 +106,16 @@ def parse_bound(text: str, option: str, *, end: bool) -> datetime:
         day = today - timedelta(days=1 if raw == "yesterday" else 0)
     elif relative:
         amount = int(relative.group(1)) * (7 if relative.group(2) == "w" else 1)
-        day = today - timedelta(days=amount)
-    else:
         try:
-            parsed = datetime.fromisoformat(text.strip())
-        except ValueError:
-            raise InvalidInput(f"invalid {option} {text!r}: expected {BOUND_HELP}") from None
+            day = today - timedelta(days=amount)
+        except OverflowError:
+            day = date.min  # refused just below, with the allowed years
+    else:
+        parsed = clock.parse_iso(text, option, BOUND_HELP)
         if len(text.strip()) > 10:  # a time was given: taken as it is
             return clock.to_utc(parsed)
         day = parsed.date()
+    clock.check_year(day, option, text)
     if end:
         day += timedelta(days=1)
     return clock.to_utc(datetime.combine(day, time(0)))
