@@ -320,7 +320,7 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     F("lost_reason", str, "Why a lead was lost (set with a final status).", merge_fills=False,
       synonyms=("lostreason", "reasonlost", "closedlostreason", "disqualificationreason")),
     F("owner", str, "The user the lead belongs to (changed by `assign`).", strict=_text,
-      synonyms=("owner",)),
+      synonyms=("owner",), merge_fills=False),  # ownership moves by assign/claim only
     F("claimed_by", str, "Who holds the lead's pool claim.", index=True, lenient=_as_text,
       round_trip=True, merge_fills=False),
     F("claim_expires_at", datetime, "When the claim ends.", lenient=_read_datetime,

@@ -183,3 +183,18 @@ def test_dedupe_for_a_rep_lists_only_groups_within_their_scope(cli, team):
     robs = cli.json(*ROB, "dedupe")
     assert [(len(g["ids"]), g["reasons"]) for g in robs] == [(2, ["same phone"])]
     assert "Hannah" not in cli(*ROB, "dedupe").stdout
+
+
+def test_a_merge_never_takes_ownership_of_a_pool_lead(cli, team, tmp_path):
+    """Ownership moves only by assign or claim (each with its activity): a merge from
+    `add --assign me` or from an import's Owner column leaves a pool lead unowned."""
+    pool = cli.json(*BOSS, "add", "Petra Pool", "--email", "petra@example.com")["id"]
+    cli(*ROB, "add", "Petra Pool", "--email", "petra@example.com", "--assign", "me",
+        "--title", "CTO", "--on-duplicate", "merge")  # fmt: skip
+    source = tmp_path / "owners.csv"
+    source.write_text("Name,Email,Owner,Industry\nPetra Pool,PETRA@example.com,rob,Retail\n")
+    cli(*ROB, "import", str(source))
+    petra = snapshot(cli, pool)
+    assert (petra["title"], petra["industry"]) == ("CTO", "Retail")  # blanks were filled
+    assert petra["owner"] is None
+    assert not [a for a in petra["activities"] if a["kind"] == "assign"]
