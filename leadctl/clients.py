@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from leadctl import activities, clock, leads, lists, normalize, users
-from leadctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from leadctl.errors import Conflict, InvalidInput, NotFound
 from leadctl.models import Client, Deal, Lead
 from leadctl.users import Actor
 
@@ -99,7 +99,8 @@ def convert(
     won = _won_status(session)
     _require_convertible(session, lead, won)
     if client_id is not None:
-        _require_visible(session, who, get(session, client_id))
+        get(session, client_id)
+        users.require_client_visible(session, who, client_id)
     client, matched_by = _find_client(session, lead, client_id, users.visible_clauses(who))
     now = clock.now()
     if client is None:
@@ -283,22 +284,6 @@ def _visible_clients(visible: Sequence[Any]) -> Any:
     return select(Lead.client_id).where(col(Lead.client_id).is_not(None), *visible)
 
 
-def _require_visible(session: Session, who: Actor, client: Client) -> Client:
-    """A client is the actor's to see when one of its leads is (exit 4 otherwise)."""
-    visible = users.visible_clauses(who)
-    if (
-        visible
-        and not session.exec(
-            select(Lead.id).where(Lead.client_id == client.id, *visible).limit(1)
-        ).first()
-    ):
-        raise PermissionDenied(
-            f"{who.label()} may not see client {client.id}: none of its leads is theirs to "
-            "see (that needs the view_all permission)"
-        )
-    return client
-
-
 def detail(session: Session, who: Actor, client_id: int) -> ClientDetail:
     """A client the actor may see, with its contacts (the leads under it, archived
     duplicates left out) and deals.
@@ -309,7 +294,8 @@ def detail(session: Session, who: Actor, client_id: int) -> ClientDetail:
     lead is.
     """
     visible = users.visible_clauses(who)
-    client = _require_visible(session, who, get(session, client_id))
+    client = get(session, client_id)
+    users.require_client_visible(session, who, client_id)
     contacts = session.exec(
         select(Lead)
         .where(Lead.client_id == client_id, col(Lead.merged_into).is_(None), *visible)

@@ -144,6 +144,8 @@ def add(
     assignment in its timeline too.
     """
     users.require_permission(who, "create", "add leads")
+    if values.get("client_id") is not None:
+        users.require_client_visible(session, who, values["client_id"])
     actor = who.name
     if not values.get("name"):
         raise InvalidInput("invalid name: a lead needs a name")
@@ -199,6 +201,8 @@ def edit(session: Session, who: Actor, lead_id: int, raw: dict[str, Any]) -> tup
     on a lead the actor may work; returns the lead and what changed."""
     lead = for_work(session, who, lead_id, "edit")
     values = validate(session, raw, country=lead.country)
+    if values.get("client_id") is not None:
+        users.require_client_visible(session, who, values["client_id"])
     return lead, apply_edit(session, lead, values, actor=who.name)
 
 

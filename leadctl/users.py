@@ -141,6 +141,19 @@ def visible_clauses(who: Actor) -> list[Any]:
     return [or_(Lead.owner == who.name, col(Lead.owner).is_(None))]
 
 
+def require_client_visible(session: Session, who: Actor, client_id: int) -> None:
+    """A client is the actor's to see when one of its leads is (exit 4 otherwise):
+    so a rep neither reads another rep's client nor attaches a lead to it."""
+    visible = visible_clauses(who)
+    if visible and not session.exec(
+        select(Lead.id).where(Lead.client_id == client_id, *visible).limit(1)
+    ).first():
+        raise PermissionDenied(
+            f"{who.label()} may not see client {client_id}: none of its leads is theirs to "
+            "see (that needs the view_all permission)"
+        )
+
+
 def may_see(who: Actor, lead: Lead) -> bool:
     return who.can("view_all") or lead.owner in (None, who.name)
 

@@ -71,6 +71,25 @@ def test_a_rep_may_not_join_a_client_of_another_reps_lead(cli, converted):
     assert done["client"]["id"] == converted["robs"]
 
 
+def test_a_rep_may_not_attach_a_lead_to_a_client_of_another_reps_lead(cli, converted):
+    mine = lead(cli, "Rob Fourth", "--assign", "rob")
+    result = cli("--as", "rob", "edit", mine, "--client", converted["ritas"], code=4)
+    assert "may not see client" in result.stderr and "Rita" not in result.stderr
+    added = cli("--as", "rob", "add", "Rob Fifth", "--email", "r5@example.com",
+                "--client", converted["ritas"], code=4)  # fmt: skip
+    assert "may not see client" in added.stderr
+    assert cli.json("--as", "ann", "show", mine)["client_id"] is None
+    assert "Rob Fifth" not in {x["name"] for x in cli.json("--as", "ann", "list", "--limit", "0")}
+    assert (
+        cli.json("--as", "rob", "edit", mine, "--client", converted["robs"])["client_id"]
+        == (converted["robs"])
+    )
+    assert (
+        cli.json("--as", "meg", "edit", mine, "--client", converted["ritas"])["client_id"]
+        == (converted["ritas"])
+    )
+
+
 def test_a_reps_conversion_matches_only_clients_the_rep_may_see(cli, converted):
     same_company = lead(cli, "Rob Third", "--company", "Ritaco", "--assign", "rob")
     done = cli.json("--as", "rob", "convert", same_company, "--no-deal")
