@@ -202,9 +202,11 @@ def test_rich_markup_in_data_is_shown_literally(cli, add_lead):
 
 # -- the sanitiser itself -------------------------------------------------------
 
+BIDI = ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c"]  # reorder a line
 ESCAPES = st.sampled_from(
     ["\x1b[2J", "\x1b]0;title\x07", "\x1b]8;;http://x\x1b\\", "\x1bc", "\x1b(B", "\x9b31m",
-     "\x1bP1$r\x1b\\", "\x1b", "\x07", "\x00", "\x7f", "\x85", "\r", "\n", "\t", "\x1b[", "\x9d"]
+     "\x1bP1$r\x1b\\", "\x1b", "\x07", "\x00", "\x7f", "\x85", "\r", "\n", "\t", "\x1b[", "\x9d",
+     *BIDI]
 )  # fmt: skip
 TEXT = st.lists(st.one_of(st.text(), ESCAPES)).map("".join)
 
@@ -216,10 +218,11 @@ def test_clean_never_lets_a_control_or_escape_through(text, multiline):
     assert not any((ord(c) < 32 or 0x7F <= ord(c) <= 0x9F) and c not in allowed for c in out), repr(
         out
     )
+    assert not any(c in BIDI for c in out), repr(out)
     assert clean(out, multiline=multiline) == out  # idempotent
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cc",))))
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf"))))
 def test_clean_leaves_printable_text_unchanged(text):
     assert clean(text) == text and clean(text, multiline=True) == text
 
@@ -234,6 +237,11 @@ def test_clean_leaves_printable_text_unchanged(text):
         ("red \x1b[31mx\x1b[0m \x9b1mC1", "red x C1", "red x C1"),
         ("bell\x07 del\x7f nul\x00 nel\x85", "bell del nul nel", "bell del nul nel"),
         ("[bold]kept[/]", "[bold]kept[/]", "[bold]kept[/]"),
+        (
+            "Ann \u202eevil.exe\u202c 👩\u200d💻",
+            "Ann evil.exe 👩\u200d💻",
+            "Ann evil.exe 👩\u200d💻",
+        ),
     ],
 )
 def test_clean_examples(raw, one_line, multi):

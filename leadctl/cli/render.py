@@ -46,8 +46,10 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[ -/]*[0-~]"
 )
-# What is left of the C0 controls, DEL and the C1 controls (\n and \t are handled first).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What is left of the C0 controls, DEL and the C1 controls (\n and \t are handled first),
+# and the bidirectional controls, which reorder what follows them on the line ("Trojan
+# Source": a name can make the rest of a table row read backwards).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
