@@ -113,10 +113,11 @@ def convert(
                 setattr(client, name, getattr(lead, name))
     session.add(client)
     session.flush()
+    assert client.id is not None  # the flush stored it
     deal = None
     if not no_deal:
         deal = Deal(
-            client_id=client.id,  # type: ignore[arg-type]
+            client_id=client.id,
             lead_id=lead.id,
             value=terms.value if terms.value is not None else lead.deal_value,
             close_date=terms.close_date or lead.timeline,
@@ -234,14 +235,14 @@ def list_clients(session: Session, who: Actor) -> list[ClientRow]:
     """
     visible = users.visible_clauses(who)
     lead_counts = (
-        select(Lead.client_id, func.count().label("n"))
+        select(col(Lead.client_id), func.count().label("n"))
         .where(col(Lead.client_id).is_not(None), col(Lead.merged_into).is_(None), *visible)
-        .group_by(Lead.client_id)
+        .group_by(col(Lead.client_id))
         .subquery()
     )
-    deals = select(Deal.client_id, Deal.value)
+    deals = select(col(Deal.client_id), col(Deal.value))
     if visible:
-        deals = deals.join(Lead, Lead.id == Deal.lead_id).where(*visible)
+        deals = deals.join(Lead, col(Lead.id) == col(Deal.lead_id)).where(*visible)
     visible_deals = deals.subquery()
     deal_totals = (
         select(

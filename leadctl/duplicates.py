@@ -151,7 +151,8 @@ def find(
             .order_by(col(Lead.id))
         )
         for lead in session.exec(statement):
-            lead_id: int = lead.id  # type: ignore[assignment]
+            lead_id = lead.id
+            assert lead_id is not None  # a stored lead
             if lead_id in found or lead_id in excluded:
                 continue
             if key != "company_key" or similar_names(lead.name.casefold(), name.casefold()):
@@ -225,7 +226,8 @@ def fill_lead(
     from leadctl import activities, clock, leads
     from leadctl.models import Activity
 
-    lead_id: int = lead.id  # type: ignore[assignment]
+    lead_id = lead.id
+    assert lead_id is not None  # a stored lead
     current = {name: getattr(lead, name) for name in values if hasattr(lead, name)}
     changes = fill_stored(current | {"tags": lead.tags, "fields": lead.fields}, values)
     for name, value in changes.items():

@@ -57,11 +57,15 @@ def lead_rows(session: Session, who: Actor, query: leads.ListQuery) -> Iterator[
     query.limit = None
     query.offset = 0
     table = Lead.__table__
-    statement = leads.list_statement(session, who, query)
-    statement = statement.with_only_columns(*table.columns).order_by(None).order_by(table.c.id)
+    statement = (
+        leads.list_statement(session, who, query)
+        .with_only_columns(*table.columns)
+        .order_by(None)
+        .order_by(table.c.id)
+    )
     result = session.connection().execution_options(yield_per=FETCH_ROWS).execute(statement)
     for row in result:
-        yield leads.to_dict(row)  # type: ignore[arg-type]
+        yield leads.to_dict(row)
 
 
 def export(rows: Iterator[dict[str, Any]], fmt: str, out: BinaryIO) -> int:
@@ -123,7 +127,7 @@ def number_text(value: float) -> str:
     return repr(value)
 
 
-def _fits_a_sheet(value: float) -> bool:
+def _fits_a_sheet(value: int | float) -> bool:
     """Sheets keep 15 significant digits: a number that needs more goes as text."""
     return not isinstance(value, float) or float(f"{value:.15g}") == value
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from leadctl.errors import InvalidInput
 
@@ -52,6 +52,20 @@ class StrictContext:
         self.extra: dict[str, str] = {}
 
 
+class DateReader(Protocol):
+    """A column's date reader (``importing.vocabulary.DateReader``)."""
+
+    def __call__(self, text: str) -> datetime: ...
+
+    def date(self, text: str) -> date: ...
+
+
+class DateReaders(Protocol):
+    """Makes a date reader; a bare date read by it gets ``bare_time``, if given."""
+
+    def __call__(self, bare_time: time | None = None) -> DateReader: ...
+
+
 class ImportContext:
     """What an import's lenient parsers may depend on, given once per header:
     whether amounts use a decimal comma, and the import's date reader class
@@ -60,7 +74,7 @@ class ImportContext:
 
     __slots__ = ("decimal_comma", "date_reader")
 
-    def __init__(self, *, decimal_comma: bool, date_reader: Callable[..., Any]) -> None:
+    def __init__(self, *, decimal_comma: bool, date_reader: DateReaders) -> None:
         self.decimal_comma = decimal_comma
         self.date_reader = date_reader
 
@@ -227,16 +241,16 @@ def _read_bool(ctx: ImportContext) -> Callable[[str], Any]:
 
 
 def _read_datetime(ctx: ImportContext) -> Callable[[str], Any]:
-    return ctx.date_reader()  # type: ignore[no-any-return]
+    return ctx.date_reader()
 
 
 def _read_appointment(ctx: ImportContext) -> Callable[[str], Any]:
     """A bare date is a call at 9:00 local time."""
-    return ctx.date_reader(bare_time=time(9, 0))  # type: ignore[no-any-return]
+    return ctx.date_reader(bare_time=time(9, 0))
 
 
 def _read_date(ctx: ImportContext) -> Callable[[str], Any]:
-    return ctx.date_reader().date  # type: ignore[no-any-return]
+    return ctx.date_reader().date
 
 
 def _read_int(ctx: ImportContext) -> Callable[[str], Any]:

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Row, func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from leadctl import activities, clock, duplicates, fields, lists, normalize, settings, users
 from leadctl.duplicates import Duplicate
 from leadctl.errors import Conflict, DuplicateLead, InvalidInput, NotFound, invalid_choice
-from leadctl.models import Lead
+from leadctl.models import Activity, Lead
 from leadctl.users import Actor
 
 ON_DUPLICATE = ["merge", "create", "skip"]
@@ -161,10 +162,11 @@ def add(
             if refused is not None:
                 raise refused
             if on_duplicate is None:
+                assert dup.lead.id is not None  # a stored lead
                 raise DuplicateLead(
                     f"duplicate of lead {dup.lead.id} ({dup.lead.name}): {dup.reason}; "
                     "use --on-duplicate merge|create|skip",
-                    dup.lead.id,  # type: ignore[arg-type]
+                    dup.lead.id,
                     dup.reason,
                 )
             if on_duplicate == "skip":
@@ -182,16 +184,16 @@ def add(
     )
     session.add(lead)
     session.flush()
+    assert lead.id is not None  # the flush stored it
     activities.record(
         session, lead.id, "created", actor, field="status", new=lead.status, at=lead.created_at
-    )  # type: ignore[arg-type]
+    )
     if lead.owner:  # the first owner belongs in the timeline too
-        lead_id: int = lead.id  # type: ignore[assignment]
         activities.record(
-            session, lead_id, "assign", actor, field="owner", new=lead.owner, body="on add"
+            session, lead.id, "assign", actor, field="owner", new=lead.owner, body="on add"
         )
     if notes:
-        activities.record(session, lead.id, "note", actor, body=notes)  # type: ignore[arg-type]
+        activities.record(session, lead.id, "note", actor, body=notes)
     rescore(session, lead)
     return AddResult(lead, "created")
 
@@ -219,6 +221,7 @@ def apply_edit(
 ) -> list[str]:
     """Apply validated values to a lead already checked out for work (:func:`for_work`),
     one activity per changed field; returns what changed."""
+    assert lead.id is not None  # a stored lead
     changed: list[str] = []
     for name, value in values.items():
         if name in ("email_key", "company_key"):
@@ -234,7 +237,7 @@ def apply_edit(
             continue
         setattr(lead, name, value)
         changed.append(name)
-        activities.record(session, lead.id, kind, actor, field=name, old=old, new=value)  # type: ignore[arg-type]
+        activities.record(session, lead.id, kind, actor, field=name, old=old, new=value)
     if not lead.email and not lead.phone:
         raise InvalidInput("a lead needs an email or a phone; set one before clearing the other")
     if changed:
@@ -293,26 +296,30 @@ def list_leads(session: Session, who: Actor, query: ListQuery) -> Sequence[Lead]
     return session.exec(list_statement(session, who, query)).all()
 
 
-def list_statement(session: Session, who: Actor, query: ListQuery) -> Any:
+def list_statement(session: Session, who: Actor, query: ListQuery) -> SelectOfScalar[Lead]:
     """The SELECT behind :func:`list_leads`, for callers that stream it (export):
     always within the actor's scope (:func:`users.visible_clauses`)."""
     statement = select(Lead).where(
         col(Lead.merged_into).is_(None), *users.visible_clauses(who), *query.extra
     )
     if query.status:
-        statement = statement.where(Lead.status == lists.find(session, "status", query.status).name)
+        statement = statement.where(
+            col(Lead.status) == lists.find(session, "status", query.status).name
+        )
     if query.source:
-        statement = statement.where(Lead.source == lists.find(session, "source", query.source).name)
+        statement = statement.where(
+            col(Lead.source) == lists.find(session, "source", query.source).name
+        )
     if query.unassigned:
         statement = statement.where(col(Lead.owner).is_(None))
     elif query.owner:
-        statement = statement.where(Lead.owner == query.owner)
+        statement = statement.where(col(Lead.owner) == query.owner)
     if query.claimed:
         statement = statement.where(
             col(Lead.claimed_by).is_not(None), col(Lead.claim_expires_at) > clock.now()
         )
     if query.band:
-        statement = statement.where(Lead.band == query.band)
+        statement = statement.where(col(Lead.band) == query.band)
     if query.tag:
         statement = statement.where(col(Lead.tags).contains(json.dumps(query.tag)))
     if query.due:
@@ -359,8 +366,10 @@ def _due_before(due: str) -> datetime:
     raise InvalidInput(f"invalid --due {due!r}: expected one of {', '.join(DUE)}")
 
 
-def to_dict(lead: Lead) -> dict[str, Any]:
-    """The JSON lead object of SPEC: its keys, null where unset, times in UTC."""
+def to_dict(lead: Lead | Row[Any]) -> dict[str, Any]:
+    """The JSON lead object of SPEC: its keys, null where unset, times in UTC.
+
+    ``lead`` is a Lead, or a row of the lead table's columns (export streams those)."""
     data: dict[str, Any] = {}
     for key, convert in fields.JSON_CONVERTERS:
         value = getattr(lead, key)
@@ -372,7 +381,7 @@ def is_overdue(lead: Lead) -> bool:
     return lead.next_call_at is not None and lead.next_call_at < clock.now()
 
 
-def history(session: Session, who: Actor, lead_id: int) -> tuple[Lead, list[activities.Activity]]:
+def history(session: Session, who: Actor, lead_id: int) -> tuple[Lead, list[Activity]]:
     """A lead the actor may see and its whole timeline (with the leads merged into it)."""
     lead = for_view(session, who, lead_id)
     return lead, activities.timeline(session, [lead_id])
@@ -386,13 +395,14 @@ def log_activity(
     *,
     body: str | None = None,
     outcome: str | None = None,
-) -> activities.Activity:
+) -> Activity:
     """Record a note, contact or engagement on a lead the actor may work: a first
     contact stamps the lead, and the engagement counts in its score at once."""
     lead = for_work(session, who, lead_id, f"log {kind} on")
     if kind == "note" and not (body or "").strip():
         raise InvalidInput("a note needs some text")
-    activity = activities.record(session, lead.id, kind, who.name, body=body, outcome=outcome)  # type: ignore[arg-type]
+    assert lead.id is not None  # a stored lead
+    activity = activities.record(session, lead.id, kind, who.name, body=body, outcome=outcome)
     if kind in activities.CONTACT_KINDS and lead.first_contacted_at is None:
         lead.first_contacted_at = activity.created_at
     lead.updated_at = activity.created_at

@@ -16,7 +16,11 @@ from leadctl.users import Actor, require_permission
 LISTS = {"status": "status", "source": "source", "lost_reason": "lost reason"}
 NOUNS = {"status": "pipeline statuses", "source": "lead sources", "lost_reason": "lost reasons"}
 STATUS_ROLES = ["open", "side", "won", "final"]
-_LEAD_COLUMN = {"status": Lead.status, "source": Lead.source, "lost_reason": Lead.lost_reason}
+_LEAD_COLUMN = {
+    "status": col(Lead.status),
+    "source": col(Lead.source),
+    "lost_reason": col(Lead.lost_reason),
+}
 
 
 def entries(session: Session, list_name: str) -> list[Choice]:
@@ -87,12 +91,12 @@ def rename(session: Session, who: Actor, list_name: str, old: str, new: str) -> 
     if clash and clash[0].id != entry.id:
         raise Conflict(f"{LISTS[list_name]} {new!r} already exists")
     column = _LEAD_COLUMN[list_name]
-    session.exec(update(Lead).where(column == entry.name).values({column: new}))  # type: ignore[call-overload]
+    session.exec(update(Lead).where(column == entry.name).values({column: new}))
     if list_name == "status":  # the history follows, so reports still count past moves
-        for side in (Activity.old_value, Activity.new_value):
+        for side in (col(Activity.old_value), col(Activity.new_value)):
             session.exec(
-                update(Activity)  # type: ignore[call-overload]
-                .where(Activity.field == "status", side == entry.name)
+                update(Activity)
+                .where(col(Activity.field) == "status", side == entry.name)
                 .values({side: new})
             )
     entry.name = new

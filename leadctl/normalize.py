@@ -13,9 +13,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from leadctl.errors import InvalidInput, invalid_choice
+
+if TYPE_CHECKING:  # imported lazily at run time: they cost start-up time
+    from email_validator.syntax import LocalPartValidationResult
+    from phonenumbers import PhoneNumberDesc
 
 PRIORITIES = ["low", "medium", "high", "critical"]
 MAX_INTEGER = 2**63 - 1  # what SQLite and PostgreSQL store in a BIGINT
@@ -253,7 +257,7 @@ def _email_local_part(local: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _local_part_validator() -> tuple[Callable[[str], dict[str, Any]], type[Exception]]:
+def _local_part_validator() -> tuple[Callable[[str], LocalPartValidationResult], type[Exception]]:
     """email-validator's check of a local part, imported once (not per address)."""
     from email_validator import EmailNotValidError
     from email_validator.syntax import validate_email_local_part
@@ -398,19 +402,21 @@ def _region_patterns(
 
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
 
-    def pattern(desc: object) -> str | None:
+    def pattern(desc: PhoneNumberDesc | None) -> str | None:
         if desc is None:
             return None
-        lengths = desc.possible_length  # type: ignore[attr-defined]
-        text = desc.national_number_pattern  # type: ignore[attr-defined]
+        lengths = desc.possible_length
+        text = desc.national_number_pattern
         return text if text and (not lengths or length in lengths) else None
 
-    general = pattern(metadata.general_desc) if metadata is not None else None
+    if metadata is None:
+        return None, None
+    general = pattern(metadata.general_desc)
     if general is None:
         return None, None
     names = _NUMBER_TYPES
     if metadata.same_mobile_and_fixed_line_pattern:
-        names = tuple(name for name in names if name != "mobile")  # as phonenumbers skips it
+        names = [name for name in names if name != "mobile"]  # as phonenumbers skips it
     kinds = [pattern(getattr(metadata, name)) for name in names]
     found = [f"(?:{text})" for text in kinds if text is not None]
     return re.compile(general), re.compile("|".join(found)) if found else None

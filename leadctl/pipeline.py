@@ -77,9 +77,10 @@ def change_status(
     elif reason:
         raise InvalidInput(f"--reason is only for final statuses, not {target.name}")
     now = clock.now()
+    assert lead.id is not None  # a stored lead
     activities.record(
         session,
-        lead.id,  # type: ignore[arg-type]
+        lead.id,
         "status",
         actor,
         field="status",

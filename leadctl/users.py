@@ -71,7 +71,7 @@ def role_of(session: Session, name: str) -> str | None:
     Looked up once per transaction: a command sees the roles as they were when
     it began, and the opening check plus each command's own do not query twice.
     """
-    roles = session.info.setdefault("leadctl_roles", {})
+    roles: dict[str, str | None] = session.info.setdefault("leadctl_roles", {})
     if name not in roles:
         roles[name] = _lookup_role(session, name)
     return roles[name]
@@ -138,7 +138,7 @@ def visible_clauses(who: Actor) -> list[Any]:
     """
     if who.can("view_all"):
         return []
-    return [or_(Lead.owner == who.name, col(Lead.owner).is_(None))]
+    return [or_(col(Lead.owner) == who.name, col(Lead.owner).is_(None))]
 
 
 def require_client_visible(session: Session, who: Actor, client_id: int) -> None:
@@ -205,8 +205,8 @@ def require_work(who: Actor, lead: Lead, doing: str) -> None:
     require_permission(who, "manage", f"{doing} lead {lead.id} (viewers change nothing)", [lead])
     require_visible(who, lead)
     holder = claim_holder(lead)
-    if lead.owner is None and holder not in (None, who.name):
-        raise held_elsewhere(lead, holder)  # type: ignore[arg-type]
+    if lead.owner is None and holder is not None and holder != who.name:
+        raise held_elsewhere(lead, holder)
 
 
 @contextmanager
@@ -242,6 +242,7 @@ def _record_denial(database: Database, error: LeadDenied, actor_name: str) -> No
             existing = session.exec(select(Lead.id).where(col(Lead.id).in_(error.lead_ids))).all()
             at = clock.now()
             for lead_id in existing:
+                assert lead_id is not None  # a stored lead's
                 session.add(
                     Activity(
                         lead_id=lead_id,

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import import_module
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from leadctl import __version__
 from leadctl.cli.state import AppState
+
+if TYPE_CHECKING:  # the Context TyperGroup declares: click's, which typer vendors
+    from typer._click import Context as ClickContext
 
 # Each command, in the order --help lists them, and the module of leadctl.cli
 # that defines it. A command's module is imported (and its Typer commands are
@@ -34,23 +37,23 @@ def _module_commands(module_name: str) -> TyperGroup:
     module = import_module(f"leadctl.cli.{module_name}")
     commands = typer.Typer(rich_markup_mode=None, context_settings=CONTEXT_SETTINGS)
     module.register(commands)
-    return typer.main.get_group(commands)  # type: ignore[return-value]
+    return typer.main.get_group(commands)
 
 
 class LeadctlGroup(TyperGroup):
     """Loads commands lazily, and maps every core error to its one-line message
     and exit code, in one place."""
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: ClickContext) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> Any:
         module_name = COMMANDS.get(cmd_name)
         if module_name is None:
             return None
         return _module_commands(module_name).get_command(ctx, cmd_name)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         from leadctl.errors import LeadctlError
 
         try:

@@ -67,13 +67,13 @@ def convert(
             }
         )
         return
-    client = f"client {done.client.id} {done.client.name}"
+    named = f"client {done.client.id} {done.client.name}"
     if done.matched_by is None:
-        how = f"new {client}"
+        how = f"new {named}"
     elif done.matched_by in ("email", "company"):
-        how = f"joined {client} (same {done.matched_by})"
+        how = f"joined {named} (same {done.matched_by})"
     else:
-        how = f"joined {client}"
+        how = f"joined {named}"
     deal = f"deal {done.deal.id}" if done.deal else "no deal"
     if done.deal and done.deal.value is not None:
         deal += f" worth {render.money(done.deal.value)}"

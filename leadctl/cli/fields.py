@@ -79,6 +79,8 @@ def lead_fields(*, with_name: bool) -> Callable[[Callable[..., Any]], Callable[.
         wrapper.__name__ = command.__name__
         wrapper.__doc__ = command.__doc__
         parameters = own + added
+        # Typer reads the options from inspect.signature(), which honours __signature__;
+        # typeshed declares no such attribute on functions.
         wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
         return wrapper

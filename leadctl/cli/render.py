@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, JustifyMethod
 
 STATUS_STYLE = {
     "new": "cyan",
@@ -136,7 +136,7 @@ def table(
     rows: Iterable[Sequence[Any]],
     *,
     title: str | None = None,
-    justify: dict[str, str] | None = None,
+    justify: dict[str, JustifyMethod] | None = None,
     no_wrap: Sequence[str] = (),
 ) -> None:
     """Print rows as a Rich table. Every cell and the title are cleaned; a
@@ -153,7 +153,7 @@ def table(
         keep = column in no_wrap
         grid.add_column(
             _text(column, multiline=False),
-            justify=justify.get(column, "left"),  # type: ignore[arg-type]
+            justify=justify.get(column, "left"),
             overflow="crop" if keep else "fold",
             no_wrap=keep,
         )

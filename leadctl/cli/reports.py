@@ -7,6 +7,8 @@ import typer
 from leadctl.cli.state import JsonOpt, state
 
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
     from leadctl.reports import Period, Report
 
 NONE_LABEL = {"source": "(no source)", "owner": "(unassigned)"}
@@ -69,7 +71,7 @@ def _table(result: "Report", period: "Period") -> None:
     from leadctl.cli import render
 
     headers: list[str] = []
-    justify: dict[str, str] = {}
+    justify: dict[str, JustifyMethod] = {}
     for column in result.columns:
         header = column.key.replace("_", " ").capitalize()
         headers.append(header)
@@ -81,7 +83,8 @@ def _table(result: "Report", period: "Period") -> None:
     width = _bar_width(headers, texts) if result.bar else 0
     if not width:  # no room for a chart beside the figures: the figures alone
         headers = [h for h in headers if h]
-    top = max((row[result.bar] or 0 for row in result.rows), default=0) if width else 0
+    bar = result.bar if width else None  # width is 0 without a bar column
+    top = max((row[bar] or 0 for row in result.rows), default=0) if bar is not None else 0
     cells = []
     for row, text in zip(result.rows, texts, strict=True):
         line = []

@@ -130,10 +130,10 @@ def _render(
             )
         return
     if json_out:
-        data = {"rescored": summary.rescored, "changed": summary.changed}
+        counts: dict[str, Any] = {"rescored": summary.rescored, "changed": summary.changed}
         if rules_file:
-            data["rules"] = str(rules_file)
-        render.emit_json(data)
+            counts["rules"] = str(rules_file)
+        render.emit_json(counts)
         return
     if rules_file:
         render.message(f"stored scoring rules from {rules_file}")

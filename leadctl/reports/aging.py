@@ -71,8 +71,12 @@ def _now(session: Session, period: Period, status: str, moment: Any) -> Any:
     into the status is one seek into ``ix_activity_status_reach``.
     """
     entered = (
-        select(Activity.created_at)
-        .where(status_rows(), Activity.new_value == Lead.status, Activity.lead_id == Lead.id)
+        select(col(Activity.created_at))
+        .where(
+            status_rows(),
+            col(Activity.new_value) == col(Lead.status),
+            col(Activity.lead_id) == col(Lead.id),
+        )
         .order_by(col(Activity.created_at).desc())
         .limit(1)
         .correlate(Lead)
@@ -80,7 +84,7 @@ def _now(session: Session, period: Period, status: str, moment: Any) -> Any:
     )
     since = func.coalesce(entered, Lead.created_at)
     return select(days_between(session, moment, since)).where(
-        Lead.status == status, *cohort(period)
+        col(Lead.status) == status, *cohort(period)
     )
 
 

@@ -10,10 +10,11 @@ so only they reach Python.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Select,
@@ -35,6 +36,8 @@ from leadctl.models import Activity, Lead
 
 _RELATIVE = re.compile(r"^-(\d+)\s*([dw])$")
 BOUND_HELP = "a date like 2026-11-01, a time like 2026-11-01T09:00, today, yesterday or -30d"
+
+Group = TypeVar("Group", bound=Hashable)  # what a report summarises by: a stage, an owner, …
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def cohort(period: Period) -> list[ColumnElement[bool]]:
 def status_rows() -> ColumnElement[bool]:
     """``field = 'status'`` written out, not bound: SQLite uses a partial index only
     when the query repeats its condition literally."""
-    return Activity.field == literal_column("'status'")
+    return col(Activity.field) == literal_column("'status'")
 
 
 def first_reach(names: list[str], period: Period) -> Any:
@@ -186,13 +189,13 @@ def first_reach(names: list[str], period: Period) -> Any:
     the ``ix_activity_status_reach`` index alone.
     """
     return (
-        select(Activity.lead_id.label("lead_id"), func.min(Activity.created_at).label("at"))  # type: ignore[union-attr]
+        select(col(Activity.lead_id).label("lead_id"), func.min(Activity.created_at).label("at"))
         .where(
             status_rows(),
             col(Activity.new_value).in_(names),
             *period.before_end(Activity.created_at),
         )
-        .group_by(Activity.lead_id)
+        .group_by(col(Activity.lead_id))
         .subquery()
     )
 
@@ -206,15 +209,15 @@ def status_as_of(session: Session, moment: datetime) -> Any:
     the text sorts as time then id) and cuts the time and status out of it; other
     databases rank each lead's rows with a window.
     """
-    before = [status_rows(), Activity.created_at < moment]
+    before = [status_rows(), col(Activity.created_at) < moment]
     if session.get_bind().dialect.name == "sqlite":
         as_text = type_coerce(Activity.created_at, String)
-        number = (Activity.id + 10**12).self_group()  # type: ignore[operator]
+        number = (col(Activity.id) + 10**12).self_group()
         key = func.max(as_text.concat("|").concat(number).concat("|").concat(Activity.new_value))
         latest = (
-            select(Activity.lead_id.label("lead_id"), key.label("k"))
+            select(col(Activity.lead_id).label("lead_id"), key.label("k"))
             .where(*before)
-            .group_by(Activity.lead_id)
+            .group_by(col(Activity.lead_id))
             .subquery()
         )
         cut = func.instr(latest.c.k, "|")
@@ -225,12 +228,12 @@ def status_as_of(session: Session, moment: datetime) -> Any:
         ).subquery()
     ranked = (
         select(
-            Activity.lead_id.label("lead_id"),
-            Activity.new_value.label("status"),
-            Activity.created_at.label("at"),
+            col(Activity.lead_id).label("lead_id"),
+            col(Activity.new_value).label("status"),
+            col(Activity.created_at).label("at"),
             func.row_number()
             .over(
-                partition_by=Activity.lead_id,
+                partition_by=col(Activity.lead_id),
                 order_by=(col(Activity.created_at).desc(), col(Activity.id).desc()),
             )
             .label("rn"),
@@ -258,8 +261,8 @@ def at_end(session: Session, period: Period) -> Any:
     return statement.subquery()
 
 
-def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
-    """``later - earlier`` in days, as the database computes it."""
+def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float | Decimal]:
+    """``later - earlier`` in days, as the database computes it (PostgreSQL: a numeric)."""
     if session.get_bind().dialect.name == "sqlite":
         return func.julianday(later) - func.julianday(earlier)
     return func.extract("epoch", later - earlier) / 86400.0
@@ -281,8 +284,8 @@ class Summary:
 
 
 def summarize(
-    session: Session, parts: dict[Hashable, Select[Any]], *, over: float | None = None
-) -> dict[Hashable, Summary]:
+    session: Session, parts: Mapping[Group, Select[Any]], *, over: float | None = None
+) -> dict[Group, Summary]:
     """Summaries of several one-column selects (one per group), in one statement.
 
     Each select is materialised once and counted; its median is the middle one
@@ -321,7 +324,7 @@ def summarize(
             )
         )
     keys = list(parts)
-    found: dict[Hashable, Summary] = {key: Summary() for key in keys}
+    found: dict[Group, Summary] = {key: Summary() for key in keys}
     statement = rows[0] if len(rows) == 1 else union_all(*rows)
     for index, n, mid, top, above in session.execute(statement):
         if n:

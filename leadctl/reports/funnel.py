@@ -8,8 +8,10 @@ too). Every lead is in the first stage from its creation.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from leadctl.models import Lead
 from leadctl.reports.common import (
@@ -36,7 +38,7 @@ COLUMNS = [
 
 def run(session: Session, period: Period) -> Report:
     pipeline = statuses(session)
-    total = count(session, select(Lead.id).where(*cohort(period)))
+    total = count(session, select(col(Lead.id)).where(*cohort(period)))
     if total == 0 or not pipeline.stages:
         return Report("funnel", COLUMNS, [], bar="leads")
     parts = {}
@@ -45,11 +47,13 @@ def run(session: Session, period: Period) -> Report:
         parts[stage] = (
             select(days_between(session, reach.c.at, Lead.created_at))
             .select_from(reach)
-            .join(Lead, Lead.id == reach.c.lead_id)
+            .join(Lead, col(Lead.id) == reach.c.lead_id)
             .where(*cohort(period))
         )
     reached = summarize(session, parts)
-    rows = [{"status": pipeline.stages[0], "leads": total, "of_previous": None, "median_days": 0.0}]
+    rows: list[dict[str, Any]] = [
+        {"status": pipeline.stages[0], "leads": total, "of_previous": None, "median_days": 0.0}
+    ]
     for stage in pipeline.stages[1:]:
         rows.append(
             {

@@ -46,17 +46,17 @@ COLUMNS = [
 def run(session: Session, period: Period) -> Report:
     leads = dict(
         session.execute(
-            select(Lead.owner, func.count()).where(*cohort(period)).group_by(Lead.owner)
+            select(col(Lead.owner), func.count()).where(*cohort(period)).group_by(col(Lead.owner))
         ).all()
     )
     worked: dict[Any, int] = defaultdict(int)
     logged = (
-        select(Activity.kind, Activity.actor, func.count())
+        select(col(Activity.kind), col(Activity.actor), func.count())
         .where(col(Activity.kind).in_(CONTACT_KINDS), *period.within(Activity.created_at))
-        .group_by(Activity.kind, Activity.actor)
+        .group_by(col(Activity.kind), col(Activity.actor))
     )
     if period.leads:  # only what was logged on leads the reader may see
-        logged = logged.join(Lead, Lead.id == Activity.lead_id).where(*period.leads)
+        logged = logged.join(Lead, col(Lead.id) == col(Activity.lead_id)).where(*period.leads)
     for _, actor, n in session.execute(logged):
         worked[actor] += n
     if not leads and not worked:
@@ -67,11 +67,11 @@ def run(session: Session, period: Period) -> Report:
         reach = first_reach(pipeline.from_stage(pipeline.won[0]), period)
         conversions = dict(
             session.execute(
-                select(Lead.owner, func.count())
+                select(col(Lead.owner), func.count())
                 .select_from(reach)
-                .join(Lead, Lead.id == reach.c.lead_id)
+                .join(Lead, col(Lead.id) == reach.c.lead_id)
                 .where(*cohort(period))
-                .group_by(Lead.owner)
+                .group_by(col(Lead.owner))
             ).all()
         )
     responded = [
@@ -85,7 +85,7 @@ def run(session: Session, period: Period) -> Report:
         session,
         {
             owner: select(hours).where(
-                *responded, col(Lead.owner).is_(None) if owner is None else Lead.owner == owner
+                *responded, col(Lead.owner).is_(None) if owner is None else col(Lead.owner) == owner
             )
             for owner in owners
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from leadctl.models import Lead
 from leadctl.reports.common import Column, Period, Report, cohort, first_reach, rate, statuses
@@ -29,9 +29,9 @@ COLUMNS = [
 def run(session: Session, period: Period) -> Report:
     pipeline = statuses(session)
     base = session.execute(
-        select(Lead.source, func.count(), func.avg(Lead.score))
+        select(col(Lead.source), func.count(), func.avg(Lead.score))
         .where(*cohort(period))
-        .group_by(Lead.source)
+        .group_by(col(Lead.source))
     ).all()
     stages = {
         "contacted": pipeline.named("contacted", 1),
@@ -45,11 +45,11 @@ def run(session: Session, period: Period) -> Report:
             continue
         reach = first_reach(pipeline.from_stage(stage), period)
         counted = session.execute(
-            select(Lead.source, func.count())
+            select(col(Lead.source), func.count())
             .select_from(reach)
-            .join(Lead, Lead.id == reach.c.lead_id)
+            .join(Lead, col(Lead.id) == reach.c.lead_id)
             .where(*cohort(period))
-            .group_by(Lead.source)
+            .group_by(col(Lead.source))
         ).all()
         reached[key] = dict(counted)
     rows = [

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import CTE, Subquery, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -45,21 +45,26 @@ COLUMNS = [
 
 
 def run(session: Session, period: Period) -> Report:
-    leads = count(session, select(Lead.id).where(*cohort(period)))
+    leads = count(session, select(col(Lead.id)).where(*cohort(period)))
     if not leads:
         return Report("summary", COLUMNS, [])
     pipeline = statuses(session)
+    state: Subquery | CTE  # (lead_id, status) of the period's leads
     if period.until is None:
-        state = select(Lead.id.label("lead_id"), Lead.status).where(*cohort(period)).subquery()  # type: ignore[union-attr]
+        state = (
+            select(col(Lead.id).label("lead_id"), col(Lead.status))
+            .where(*cohort(period))
+            .subquery()
+        )
     else:  # the status each lead had then, from the history (worked out once)
         then = at_end(session, period)
         state = select(then.c.lead_id, then.c.status).cte("at_end").prefix_with("MATERIALIZED")
     lead = aliased(Lead)
     worth = func.coalesce(
         select(func.sum(Deal.value))
-        .where(Deal.lead_id == state.c.lead_id, *period.before_end(Deal.created_at))
+        .where(col(Deal.lead_id) == state.c.lead_id, *period.before_end(Deal.created_at))
         .scalar_subquery(),
-        select(lead.deal_value).where(lead.id == state.c.lead_id).scalar_subquery(),
+        select(col(lead.deal_value)).where(col(lead.id) == state.c.lead_id).scalar_subquery(),
         0,
     )
     won = col(state.c.status).in_(pipeline.won)
@@ -75,15 +80,15 @@ def run(session: Session, period: Period) -> Report:
     if qualified is not None:
         reach = first_reach(pipeline.from_stage(qualified), period)
         days = days_between(session, reach.c.at, Lead.created_at)
-        values = (select(days).select_from(reach).join(Lead, Lead.id == reach.c.lead_id)).where(
-            *cohort(period)
-        )
+        values = (
+            select(days).select_from(reach).join(Lead, col(Lead.id) == reach.c.lead_id)
+        ).where(*cohort(period))
         to_qualified = summarize(session, {qualified: values})[qualified].median
     hot = count(
         session,
-        select(Lead.id).where(
+        select(col(Lead.id)).where(
             *cohort(period),
-            Lead.band == "hot",
+            col(Lead.band) == "hot",
             col(Lead.status).in_(pipeline.working),
             or_(col(Lead.next_call_at).is_(None), col(Lead.next_call_at) < clock.now()),
         ),

@@ -326,7 +326,8 @@ def locate(text: str, path: tuple[str | int, ...]) -> int:
     lines = text.splitlines()
     counts: dict[str, int] = {}
     best_line, best_depth = 1, -1
-    block_start, block_path = 0, ()  # root block
+    block_start = 0
+    block_path: tuple[str | int, ...] = ()  # root block
     blocks: list[tuple[int, tuple[str | int, ...]]] = [(0, ())]
     for number, line in enumerate(lines):
         match = _HEADER.match(line)
