@@ -31,7 +31,7 @@ from leadctl.errors import (
     PermissionDenied,
     invalid_choice,
 )
-from leadctl.models import Activity, Lead, User
+from leadctl.models import LEAD, Lead, User
 
 if TYPE_CHECKING:
     from leadctl.storage import Database
@@ -224,20 +224,15 @@ def _record_denial(database: Database, error: LeadDenied, actor_name: str) -> No
     """
     if not error.lead_ids:
         return
+    from leadctl import activities
+
     try:
         with database.session(immediate=True) as session:
-            existing = session.exec(select(Lead.id).where(col(Lead.id).in_(error.lead_ids))).all()
+            existing = session.exec(select(LEAD.c.id).where(LEAD.c.id.in_(error.lead_ids)))
             at = clock.now()
-            for lead_id in existing:
-                session.add(
-                    Activity(
-                        lead_id=lead_id,
-                        kind="denied",
-                        body=str(error),
-                        actor=actor_name,
-                        created_at=at,
-                    )
-                )
+            body = str(error)
+            rows = [activities.row(i, "denied", actor_name, body=body, at=at) for i in existing]
+            activities.record_many(session.connection(), rows)
     except LeadctlError:
         pass
 

@@ -268,11 +268,12 @@ class _Sql:
 
         The per-activity term is ``evaluate.decay_milli`` written in SQL:
         CAST(points * 1000.0 * pow(2.0, (0 - age) * 1.0 / half) + 0.5 AS INTEGER),
-        with ages in whole seconds, so both paths do the same float operations.
+        with ages in whole seconds, so both paths do the same float operations
+        (``pow`` is SQLite's own, or Python's where SQLite was built without
+        math functions: storage registers it on every connection).
         """
         if not behavioral.kinds:
             return None
-        _ensure_pow(self.conn)
         kind = ACTIVITY.c.kind
         stamp = func.substr(ACTIVITY.c.created_at, 1, 19)  # whole seconds, like Python
         if self.dialect == "sqlite":
@@ -298,14 +299,3 @@ class _Sql:
             .group_by(grouped.c.lead_id)
             .subquery("behaviour")
         )
-
-
-def _ensure_pow(conn: Connection) -> None:
-    """SQLite built without math functions gets Python's pow (the same libm call)."""
-    if conn.dialect.name != "sqlite":
-        return
-    raw = conn.connection.driver_connection
-    try:
-        raw.execute("SELECT pow(2.0, 0.5)").fetchone()  # type: ignore[union-attr]
-    except Exception:  # sqlite3.OperationalError: no such function: pow
-        raw.create_function("pow", 2, lambda x, y: float(x) ** y, deterministic=True)  # type: ignore[union-attr]
