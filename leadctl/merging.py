@@ -22,7 +22,7 @@ from sqlmodel import Session
 from leadctl import activities, clock, duplicates, leads, users
 from leadctl.duplicates import fill_lead
 from leadctl.errors import Conflict, InvalidInput
-from leadctl.importing.dedupe import not_merged
+from leadctl.importing.records import not_merged
 from leadctl.models import ACTIVITY, DEAL, LEAD, Lead, id_of
 from leadctl.users import Actor
 
