@@ -28,6 +28,8 @@ from leadctl import fields
 
 LEAD_JSON_KEYS = fields.LEAD_JSON_KEYS
 
+# text() in an index: a partial index's condition or a DESC key, given as SQL
+# because the columns it names are not built yet when the indexes are declared.
 LEAD_INDEXES = (
     Index("ix_lead_status_next_call", "status", "next_call_at"),
     Index("ix_lead_next_call_score", "next_call_at", "score"),

@@ -42,14 +42,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from leadctl.models import Activity, Lead
+from leadctl.models import ACTIVITY, LEAD
 from leadctl.scoring.evaluate import SCORE_MAX, SCORE_MIN, epoch_seconds, holds, today_utc
 from leadctl.scoring.rules import TEXT_FIELDS, Behavioral, Component, Condition, Rule, RuleSet
 
 MASK_BITS = 62  # text tests per lookup key (bits of a signed 64-bit integer, with room)
 NO_LIMIT = 1_000_000  # the per-kind limit of a kind without ``max``
-LEAD = Lead.__table__  # type: ignore[attr-defined]
-ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 TEXT_MATCH = Table(
     "leadctl_score_text",
     MetaData(),
@@ -224,7 +222,7 @@ class _Sql:
             mask, bit = self.text_bits[condition]
             return mask.op("&")(bit) != 0
         if op == "present":
-            is_set = column.is_not(None)
+            is_set: ColumnElement[bool] = column.is_not(None)
             if condition.field in TEXT_FIELDS:
                 is_set = and_(is_set, column != "")
             return is_set if operand else not_(is_set)
