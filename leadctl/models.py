@@ -102,7 +102,8 @@ if TYPE_CHECKING:
     # tests/test_fields.py keeps it in step; at run time the class is built
     # from the registry below.
     class Lead(SQLModel):
-        __table__: ClassVar[Any]  # a Table; Any keeps Core expressions on it untyped, as before
+        # Core code uses the typed LEAD below; this stays for old call sites
+        __table__: ClassVar[Any]
         id: int | None
         email_key: str | None
         company_key: str | None
