@@ -103,7 +103,12 @@ class BatchWriter:
         for row in rows:
             match = index.find(row.values) if index is not None else None
             known = match.target if match is not None else None
-            if match and known and known.lead_id in reach and scope is not None:
+            if (
+                match is not None
+                and known is not None
+                and known.lead_id in reach
+                and scope is not None
+            ):
                 refused = duplicates.refusal(
                     scope,
                     reach[known.lead_id],
