@@ -6,10 +6,10 @@ this index's answers equal to ``duplicates.first_match``.
 
 Memory stays flat: per batch, three indexed ``IN`` queries
 (``records.find_by_key``) fetch the stored leads that share a key with the
-batch's rows, and the batch's own new rows are
-held in dicts. Earlier batches are in the database by the time a batch is
-looked up (committed, or inside the ``--atomic`` transaction); a dry run,
-which writes nothing, keeps their keys in a scratch SQLite file instead.
+batch's rows, and the batch's own new rows are held in dicts. Earlier batches
+are in the database by the time a batch is looked up (committed, or inside the
+``--atomic`` transaction); a dry run, which writes nothing, keeps their keys in
+a scratch SQLite file instead.
 """
 
 from __future__ import annotations
