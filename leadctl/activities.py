@@ -9,22 +9,78 @@ Conventions reports rely on:
 - Pool, scoring, import and convert events use their own kinds (``claim``,
   ``release``, ``assign``, ``score_adjust``, ``import``, ``convert``…) with
   ``field``/old/new where a field changed.
+
+The one way activities are written: every row is made by :func:`row` (values
+as text, the time in UTC, the actor) and stored by :func:`record` (one row,
+through the ORM: it joins the command's session like the lead it is about) or
+:func:`record_many` (a batch, one Core ``INSERT`` executed for many rows). An
+:class:`ActivityRow` is a plain tuple in :data:`COLUMNS` order, so the import's
+fast path (``leadctl.importing.records``, the one place that hands rows to the
+driver itself) stores these very rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, select
 
 from leadctl import clock
-from leadctl.models import Activity
+from leadctl.models import ACTIVITY, Activity
 
 # Kinds a person logs with `log --type`; the engagement ones feed behavioural scoring.
 CONTACT_KINDS = ["call", "email", "meeting", "task"]
 ENGAGEMENT_KINDS = ["email_open", "email_click", "page_view", "download", "form_submit"]
 LOG_KINDS = CONTACT_KINDS + ENGAGEMENT_KINDS
+
+
+class ActivityRow(NamedTuple):
+    """An activity as stored, without its id: the columns of ``activity`` in
+    table order (a tuple, so the import's driver path binds it as it is)."""
+
+    lead_id: int
+    kind: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    body: str | None
+    outcome: str | None
+    actor: str
+    created_at: datetime
+
+
+COLUMNS: tuple[str, ...] = ActivityRow._fields
+
+
+def row(
+    lead_id: int,
+    kind: str,
+    actor: str,
+    *,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    body: str | None = None,
+    outcome: str | None = None,
+    at: datetime | None = None,
+) -> ActivityRow:
+    """One activity row: old and new values as text (so any field fits, times
+    in ISO 8601), the time in UTC (``at``, else now)."""
+    return ActivityRow(
+        lead_id,
+        kind,
+        field,
+        _text(old),
+        _text(new),
+        body,
+        outcome,
+        actor,
+        clock.to_utc(at or clock.now()),
+    )
 
 
 def record(
@@ -40,28 +96,27 @@ def record(
     outcome: str | None = None,
     at: datetime | None = None,
 ) -> Activity:
-    """Add one activity; values are stored as text so any field fits."""
-    activity = Activity(
-        lead_id=lead_id,
-        kind=kind,
-        field=field,
-        old_value=_text(old),
-        new_value=_text(new),
-        body=body,
-        outcome=outcome,
-        actor=actor,
-        created_at=clock.to_utc(at or clock.now()),
+    """Add one activity to the session (see :func:`row`)."""
+    made = row(
+        lead_id, kind, actor, field=field, old=old, new=new, body=body, outcome=outcome, at=at
     )
+    activity = Activity(**made._asdict())
     session.add(activity)
     return activity
+
+
+def record_many(conn: Connection, rows: Sequence[ActivityRow]) -> None:
+    """Store many activities at once: one Core ``INSERT`` run for all the rows."""
+    if rows:
+        conn.execute(insert(ACTIVITY), [r._asdict() for r in rows])
 
 
 def timeline(session: Session, lead_ids: list[int]) -> list[Activity]:
     """Activities of the leads (a lead and those merged into it), oldest first."""
     statement = (
         select(Activity)
-        .where(Activity.lead_id.in_(lead_ids))  # type: ignore[union-attr]
-        .order_by(Activity.created_at, Activity.id)  # type: ignore[arg-type]
+        .where(col(Activity.lead_id).in_(lead_ids))
+        .order_by(col(Activity.created_at), col(Activity.id))
     )
     return list(session.exec(statement))
 

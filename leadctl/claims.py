@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from leadctl import activities, clock, leads, lists, settings
 from leadctl.errors import Conflict, InvalidInput, NotFound
-from leadctl.models import Activity, Lead, User
+from leadctl.models import LEAD, Lead, User, id_of
 from leadctl.users import (
     Actor,
     claim_holder,
@@ -32,7 +32,7 @@ from leadctl.users import (
 MAX_HOURS = 24 * 365  # a claim longer than a year is a typo, not a plan
 MAX_COUNT = 1000
 ROUND_ROBIN_KEY = "round_robin_last"  # internal state, not a `config` setting
-_LEAD = Lead.__table__.c  # type: ignore[attr-defined]
+_LEAD = LEAD.c
 
 
 def window(session: Session, hours: float | None) -> float:
@@ -63,7 +63,7 @@ def _take(
 ) -> bool:
     """The claim: one conditional UPDATE; True when this transaction won the lead."""
     statement = (
-        update(Lead.__table__)  # type: ignore[arg-type]
+        update(LEAD)
         .where(
             _LEAD.id == lead_id,
             _LEAD.owner.is_(None),
@@ -78,7 +78,7 @@ def _take(
 
 def _record_claim(session: Session, lead: Lead, previous: str | None, who: str) -> None:
     """``previous``: who held the lead before, on a live or expired claim."""
-    lead_id: int = lead.id  # type: ignore[assignment]
+    lead_id = id_of(lead)
     until = clock.iso(lead.claim_expires_at)
     body = f"renewed until {until}" if previous == who else f"until {until}"
     old = None if previous == who else previous
@@ -129,7 +129,7 @@ def claim(
         if refusal:
             raise refusal
         previous = lead.claimed_by
-        if not _take(session, lead.id, who.name, closed, now, until):  # type: ignore[arg-type]
+        if not _take(session, id_of(lead), who.name, closed, now, until):
             session.refresh(lead)
             raise _why_not_claimable(lead, who, closed) or Conflict(
                 f"lead {lead.id} was taken by another command; try again"
@@ -180,10 +180,10 @@ def claim_next(
         raise NotFound("no unclaimed leads left in the pool")
     claimed = []
     for lead_id, previous in taken.items():
-        lead = session.get(Lead, lead_id, populate_existing=True)
-        _record_claim(session, lead, previous, who.name)  # type: ignore[arg-type]
+        lead = session.get_one(Lead, lead_id, populate_existing=True)
+        _record_claim(session, lead, previous, who.name)
         claimed.append(lead)
-    return claimed  # type: ignore[return-value]
+    return claimed
 
 
 def release_expired(session: Session, who: Actor) -> list[int]:
@@ -209,14 +209,14 @@ def _release_where(
     session: Session, where: list[Any], *, actor: str, body: str, now: datetime
 ) -> list[int]:
     conn = session.connection()
-    holders = dict(
+    holders: dict[int, str | None] = dict(
         conn.execute(select(_LEAD.id, _LEAD.claimed_by).where(*where).with_for_update()).all()
     )
     if not holders:
         return []
     released = (
         conn.execute(
-            update(Lead.__table__)  # type: ignore[arg-type]
+            update(LEAD)
             .where(*where)
             .values(claimed_by=None, claim_expires_at=None, updated_at=now)
             .returning(_LEAD.id)
@@ -225,20 +225,18 @@ def _release_where(
         .all()
     )
     rows = [
-        {
-            "lead_id": lead_id,
-            "kind": "release",
-            "field": "claimed_by",
-            "old_value": holders.get(lead_id),
-            "new_value": None,
-            "body": body,
-            "outcome": None,
-            "actor": actor,
-            "created_at": now,
-        }
+        activities.row(
+            lead_id,
+            "release",
+            actor,
+            field="claimed_by",
+            old=holders.get(lead_id),
+            body=body,
+            at=now,
+        )
         for lead_id in released
     ]
-    conn.execute(Activity.__table__.insert(), rows)  # type: ignore[attr-defined]
+    activities.record_many(conn, rows)
     return sorted(released)
 
 
@@ -270,7 +268,7 @@ def release(session: Session, who: Actor, lead_id: int) -> Lead:
     lead.claim_expires_at = None
     lead.updated_at = now
     session.add(lead)
-    activities.record(session, lead.id, "release", who.name, field=field, old=old, body=body)  # type: ignore[arg-type]
+    activities.record(session, id_of(lead), "release", who.name, field=field, old=old, body=body)
     return lead
 
 
@@ -297,8 +295,8 @@ def _check_assignable(who: Actor, lead: Lead) -> None:
     if who.works_any:
         return
     holder = claim_holder(lead)
-    if lead.owner is None and holder not in (None, who.name):
-        raise held_elsewhere(lead, holder)  # type: ignore[arg-type]
+    if lead.owner is None and holder is not None and holder != who.name:
+        raise held_elsewhere(lead, holder)
 
 
 def _set_owner(session: Session, lead: Lead, owner: str, who: Actor, note: str | None) -> None:
@@ -308,7 +306,7 @@ def _set_owner(session: Session, lead: Lead, owner: str, who: Actor, note: str |
     parts = [p for p in (note, f"ended claim by {holder}" if holder else None) if p]
     activities.record(
         session,
-        lead.id,  # type: ignore[arg-type]
+        id_of(lead),
         "assign",
         who.name,
         field="owner",

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from leadctl import fields, leads
 from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.fields import EXPORT_COLUMNS
-from leadctl.models import Lead
+from leadctl.models import LEAD
 from leadctl.normalize import guard_formula
 
 if TYPE_CHECKING:
@@ -56,12 +56,11 @@ def lead_rows(session: Session, who: Actor, query: leads.ListQuery) -> Iterator[
     fetched a thousand at a time."""
     query.limit = None
     query.offset = 0
-    table = Lead.__table__
     statement = (
         leads.list_statement(session, who, query)
-        .with_only_columns(*table.columns)
+        .with_only_columns(*LEAD.columns)
         .order_by(None)
-        .order_by(table.c.id)
+        .order_by(LEAD.c.id)
     )
     result = session.connection().execution_options(yield_per=FETCH_ROWS).execute(statement)
     for row in result:

@@ -22,11 +22,10 @@ from sqlmodel import Session
 from leadctl import activities, clock, duplicates, leads, users
 from leadctl.duplicates import fill_lead
 from leadctl.errors import Conflict, InvalidInput
-from leadctl.importing.dedupe import not_merged
-from leadctl.models import Activity, Deal, Lead
+from leadctl.importing.records import not_merged
+from leadctl.models import ACTIVITY, DEAL, LEAD, Lead, id_of
 from leadctl.users import Actor
 
-LEAD = Lead.__table__
 IN_CHUNK = 2000
 COMPANY_CAP = 2000  # leads compared pairwise per company
 
@@ -112,10 +111,10 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
     keys = list(conn.scalars(shared))
     for start in range(0, len(keys), IN_CHUNK):
         by_company: dict[str, list[tuple[int, str]]] = {}
-        statement = select(LEAD.c.id, LEAD.c.name, company).where(
+        named = select(LEAD.c.id, LEAD.c.name, company).where(
             company.in_(keys[start : start + IN_CHUNK]), *active
         )
-        for lead_id, name, key in conn.execute(statement.order_by(LEAD.c.id)):
+        for lead_id, name, key in conn.execute(named.order_by(LEAD.c.id)):
             same = by_company.setdefault(key, [])
             if len(same) < COMPANY_CAP:
                 same.append((lead_id, name.casefold()))
@@ -177,7 +176,7 @@ def merge(session: Session, who: Actor, keep_id: int, dup_ids: Sequence[int]) ->
         values["fields"] = json.loads(dup.fields)
         fill_lead(session, keep, values, actor=actor, kind="merge")
         session.flush()
-        for table in (Activity.__table__, Deal.__table__):
+        for table in (ACTIVITY, DEAL):
             session.execute(update(table).where(table.c.lead_id == dup.id).values(lead_id=keep.id))
         session.execute(
             update(LEAD).where(LEAD.c.merged_into == dup.id).values(merged_into=keep.id)
@@ -188,12 +187,12 @@ def merge(session: Session, who: Actor, keep_id: int, dup_ids: Sequence[int]) ->
         session.add(dup)
         activities.record(
             session,
-            keep.id,
+            id_of(keep),
             "merge",
             actor,
             body=f"merged lead {dup.id} ({dup.name}) into this lead",
-        )  # type: ignore[arg-type]
-        activities.record(session, dup.id, "merge", actor, body=f"merged into lead {keep.id}")  # type: ignore[arg-type]
+        )
+        activities.record(session, id_of(dup), "merge", actor, body=f"merged into lead {keep.id}")
     keep.updated_at = now
     session.add(keep)
     session.flush()

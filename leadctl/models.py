@@ -7,14 +7,20 @@ schema. Times are aware UTC (SQLModel stores them as UTC). ``tags`` and ``fields
 hold JSON text so a lead stays one row (exports and imports stream it as it
 is). Every filter and sort that ``list`` offers has an index here. The lead's
 columns are its fields, declared once in ``leadctl.fields``.
+
+Two ways in, one split: the classes for single-object work (the ORM: load a
+lead, change it, ``session.add``), and their Core tables (:data:`LEAD`,
+:data:`ACTIVITY`, … typed as SQLAlchemy ``Table``) for set-based work (one
+``UPDATE``/``INSERT``/``SELECT`` over many rows). Core code uses these
+constants, never ``Model.__table__`` (which SQLModel leaves untyped).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Column, Index, Text, text
+from sqlalchemy import Column, Index, Table, Text, inspect, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelMetaclass
 
@@ -22,6 +28,8 @@ from leadctl import fields
 
 LEAD_JSON_KEYS = fields.LEAD_JSON_KEYS
 
+# text() in an index: a partial index's condition or a DESC key, given as SQL
+# because the columns it names are not built yet when the indexes are declared.
 LEAD_INDEXES = (
     Index("ix_lead_status_next_call", "status", "next_call_at"),
     Index("ix_lead_next_call_score", "next_call_at", "score"),
@@ -94,7 +102,6 @@ if TYPE_CHECKING:
     # tests/test_fields.py keeps it in step; at run time the class is built
     # from the registry below.
     class Lead(SQLModel):
-        __table__: ClassVar[Any]  # a Table; Any keeps Core expressions on it untyped, as before
         id: int | None
         email_key: str | None
         company_key: str | None
@@ -255,3 +262,34 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, sa_column_kwargs={"nullable": True})
     value: str | None = None
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model class, typed (SQLModel declares no ``__table__``)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+# The Core tables: set-based statements are written on these.
+LEAD = table_of(Lead)
+ACTIVITY = table_of(Activity)
+CHOICE = table_of(Choice)
+SETTING = table_of(Setting)
+USER = table_of(User)
+CLIENT = table_of(Client)
+DEAL = table_of(Deal)
+META = table_of(Meta)
+
+
+class Stored(Protocol):
+    id: int | None
+
+
+def id_of(row: Stored) -> int:
+    """The id of a stored (flushed) row: where the type says ``int | None``, the
+    code knows it is there; a row not stored yet is a programming error."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush the session first")
+    return row.id

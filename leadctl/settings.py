@@ -3,7 +3,8 @@
 The one module that reads and writes the ``setting`` table: the settings of
 `config` (:data:`KNOWN`) and the values other modules keep there under their
 own keys (the scoring rules, the round-robin pointer) through
-:func:`stored` / :func:`store`.
+:func:`stored` / :func:`store`. (leadctl's own bookkeeping, ``leadctl_meta``,
+has the same pair in storage: ``storage.read_meta`` / ``storage.write_meta``.)
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
 from leadctl.errors import InvalidInput
-from leadctl.models import Setting
+from leadctl.models import SETTING
 from leadctl.users import Actor, require_permission
-
-SETTING = Setting.__table__  # type: ignore[attr-defined]
 
 
 def _positive_number(value: str) -> str:
@@ -76,15 +75,22 @@ def stored(target: OrmSession | Connection, key: str, *, lock: bool = False) -> 
     statement = select(SETTING.c.value).where(SETTING.c.key == key)
     if lock:
         statement = statement.with_for_update()
-    value: str | None = target.execute(statement).scalar_one_or_none()
+    value: str | None = _connection(target).execute(statement).scalar_one_or_none()
     return value
 
 
 def store(target: OrmSession | Connection, key: str, value: str) -> None:
     """Store ``value`` under ``key`` (validation is the caller's)."""
-    done = target.execute(update(SETTING).where(SETTING.c.key == key).values(value=value))
-    if not done.rowcount:  # type: ignore[attr-defined]
-        target.execute(insert(SETTING).values(key=key, value=value))
+    conn = _connection(target)
+    done = conn.execute(update(SETTING).where(SETTING.c.key == key).values(value=value))
+    if not done.rowcount:
+        conn.execute(insert(SETTING).values(key=key, value=value))
+
+
+def _connection(target: OrmSession | Connection) -> Connection:
+    """Settings are Core statements on the ``setting`` table, run on the
+    session's connection (its transaction) or on a bare connection."""
+    return target if isinstance(target, Connection) else target.connection()
 
 
 def typed(value: str) -> str | int | float:

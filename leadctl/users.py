@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from leadctl import clock
+from leadctl import activities, clock
 from leadctl.errors import (
     Conflict,
     InvalidInput,
@@ -31,7 +31,7 @@ from leadctl.errors import (
     PermissionDenied,
     invalid_choice,
 )
-from leadctl.models import Activity, Lead, User
+from leadctl.models import LEAD, Lead, User
 
 if TYPE_CHECKING:
     from leadctl.storage import Database
@@ -145,9 +145,12 @@ def require_client_visible(session: Session, who: Actor, client_id: int) -> None
     """A client is the actor's to see when one of its leads is (exit 4 otherwise):
     so a rep neither reads another rep's client nor attaches a lead to it."""
     visible = visible_clauses(who)
-    if visible and not session.exec(
-        select(Lead.id).where(Lead.client_id == client_id, *visible).limit(1)
-    ).first():
+    if (
+        visible
+        and not session.exec(
+            select(Lead.id).where(Lead.client_id == client_id, *visible).limit(1)
+        ).first()
+    ):
         raise PermissionDenied(
             f"{who.label()} may not see client {client_id}: none of its leads is theirs to "
             "see (that needs the view_all permission)"
@@ -239,19 +242,11 @@ def _record_denial(database: Database, error: LeadDenied, actor_name: str) -> No
         return
     try:
         with database.session(immediate=True) as session:
-            existing = session.exec(select(Lead.id).where(col(Lead.id).in_(error.lead_ids))).all()
+            existing = session.exec(select(LEAD.c.id).where(LEAD.c.id.in_(error.lead_ids)))
             at = clock.now()
-            for lead_id in existing:
-                assert lead_id is not None  # a stored lead's
-                session.add(
-                    Activity(
-                        lead_id=lead_id,
-                        kind="denied",
-                        body=str(error),
-                        actor=actor_name,
-                        created_at=at,
-                    )
-                )
+            body = str(error)
+            rows = [activities.row(i, "denied", actor_name, body=body, at=at) for i in existing]
+            activities.record_many(session.connection(), rows)
     except LeadctlError:
         pass
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -192,22 +191,20 @@ def test_storing_the_same_rules_again_gives_the_same_scores(database):
 
 
 def test_sqlite_without_math_functions_gets_pythons_pow(database):
-    from leadctl.scoring import batch
+    import sqlite3
+
+    from leadctl import storage
 
     registered: dict[str, Any] = {}
 
-    class NoMath:
+    class NoMath:  # a driver connection whose SQLite was built without math functions
         def execute(self, sql: str) -> Any:
-            raise RuntimeError("no such function: pow")
+            raise sqlite3.OperationalError("no such function: pow")
 
         def create_function(self, name: str, _args: int, function: Any, **_: Any) -> None:
             registered[name] = function
 
-    fake = SimpleNamespace(
-        dialect=SimpleNamespace(name="sqlite"),
-        connection=SimpleNamespace(driver_connection=NoMath()),
-    )
-    batch._ensure_pow(fake)  # type: ignore[arg-type]
+    storage._ensure_pow(NoMath())  # type: ignore[arg-type]
     assert list(registered) == ["pow"]
     fill(database, 40, seed=5)
     with database.engine.begin() as conn:  # the same scores with Python's pow in SQL

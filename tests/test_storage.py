@@ -186,7 +186,8 @@ def test_import_lookups_keep_their_index_under_statistics_from_a_small_table(cli
     only after 25x growth) must not turn the import's key lookups into scans."""
     from sqlalchemy.dialects import sqlite
 
-    from leadctl.importing.dedupe import LEAD, _lookup_sql
+    from leadctl.importing.records import _lookup_sql
+    from leadctl.models import LEAD
 
     for i in range(30):
         cli("add", f"Lead {i}", "--email", f"lead{i}@example.com", "--phone", f"+1202555{i:04}")

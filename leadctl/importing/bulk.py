@@ -30,13 +30,13 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import Index, func, select
 
 from leadctl import scoring
 from leadctl.errors import DatabaseError
-from leadctl.models import Lead
+from leadctl.models import LEAD
 from leadctl.storage import BULK_MARKER, Database, optimize, read_meta, write_meta
 
 if TYPE_CHECKING:
@@ -65,12 +65,11 @@ class Marker:
             return None
 
 
-def deferrable() -> list[Any]:
+def deferrable() -> list[Index]:
     """The lead indexes an import does not read while it loads."""
-    indexes = Lead.__table__.indexes  # type: ignore[attr-defined]
     return sorted(
-        (index for index in indexes if index.name not in READ_WHILE_LOADING),
-        key=lambda index: index.name,
+        (index for index in LEAD.indexes if index.name not in READ_WHILE_LOADING),
+        key=lambda index: str(index.name),
     )
 
 
@@ -127,12 +126,11 @@ def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterat
 
 
 def _drop(database: Database, score: bool) -> Marker | None:
-    table = Lead.__table__  # type: ignore[attr-defined]
     with database.session(immediate=True) as session:
         conn = session.connection()
         if _marker_text(conn) is not None:
             return None  # another load is under way, or its indexes are being rebuilt
-        stored, top = conn.execute(select(func.count(), func.max(table.c.id))).one()
+        stored, top = conn.execute(select(func.count(), func.max(LEAD.c.id))).one()
         if stored > MAX_STORED_LEADS:
             return None
         marker = Marker(owner=this_process(), above=top or 0, score=score)

@@ -13,9 +13,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from leadctl.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 SAMPLE_BYTES = 64 * 1024
 _BOMS = (
@@ -50,15 +53,16 @@ class _Input(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        target = memoryview(buffer).cast("B")
         if self._head:
-            count = min(len(buffer), len(self._head))
-            buffer[:count] = self._head[:count]
+            count = min(len(target), len(self._head))
+            target[:count] = self._head[:count]
             self._head = self._head[count:]
         else:
-            data = self._rest.read(len(buffer))
+            data = self._rest.read(len(target))
             count = len(data)
-            buffer[:count] = data
+            target[:count] = data
         self.consumed += count
         return count
 
@@ -82,7 +86,7 @@ class Source:
     spooled: Path | None = None  # a temporary copy of stdin, removed on close
 
     def binary(self) -> BinaryIO:
-        return io.BufferedReader(self.raw, buffer_size=SAMPLE_BYTES)  # type: ignore[arg-type]
+        return io.BufferedReader(self.raw, buffer_size=SAMPLE_BYTES)
 
     def position(self) -> int:
         """Bytes read so far, for the progress bar."""

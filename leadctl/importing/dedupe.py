@@ -4,11 +4,12 @@ phone, same company and a similar name, in that order; within a rule the
 oldest lead, stored ones before the file's new rows). A property test holds
 this index's answers equal to ``duplicates.first_match``.
 
-Memory stays flat: per batch, three indexed ``IN`` queries fetch the stored
-leads that share a key with the batch's rows, and the batch's own new rows are
-held in dicts. Earlier batches are in the database by the time a batch is
-looked up (committed, or inside the ``--atomic`` transaction); a dry run,
-which writes nothing, keeps their keys in a scratch SQLite file instead.
+Memory stays flat: per batch, three indexed ``IN`` queries
+(``records.find_by_key``) fetch the stored leads that share a key with the
+batch's rows, and the batch's own new rows are held in dicts. Earlier batches
+are in the database by the time a batch is looked up (committed, or inside the
+``--atomic`` transaction); a dry run, which writes nothing, keeps their keys in
+a scratch SQLite file instead.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import bisect
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +27,15 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    bindparam,
     create_engine,
-    literal_column,
-    select,
 )
 from sqlalchemy.engine import Connection
 
 from leadctl.duplicates import KEYS, REASONS, SIMILAR_NAME_SCORE, name_scorer
+from leadctl.importing import records
 from leadctl.importing.rows import Parsed
-from leadctl.models import Lead
+from leadctl.models import LEAD
 
-LEAD = Lead.__table__
-IN_CHUNK = 2000  # bound parameters per IN query
 COMPANY_CANDIDATES = 2000  # stored leads compared by name per company key and batch
 SCRATCH_IDS = 1 << 62  # a dry run's new leads: numbered after every stored one
 
@@ -101,30 +97,6 @@ class Scratch:
         self._dir.cleanup()
 
 
-def not_merged(table: Table) -> Any:
-    """``merged_into IS NULL``, written so that SQLite will not use its index:
-    next to an ``IN`` list it would, and scan every active lead per query."""
-    return (table.c.merged_into + literal_column("0")).is_(None)
-
-
-@lru_cache(maxsize=64)
-def _lookup_sql(dialect: Any, table: Table, key: str, size: int) -> str:
-    """The lookup of ``size`` keys, compiled once per size: the driver runs it on
-    the plain keys, and no SQLAlchemy work is spent per key or per row."""
-    columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
-    keys = bindparam("keys", value=["?"] * size, expanding=True)
-    statement = (
-        select(*columns).where(not_merged(table), table.c[key].in_(keys)).order_by(table.c.id)
-    )
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    if table is LEAD:
-        # Name the key's index: with statistics taken while the table was
-        # small (SQLite refreshes them after 25x growth) the planner would
-        # scan every lead per lookup instead, 10x slower in a big import.
-        return str(compiled).replace("FROM lead", f"FROM lead INDEXED BY ix_lead_{key}", 1)
-    return str(compiled)
-
-
 class DuplicateIndex:
     """The duplicates of one batch of rows; build one per batch."""
 
@@ -143,28 +115,18 @@ class DuplicateIndex:
                 self._load(source_conn, table, key, sorted(wanted[key]))
 
     def _load(self, conn: Connection, table: Table, key: str, values: list[str]) -> None:
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = values[start : start + IN_CHUNK]
-            if conn.dialect.paramstyle == "qmark":
-                found = conn.exec_driver_sql(
-                    _lookup_sql(conn.dialect, table, key, len(chunk)), tuple(chunk)
-                )
+        for row in records.find_by_key(conn, table, key, values):
+            known = self._known.get(row[0])
+            if known is None:
+                keys: dict[str, str | None] = {k: row[2 + i] for i, k in enumerate(KEYS)}
+                known = Known(row[0], row[1], row[1].casefold(), keys)
+                self._known[row[0]] = known
+            if key == "company_key":
+                same = self.companies.setdefault(row[4], [])
+                if len(same) < COMPANY_CANDIDATES:
+                    same.append(known)
             else:
-                columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
-                statement = select(*columns).where(not_merged(table), table.c[key].in_(chunk))
-                found = conn.execute(statement.order_by(table.c.id))
-            for row in found:
-                known = self._known.get(row[0])
-                if known is None:
-                    keys = {k: row[2 + i] for i, k in enumerate(KEYS)}
-                    known = Known(row[0], row[1], row[1].casefold(), keys)
-                    self._known[row[0]] = known
-                if key == "company_key":
-                    same = self.companies.setdefault(row[4], [])
-                    if len(same) < COMPANY_CANDIDATES:
-                        same.append(known)
-                else:
-                    self.stored[key].setdefault(row[2 + KEYS.index(key)], known)
+                self.stored[key].setdefault(row[2 + KEYS.index(key)], known)
 
     def find(self, values: dict[str, Any]) -> Match | None:
         """The lead this row duplicates, stored ones first within each rule."""
@@ -238,7 +200,7 @@ class DuplicateIndex:
             if new.get("company_key"):
                 same = self.companies.setdefault(new["company_key"], [])
                 bisect.insort(same, known, key=lambda k: k.lead_id)
-        elif target_values is not None:
+        elif target_values is not None and match.pending is not None:
             new = {k: values[k] for k in KEYS if values.get(k) and not target_values.get(k)}
             if new:
-                self.add_pending(new | {"name": target_values["name"]}, match.pending)  # type: ignore[arg-type]
+                self.add_pending(new | {"name": target_values["name"]}, match.pending)

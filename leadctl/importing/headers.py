@@ -151,7 +151,9 @@ def _default_target(text: str, exact: str, leadctl_export: bool) -> tuple[str, i
     return lookup(text)
 
 
-def _forced_columns(header: list[str], mapping: dict[str, str]) -> dict[int, tuple[str, int]]:
+def _forced_columns(
+    header: list[str], mapping: dict[str, str]
+) -> dict[int, tuple[str, int] | None]:
     """Column index → (field, rank) from ``--map SRC=FIELD``; an empty FIELD keeps it custom."""
     forced: dict[int, tuple[str, int] | None] = {}
     keys = [header_key(h) for h in header]
@@ -174,7 +176,7 @@ def _forced_columns(header: list[str], mapping: dict[str, str]) -> dict[int, tup
                 + ", ".join(IMPORTABLE)
             )
         forced[matches[0]] = (name, -2)
-    return forced  # type: ignore[return-value]
+    return forced
 
 
 def _require_identity(plan: Plan) -> None:

@@ -85,7 +85,7 @@ def _widen(descriptor: int) -> None:
 
         with open("/proc/sys/fs/pipe-max-size") as limit:
             size = min(PIPE_BYTES, int(limit.read()))
-        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, size)  # type: ignore[attr-defined]
+        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, size)
     except (OSError, ValueError, AttributeError, ImportError):
         pass  # a narrow pipe only means less overlap
 

@@ -173,8 +173,10 @@ def _skipped(cells: list[str]) -> bool:
 def _xlsx_table(source: Source, known: Callable[[str], bool]) -> Table:
     from openpyxl import load_workbook
 
+    if source.path is None:  # cannot be: stdin's workbook is spooled to a file first
+        raise InvalidInput(f"{source.name} is not a readable .xlsx workbook: no file")
     try:
-        book = load_workbook(source.path, read_only=True, data_only=True)  # type: ignore[arg-type]
+        book = load_workbook(source.path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise InvalidInput(f"{source.name} is not a readable .xlsx workbook: {error}") from None
     sheet = book.active or book.worksheets[0]

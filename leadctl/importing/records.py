@@ -1,51 +1,80 @@
-"""Lead and activity rows as the database takes them.
+"""The import's hot path to the database, in one module: the only place in
+leadctl that hands SQL to the driver itself (storage's connection set-up
+aside). Everything the import stores or looks up by the batch goes through
+here; everywhere else, the core writes SQLAlchemy Core or ORM statements.
 
-A batch goes in through SQLAlchemy Core insert statements. On SQLite each is
-compiled once (per set of columns) and executed by the driver on plain rows,
-the columns' own bind processors applied here: SQLAlchemy's per-parameter work
-would otherwise cost as much as SQLite's. Lead rows are built in the writing
-process: pickling them from the reader cost the reader, the busier of the two,
-more than building them costs the writer.
+Why the driver: an import stores 100,000 rows in seconds, and SQLAlchemy's
+per-row and per-parameter work (building bound parameters, type processing,
+result handling) would cost as much again as SQLite's own. So on SQLite:
+
+- :meth:`Records.insert_leads` / :meth:`Records.insert_activities`: a Core
+  insert statement, compiled once per set of columns, executed by the driver
+  (``executemany``) on plain tuples, the columns' own bind processors applied
+  here. Activities come as :class:`leadctl.activities.ActivityRow` tuples, made
+  by ``activities.row`` like every other activity. Lead rows are built in the
+  writing process: pickling them from the reader cost the reader, the busier of
+  the two, more than building them costs the writer.
+- :func:`find_by_key`: the duplicate lookups, compiled once per number of
+  keys, executed by the driver on the keys as they are.
+- :func:`tune`: the writer's PRAGMAs (no SQLAlchemy expression exists for them).
+
+:func:`copy_activities` is plain Core (``INSERT … SELECT``), here because it is
+the other fast way the import writes activities: no row is built in Python.
+Other databases (PostgreSQL) get the same statements through SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import Table, bindparam, insert, literal, literal_column, select
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from leadctl import fields
-from leadctl.models import Activity, Lead
+from leadctl import activities, fields
+from leadctl.activities import ActivityRow
+from leadctl.duplicates import KEYS
+from leadctl.models import ACTIVITY, LEAD
 
-LEAD = Lead.__table__
-ACTIVITY = Activity.__table__
 COLUMNS = [c.name for c in LEAD.columns if c.name != "id"]
-ACTIVITY_COLUMNS = "lead_id kind field old_value new_value body outcome actor created_at".split()
 DEFAULTS: dict[str, Any] = dict.fromkeys(COLUMNS) | fields.DEFAULTS
 # Bound in every lead insert: NOT NULL columns (name, and those with a default).
 ALWAYS = ("name", *(c for c in COLUMNS if DEFAULTS[c] is not None), "created_at", "updated_at")
+CACHE_KIB = 16 * 1024
+CHECKPOINT_PAGES = 10000
+IN_CHUNK = 2000  # bound parameters per lookup
 Processors = list[tuple[int, Callable[[Any], Any]]]
+
+
+def tune(conn: Connection) -> None:
+    """A bulk writer's settings, for this connection only (set per batch: it
+    may be another pooled connection): a page cache that holds the indexes' hot
+    pages (random keys: email, phone), and checkpoints every ~40 MB of WAL
+    rather than every 4 MB. Driver SQL: PRAGMAs have no SQLAlchemy expression."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
 
 
 class Records:
     """Builds and inserts rows for one import (one dialect, one "now")."""
 
-    def __init__(self, dialect: Any, now: datetime) -> None:
+    def __init__(self, dialect: Dialect, now: datetime) -> None:
         self.dialect = dialect
         self.sqlite = dialect.name == "sqlite"
         self.now = now
+        self._statements: dict[tuple[str, ...], str] = {}
         if self.sqlite:
             _, processors = _compiled(dialect, LEAD, ["id", *COLUMNS])
             self.processor_of = {COLUMNS[i - 1]: p for i, p in processors}  # i - 1: no id
             self.activity_sql, self.activity_processors = _compiled(
-                dialect, ACTIVITY, ACTIVITY_COLUMNS
+                dialect, ACTIVITY, list(activities.COLUMNS)
             )
-            self._statements: dict[tuple[str, ...], str] = {}
 
     def values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Every column of a new lead, defaults filled, tags and fields as JSON."""
@@ -92,6 +121,7 @@ class Records:
             if "fields" in values:
                 row["fields"] = dumps(values["fields"], ensure_ascii=False)
             ready.append((lead_id, *map(row.get, columns)))
+        # Driver executemany: SQLAlchemy's per-row work would double the time.
         conn.exec_driver_sql(sql, ready)
 
     def _insert_sql(self, columns: tuple[str, ...]) -> str:
@@ -101,14 +131,13 @@ class Records:
             sql = self._statements[columns] = _compiled(self.dialect, LEAD, ["id", *columns])[0]
         return sql
 
-    def insert_activities(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        """Insert activities given as tuples in ``ACTIVITY_COLUMNS`` order."""
+    def insert_activities(self, conn: Connection, rows: Sequence[ActivityRow]) -> None:
+        """Insert activities made by ``activities.row`` (tuples in
+        ``activities.COLUMNS`` order)."""
         if not rows:
             return
         if not self.sqlite:
-            conn.execute(
-                insert(ACTIVITY), [dict(zip(ACTIVITY_COLUMNS, r, strict=True)) for r in rows]
-            )
+            activities.record_many(conn, rows)
             return
         ready = []
         for row in rows:
@@ -117,10 +146,79 @@ class Records:
                 if values[index] is not None:
                     values[index] = process(values[index])
             ready.append(tuple(values))
+        # Driver executemany, as for leads.
         conn.exec_driver_sql(self.activity_sql, ready)
 
 
-def _compiled(dialect: Any, table: Any, keys: list[str]) -> tuple[str, Processors]:
+def copy_activities(
+    conn: Connection,
+    where: ColumnElement[bool],
+    *,
+    kind: str,
+    field: str,
+    new: ColumnElement[Any],
+    body: str,
+    actor: str,
+) -> None:
+    """One activity per stored lead matching ``where``, at the lead's creation
+    time, ``new`` (a lead column) as its new value: one ``INSERT … SELECT``,
+    nothing bound per lead. What ``activities.row`` would make for each lead
+    (its ``created_at`` is stored UTC already; the columns are text)."""
+    made = {
+        "lead_id": LEAD.c.id,
+        "kind": literal(kind),
+        "field": literal(field),
+        "new_value": new,
+        "body": literal(body),
+        "actor": literal(actor),
+        "created_at": LEAD.c.created_at,
+    }
+    source = select(*made.values()).where(where)
+    conn.execute(insert(ACTIVITY).from_select(list(made), source))
+
+
+def not_merged(table: Table) -> ColumnElement[bool]:
+    """``merged_into IS NULL``, written so that SQLite will not use its index:
+    next to an ``IN`` list it would, and scan every active lead per query."""
+    return (table.c.merged_into + literal_column("0")).is_(None)
+
+
+def find_by_key(
+    conn: Connection, table: Table, key: str, values: Sequence[str]
+) -> Iterator[Sequence[Any]]:
+    """``(id, name, *duplicates.KEYS)`` of the active rows whose ``key`` is one of
+    ``values``, by id within each chunk of ``IN_CHUNK`` values."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        if conn.dialect.paramstyle == "qmark":
+            # Driver SQL, compiled once per size and run on the plain keys: no
+            # SQLAlchemy work per key or per row (three lookups per batch).
+            sql = _lookup_sql(conn.dialect, table, key, len(chunk))
+            yield from conn.exec_driver_sql(sql, tuple(chunk))
+        else:
+            columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
+            statement = select(*columns).where(not_merged(table), table.c[key].in_(chunk))
+            yield from conn.execute(statement.order_by(table.c.id))
+
+
+@lru_cache(maxsize=64)
+def _lookup_sql(dialect: Dialect, table: Table, key: str, size: int) -> str:
+    """The lookup of ``size`` keys as SQL for the driver (``?`` placeholders)."""
+    columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
+    keys: BindParameter[Any] = bindparam("keys", value=["?"] * size, expanding=True)
+    statement = (
+        select(*columns).where(not_merged(table), table.c[key].in_(keys)).order_by(table.c.id)
+    )
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    if table is LEAD:
+        # Name the key's index: with statistics taken while the table was
+        # small (SQLite refreshes them after 25x growth) the planner would
+        # scan every lead per lookup instead, 10x slower in a big import.
+        return str(compiled).replace("FROM lead", f"FROM lead INDEXED BY ix_lead_{key}", 1)
+    return str(compiled)
+
+
+def _compiled(dialect: Dialect, table: Table, keys: list[str]) -> tuple[str, Processors]:
     """The insert's SQL for the driver, and the bind processors by position."""
     compiled = insert(table).compile(dialect=dialect, column_keys=keys)
     order = list(compiled.positiontup or [])
@@ -131,9 +229,8 @@ def _compiled(dialect: Any, table: Any, keys: list[str]) -> tuple[str, Processor
         kind = table.c[key].type
         process = kind.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
-            if isinstance(kind, UTCDateTime):
-                process = _sqlite_datetime(process)
-            processors.append((index, process))
+            fast = _sqlite_datetime(process) if isinstance(kind, UTCDateTime) else process
+            processors.append((index, fast))
     return str(compiled), processors
 
 

@@ -150,7 +150,7 @@ def run_import(
             result = writer.write(session, batch)
             for row, reason in result.duplicates:
                 counts.rejected += 1
-                rejects.add(row.line, row.cells, reason, table.header)  # type: ignore[union-attr]
+                rejects.add(row.line, row.cells, reason, table.header)
             if options.dry_run:
                 return
             # Score new and merged leads in the batch's own transaction, set-based. A
@@ -171,7 +171,7 @@ def run_import(
             counts.warnings += chunk.warnings
             for line, cells, reason in chunk.rejects:
                 counts.rejected += 1
-                rejects.add(line, cells, reason, chunk.header or table.header)  # type: ignore[union-attr]
+                rejects.add(line, cells, reason, chunk.header or table.header)
             if options.progress is not None:
                 options.progress(chunk.read, chunk.position, source.size)
 

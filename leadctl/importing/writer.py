@@ -21,21 +21,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import String, and_, func, insert, literal, select, type_coerce, update
+from sqlalchemy import String, and_, func, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from leadctl import duplicates
+from leadctl import activities, duplicates
+from leadctl.activities import ActivityRow
 from leadctl.duplicates import NEVER_FILLED, UNIONED
-from leadctl.importing.dedupe import DuplicateIndex, Known, Scratch
+from leadctl.importing import records
+from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch
 from leadctl.importing.headers import REJECTS_COLUMNS
-from leadctl.importing.records import ACTIVITY, LEAD, Records
+from leadctl.importing.records import Records
 from leadctl.importing.rows import Parsed
-from leadctl.models import Client
+from leadctl.models import ACTIVITY, CLIENT, LEAD
 from leadctl.users import Actor
-
-CACHE_KIB = 16 * 1024
-CHECKPOINT_PAGES = 10000
 
 
 @dataclass
@@ -86,13 +85,7 @@ class BatchWriter:
 
     def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
         conn = session.connection()
-        if conn.dialect.name == "sqlite":
-            # A bulk writer's settings, for this connection only (set per batch:
-            # it may be another pooled connection): a page cache that holds the
-            # indexes' hot pages (random keys: email, phone), and checkpoints
-            # every ~40 MB of WAL rather than every 4 MB.
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
-            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+        records.tune(conn)
         now = self.records.now
         result = BatchResult()
         new: list[Parsed] = []
@@ -106,47 +99,51 @@ class BatchWriter:
             if self.scope is not None and index is not None
             else {}
         )
+        scope = self.scope
         for row in rows:
             match = index.find(row.values) if index is not None else None
-            if match is not None and match.target is not None and match.target.lead_id in reach:
+            known = match.target if match is not None else None
+            if (
+                match is not None
+                and known is not None
+                and known.lead_id in reach
+                and scope is not None
+            ):
                 refused = duplicates.refusal(
-                    self.scope,  # type: ignore[arg-type]
-                    reach[match.target.lead_id],
+                    scope,
+                    reach[known.lead_id],
                     match.reason,
                     writing=self.on_duplicate == "merge",
                 )
                 if refused is not None:
                     result.duplicates.append((row, str(refused)))
                     continue
-            if match is None or self.on_duplicate == "create":
+            if match is None or index is None or self.on_duplicate == "create":
                 if index is not None and self.on_duplicate != "create":
                     index.add_pending(row.values, len(new))
                 new.append(row)
                 continue
-            pending = new[match.pending] if match.pending is not None else None
             if self.on_duplicate == "skip":
                 self.counts.skipped += 1
             elif self.on_duplicate == "fail":
-                what = (
-                    f"lead {match.target.lead_id} ({match.target.name})"
-                    if match.target is not None
-                    else f"line {pending.line} ({pending.values['name']})"  # type: ignore[union-attr]
-                )
+                what = _described(match, new)
                 result.duplicates.append((row, f"duplicate of {what}: {match.reason}"))
-            else:
+            elif known is not None:  # merge into a stored lead
                 self.counts.merged += 1
-                before = dict(pending.values) if pending is not None else None
-                if pending is not None:
-                    filled = _fill_pending(pending, row)
-                    if filled:
-                        pending_fills.append((match.pending, row, filled))  # type: ignore[arg-type]
-                else:
-                    stored_merges.setdefault(match.target.lead_id, []).append(row)  # type: ignore[union-attr]
-                    touched[match.target.lead_id] = match.target  # type: ignore[union-attr]
-                index.gained(match, row.values, before)  # type: ignore[union-attr]
+                stored_merges.setdefault(known.lead_id, []).append(row)
+                touched[known.lead_id] = known
+                index.gained(match, row.values, None)
+            elif match.pending is not None:  # merge into a new row of this batch
+                self.counts.merged += 1
+                pending = new[match.pending]
+                before = dict(pending.values)
+                filled = _fill_pending(pending, row)
+                if filled:
+                    pending_fills.append((match.pending, row, filled))
+                index.gained(match, row.values, before)
         if self.scratch is not None:
             self.counts.imported += len(new)
-            entries = [(None, r.values) for r in new]
+            entries: list[tuple[int | None, dict[str, Any]]] = [(None, r.values) for r in new]
             entries += [(k.lead_id, {"name": k.name, **k.keys}) for k in touched.values()]
             self.scratch.add(entries)
             return result
@@ -154,9 +151,9 @@ class BatchWriter:
         ids = self._insert(conn, new)
         result.inserted_ids = ids
         self.counts.imported += len(ids)
-        activities = self._new_activities(conn, new, ids, pending_fills, now)
-        result.merged_ids = self._merge(conn, stored_merges, activities, now)
-        self.records.insert_activities(conn, activities)
+        made = self._new_activities(conn, new, ids, pending_fills, now)
+        result.merged_ids = self._merge(conn, stored_merges, made, now)
+        self.records.insert_activities(conn, made)
         return result
 
     def _check_clients(self, conn: Connection, rows: list[Parsed]) -> None:
@@ -164,8 +161,7 @@ class BatchWriter:
         wanted = {r.values["client_id"] for r in rows if r.values.get("client_id") is not None}
         if not wanted:
             return
-        table = Client.__table__
-        found = set(conn.scalars(select(table.c.id).where(table.c.id.in_(wanted))))
+        found = set(conn.scalars(select(CLIENT.c.id).where(CLIENT.c.id.in_(wanted))))
         for row in rows:
             client = row.values.get("client_id")
             if client is not None and client not in found:
@@ -179,21 +175,21 @@ class BatchWriter:
         export is kept when it is free (SQLite), so an export imports back unchanged."""
         if not rows:
             return []
-        keep = [i for i, r in enumerate(rows) if r.lead_id is not None] if self.keep_ids else []
+        keep: dict[int, int] = {}  # row position: the id it carries, when that id is free
+        if self.keep_ids:
+            keep = {i: r.lead_id for i, r in enumerate(rows) if r.lead_id is not None}
         if keep:
-            wanted = [rows[i].lead_id for i in keep]
-            taken = set(conn.scalars(select(LEAD.c.id).where(LEAD.c.id.in_(wanted))))
-            chosen = []
-            for i in keep:
-                if rows[i].lead_id not in taken:
-                    taken.add(rows[i].lead_id)
-                    chosen.append(i)
+            taken = set(conn.scalars(select(LEAD.c.id).where(LEAD.c.id.in_(keep.values()))))
+            chosen = {}
+            for i, lead_id in keep.items():
+                if lead_id not in taken:
+                    taken.add(lead_id)
+                    chosen[i] = lead_id
             keep = chosen
         ids: list[int] = [0] * len(rows)
-        for i in keep:
-            ids[i] = rows[i].lead_id  # type: ignore[assignment]
-        kept = set(keep)
-        rest = [i for i in range(len(rows)) if i not in kept]
+        for i, lead_id in keep.items():
+            ids[i] = lead_id
+        rest = [i for i in range(len(rows)) if i not in keep]
         if rest and not self.records.sqlite:
             statement = insert(LEAD).returning(LEAD.c.id, sort_by_parameter_order=True)
             values = [self.records.values(rows[i].values) for i in rest]
@@ -203,7 +199,7 @@ class BatchWriter:
         elif rest:
             # Under BEGIN IMMEDIATE nobody else inserts: number them as SQLite would.
             stored_top = conn.scalar(select(func.max(LEAD.c.id))) or 0
-            top = max([stored_top, *(ids[i] for i in keep)])
+            top = max([stored_top, *keep.values()])
             for offset, i in enumerate(rest, start=1):
                 ids[i] = top + offset
         chosen_rows = [(ids[i], rows[i].values) for i in (*keep, *rest)]
@@ -217,50 +213,51 @@ class BatchWriter:
         ids: list[int],
         pending_fills: list[tuple[int, Parsed, list[str]]],
         now: datetime,
-    ) -> list[tuple[Any, ...]]:
+    ) -> list[ActivityRow]:
         """Each new lead's ``created`` activity (and ``assign`` when it has an
         owner) is copied from the rows just stored, in one INSERT … SELECT: no
         parameters bound per lead. Notes and in-batch merges are returned."""
+        actor = self.actor
         if ids:
             stored = _id_range(ids)
-            self._copy_activity(
-                conn, stored, "created", "status", LEAD.c.status, f"imported from {self.origin}"
+            body = f"imported from {self.origin}"
+            copy = records.copy_activities
+            copy(
+                conn,
+                stored,
+                kind="created",
+                field="status",
+                new=LEAD.c.status,
+                body=body,
+                actor=actor,
             )
             if any(row.values.get("owner") for row in rows):
                 owned = and_(stored, LEAD.c.owner.is_not(None))
-                self._copy_activity(conn, owned, "assign", "owner", LEAD.c.owner, "on import")
-        activities = []
+                copy(
+                    conn,
+                    owned,
+                    kind="assign",
+                    field="owner",
+                    new=LEAD.c.owner,
+                    body="on import",
+                    actor=actor,
+                )
+        made = []
         for row, lead_id in zip(rows, ids, strict=True):
             if row.notes:
                 created = row.values.get("created_at") or now
                 for note in row.notes:
-                    activities.append(_activity(lead_id, "note", self.actor, created, body=note))
+                    made.append(activities.row(lead_id, "note", actor, body=note, at=created))
         for position, row, filled in pending_fills:
             text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
-            activities.append(_activity(ids[position], "import", self.actor, now, body=text))
-        return activities
-
-    def _copy_activity(
-        self, conn: Connection, where: Any, kind: str, field: str, new: Any, body: str
-    ) -> None:
-        """One activity per stored lead matching ``where``, at its creation time."""
-        source = select(
-            LEAD.c.id,
-            literal(kind),
-            literal(field),
-            new,
-            literal(body),
-            literal(self.actor),
-            LEAD.c.created_at,
-        ).where(where)
-        columns = ["lead_id", "kind", "field", "new_value", "body", "actor", "created_at"]
-        conn.execute(insert(ACTIVITY).from_select(columns, source))
+            made.append(activities.row(ids[position], "import", actor, body=text, at=now))
+        return made
 
     def _merge(
         self,
         conn: Connection,
         merges: dict[int, list[Parsed]],
-        activities: list[tuple[Any, ...]],
+        made: list[ActivityRow],
         now: datetime,
     ) -> list[int]:
         """Fill stored leads' blanks from their duplicates; only changes are written."""
@@ -292,17 +289,27 @@ class BatchWriter:
                 added = duplicates.new_notes(have, row.notes)
                 for note in added:
                     have.add(note)
-                    activities.append(_activity(lead_id, "note", self.actor, now, body=note))
+                    made.append(activities.row(lead_id, "note", self.actor, body=note, at=now))
                 if added:
                     filled.append("notes")
                 if filled:
                     text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
-                    activities.append(_activity(lead_id, "import", self.actor, now, body=text))
+                    made.append(activities.row(lead_id, "import", self.actor, body=text, at=now))
             if changes:
                 changes["updated_at"] = now
                 conn.execute(update(LEAD).where(LEAD.c.id == lead_id).values(changes))
                 changed_ids.append(lead_id)
         return changed_ids
+
+
+def _described(match: Match, new: list[Parsed]) -> str:
+    """The lead or earlier row a row duplicates, for the rejects file."""
+    if match.target is not None:
+        return f"lead {match.target.lead_id} ({match.target.name})"
+    if match.pending is None:
+        raise ValueError("a match names a stored lead or an earlier row")
+    earlier = new[match.pending]
+    return f"line {earlier.line} ({earlier.values['name']})"
 
 
 def fill_blanks(lead: dict[str, Any], values: dict[str, Any], changes: dict[str, Any]) -> list[str]:
@@ -373,17 +380,3 @@ def _id_range(ids: list[int]) -> Any:
     if high - low + 1 == len(ids):
         return LEAD.c.id.between(low, high)
     return LEAD.c.id.in_(ids)
-
-
-def _activity(
-    lead_id: int,
-    kind: str,
-    actor: str,
-    at: datetime,
-    *,
-    body: str | None = None,
-    field: str | None = None,
-    new: str | None = None,
-) -> tuple[Any, ...]:
-    """An activity row, in ``records.ACTIVITY_COLUMNS`` order."""
-    return (lead_id, kind, field, None, new, body, None, actor, at)

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from leadctl import activities, clock, settings
 from leadctl.errors import InvalidInput
-from leadctl.models import Activity, Lead
+from leadctl.models import ACTIVITY, LEAD, Lead, id_of
 from leadctl.scoring.evaluate import Explanation, Line, explain
 from leadctl.scoring.rules import RuleSet, default_text, parse, parse_stored
 
@@ -99,12 +99,11 @@ def _refresh_held(session: OrmSession, lead_ids: Sequence[int] | None) -> None:
         for obj in session.identity_map.values()
         if isinstance(obj, Lead) and (wanted is None or obj.id in wanted)
     }
-    table = Lead.__table__  # type: ignore[attr-defined]
     ids = list(held)
     for start in range(0, len(ids), 500):
         rows = session.connection().execute(
-            select(table.c.id, table.c.score, table.c.band).where(
-                table.c.id.in_(ids[start : start + 500])
+            select(LEAD.c.id, LEAD.c.score, LEAD.c.band).where(
+                LEAD.c.id.in_(ids[start : start + 500])
             )
         )
         for lead_id, score, band in rows:
@@ -116,9 +115,8 @@ def engagements(session: Session, lead_id: int, kinds: Sequence[str]) -> list[tu
     """(kind, time) of the lead's activities that behavioural rules count."""
     if not kinds:
         return []
-    table = Activity.__table__  # type: ignore[attr-defined]
-    statement = select(table.c.kind, table.c.created_at).where(
-        table.c.lead_id == lead_id, table.c.kind.in_(list(kinds))
+    statement = select(ACTIVITY.c.kind, ACTIVITY.c.created_at).where(
+        ACTIVITY.c.lead_id == lead_id, ACTIVITY.c.kind.in_(list(kinds))
     )
     return [(kind, when) for kind, when in session.connection().execute(statement)]
 
@@ -127,7 +125,7 @@ def explain_lead(session: Session, lead: Lead, *, now: datetime | None = None) -
     """The lead's score under the current rules, with every step; stores nothing."""
     rules = current_rules(session)
     session.flush()
-    found = engagements(session, lead.id, [e.kind for e in rules.behavioral.kinds])  # type: ignore[arg-type]
+    found = engagements(session, id_of(lead), [e.kind for e in rules.behavioral.kinds])
     return explain(
         rules,
         lambda name: getattr(lead, name),
@@ -184,7 +182,7 @@ def adjust(
     if points != old:
         activities.record(
             session,
-            lead.id,  # type: ignore[arg-type]
+            id_of(lead),
             "score_adjust",
             actor,
             field="score_adjustment",

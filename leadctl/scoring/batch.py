@@ -42,14 +42,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from leadctl.models import Activity, Lead
+from leadctl.models import ACTIVITY, LEAD
 from leadctl.scoring.evaluate import SCORE_MAX, SCORE_MIN, epoch_seconds, holds, today_utc
 from leadctl.scoring.rules import TEXT_FIELDS, Behavioral, Component, Condition, Rule, RuleSet
 
 MASK_BITS = 62  # text tests per lookup key (bits of a signed 64-bit integer, with room)
 NO_LIMIT = 1_000_000  # the per-kind limit of a kind without ``max``
-LEAD = Lead.__table__  # type: ignore[attr-defined]
-ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 TEXT_MATCH = Table(
     "leadctl_score_text",
     MetaData(),
@@ -224,7 +222,7 @@ class _Sql:
             mask, bit = self.text_bits[condition]
             return mask.op("&")(bit) != 0
         if op == "present":
-            is_set = column.is_not(None)
+            is_set: ColumnElement[bool] = column.is_not(None)
             if condition.field in TEXT_FIELDS:
                 is_set = and_(is_set, column != "")
             return is_set if operand else not_(is_set)
@@ -268,11 +266,12 @@ class _Sql:
 
         The per-activity term is ``evaluate.decay_milli`` written in SQL:
         CAST(points * 1000.0 * pow(2.0, (0 - age) * 1.0 / half) + 0.5 AS INTEGER),
-        with ages in whole seconds, so both paths do the same float operations.
+        with ages in whole seconds, so both paths do the same float operations
+        (``pow`` is SQLite's own, or Python's where SQLite was built without
+        math functions: storage registers it on every connection).
         """
         if not behavioral.kinds:
             return None
-        _ensure_pow(self.conn)
         kind = ACTIVITY.c.kind
         stamp = func.substr(ACTIVITY.c.created_at, 1, 19)  # whole seconds, like Python
         if self.dialect == "sqlite":
@@ -298,14 +297,3 @@ class _Sql:
             .group_by(grouped.c.lead_id)
             .subquery("behaviour")
         )
-
-
-def _ensure_pow(conn: Connection) -> None:
-    """SQLite built without math functions gets Python's pow (the same libm call)."""
-    if conn.dialect.name != "sqlite":
-        return
-    raw = conn.connection.driver_connection
-    try:
-        raw.execute("SELECT pow(2.0, 0.5)").fetchone()  # type: ignore[union-attr]
-    except Exception:  # sqlite3.OperationalError: no such function: pow
-        raw.create_function("pow", 2, lambda x, y: float(x) ** y, deterministic=True)  # type: ignore[union-attr]

@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING
 from leadctl.errors import DatabaseError
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session as OrmSession
+    from sqlalchemy.pool import ConnectionPoolEntry
     from sqlmodel import Session
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -127,9 +130,8 @@ def read_meta(conn: Connection | OrmSession, *keys: str) -> dict[str, str]:
     """The stored values of these ``leadctl_meta`` keys (absent ones left out)."""
     from sqlalchemy import select
 
-    from leadctl.models import Meta
+    from leadctl.models import META as table
 
-    table = Meta.__table__  # type: ignore[attr-defined]
     statement = select(table.c.key, table.c.value).where(table.c.key.in_(keys))
     return {row.key: row.value for row in conn.execute(statement)}
 
@@ -138,9 +140,8 @@ def write_meta(conn: Connection | OrmSession, key: str, value: str | None) -> No
     """Store one ``leadctl_meta`` value, or remove the key (``None``)."""
     from sqlalchemy import delete, insert
 
-    from leadctl.models import Meta
+    from leadctl.models import META as table
 
-    table = Meta.__table__  # type: ignore[attr-defined]
     conn.execute(delete(table).where(table.c.key == key))
     if value is not None:
         conn.execute(insert(table).values(key=key, value=value))
@@ -153,7 +154,8 @@ def optimize(conn: Connection) -> None:
     runs reads at most ``ANALYSIS_LIMIT`` rows an index). Call it inside a
     write transaction. PostgreSQL analyzes by itself (autovacuum)."""
     if conn.dialect.name == "sqlite":
-        # main only: the temporary tables scoring refills per batch need none
+        # Driver SQL: a PRAGMA has no SQLAlchemy expression. main only: the
+        # temporary tables scoring refills per batch need no statistics.
         conn.exec_driver_sql("PRAGMA main.optimize")
 
 
@@ -211,8 +213,11 @@ def _sqlite_engine(path: Path) -> Engine:
         connect_args={"timeout": busy_seconds(), "check_same_thread": False},
     )
 
+    # Connection set-up speaks to the driver itself: these are settings of the
+    # sqlite3 connection (and PRAGMAs, which have no SQLAlchemy expression),
+    # made once per connection before SQLAlchemy runs anything on it.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Take transactions into our own hands (pysqlite's are deferred and
         # implicit), so BEGIN IMMEDIATE is possible; see SQLAlchemy's pysqlite docs.
         dbapi_connection.isolation_level = None
@@ -222,13 +227,31 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")  # see optimize()
         cursor.close()
+        _ensure_pow(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        # Driver SQL: SQLAlchemy has no expression for BEGIN IMMEDIATE, which
+        # takes the write lock at once (writers queue instead of failing).
         immediate = connection.get_execution_options().get("leadctl_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _ensure_pow(dbapi_connection: sqlite3.Connection) -> None:
+    """A SQLite built without its math functions gets Python's ``pow`` (the
+    same libm call): set-based scoring's decay is written with it."""
+    import sqlite3
+
+    try:
+        dbapi_connection.execute("SELECT pow(2.0, 0.5)")
+    except sqlite3.OperationalError:  # no such function: pow
+        dbapi_connection.create_function("pow", 2, _pow, deterministic=True)
+
+
+def _pow(base: float, exponent: float) -> float:
+    return float(base) ** exponent
 
 
 def _server_engine(url: str) -> Engine:

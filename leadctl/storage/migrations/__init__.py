@@ -63,7 +63,7 @@ def bring_up_to_date(database: Database) -> None:
 
 def _check_intact(conn: Connection, target: str) -> None:
     """Refuse to upgrade a damaged file (it stays as it is): SQLite's quick check."""
-    problem = conn.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+    problem = conn.exec_driver_sql("PRAGMA quick_check(1)").scalar()  # no Core form for a PRAGMA
     if problem != "ok":
         raise DatabaseError(f"database {target} is damaged ({problem}); left untouched")
 
@@ -81,9 +81,13 @@ def _use_wal(database: Database) -> None:
 
     deadline = time.monotonic() + storage.busy_seconds()
     while True:
+        # The driver's connection itself: SQLAlchemy would BEGIN first, and the
+        # journal mode cannot change inside a transaction.
         raw = database.engine.raw_connection()
         try:
-            raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.close()
             return
         except sqlite3.OperationalError as error:
             if "locked" not in str(error) or time.monotonic() > deadline:

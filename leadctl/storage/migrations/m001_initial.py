@@ -232,7 +232,7 @@ def tables() -> MetaData:
 
 
 def upgrade(conn: Connection) -> None:
-    conn.execute(text(META_DDL))
+    conn.execute(text(META_DDL))  # text(): version 1's DDL exactly (a NULL-able key)
     metadata = tables()
     metadata.create_all(conn)
     rows = [
