@@ -178,6 +178,8 @@ def run_import(
         bulk = not (options.dry_run or options.atomic) and (source.size or 0) >= BULK_FROM_BYTES
         with indexes_deferred(database, wanted=bulk, score=not plan.leadctl_export) as bulk_load:
             stored = _store(database, chunks, store, account, options, counts)
+        if stored and not options.dry_run:
+            database.optimize()  # the batches skipped it: statistics of the table as loaded
         return ImportSummary(
             rows=counts.rows,
             imported=counts.imported if stored else 0,
@@ -273,7 +275,7 @@ def _store(
     """Store the batches the chosen way; False when --atomic stored nothing."""
     if options.atomic and not options.dry_run:
         try:
-            with database.session(immediate=True) as session:
+            with database.session(immediate=True, analyze=False) as session:
                 for chunk in chunks:
                     account(chunk)
                     if chunk.rows:
@@ -286,6 +288,6 @@ def _store(
     for chunk in chunks:
         account(chunk)
         if chunk.rows:
-            with database.session(immediate=not options.dry_run) as session:
+            with database.session(immediate=not options.dry_run, analyze=False) as session:
                 store(session, chunk.rows)
     return True

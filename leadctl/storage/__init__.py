@@ -78,12 +78,15 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self, *, immediate: bool = False) -> Iterator[Session]:
+    def session(self, *, immediate: bool = False, analyze: bool = True) -> Iterator[Session]:
         """A session committed on success and rolled back on any error.
 
         ``immediate`` takes SQLite's write lock at BEGIN, so a command that reads
         then decides queues behind other writers instead of failing on a lock
-        upgrade.
+        upgrade; such a transaction ends with :func:`optimize` unless ``analyze``
+        is False (an import's batches: statistics taken while a table fills
+        mislead the planner for the rest of the load, so it runs
+        :meth:`optimize` once at its end).
         """
         from sqlmodel import Session
 
@@ -91,12 +94,17 @@ class Database:
         with translate_errors(self.target), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
-                if immediate and session.in_transaction():
+                if immediate and analyze and session.in_transaction():
                     optimize(session.connection())
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def optimize(self) -> None:
+        """:func:`optimize` in a write transaction of its own."""
+        with self.session(immediate=True, analyze=False) as session:
+            optimize(session.connection())
 
     def close(self) -> None:
         self.engine.dispose()
