@@ -61,7 +61,7 @@ def parse_terms(
 
 def _probability(text: str) -> int:
     raw = text.strip().removesuffix("%").strip()
-    if not raw.isdigit() or not 0 <= int(raw) <= 100:
+    if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= 100:
         raise InvalidInput(
             f"invalid probability {text!r}: expected a whole percentage from 0 to 100"
         )

@@ -194,7 +194,7 @@ def _client(text: str, ctx: StrictContext) -> int:
     from leadctl.errors import NotFound
     from leadctl.models import Client
 
-    if not text.isdigit() or ctx.session.get(Client, int(text)) is None:
+    if not (text.isascii() and text.isdigit()) or ctx.session.get(Client, int(text)) is None:
         raise NotFound(f"no client with id {text}")
     return int(text)
 
@@ -253,8 +253,16 @@ def _read_date(ctx: ImportContext) -> Callable[[str], Any]:
     return ctx.date_reader().date
 
 
+def stored_int(text: str) -> int:
+    """An integer a 64-bit column holds; anything else is a bad value (a warning)."""
+    number = int(text)
+    if not -(2**63) <= number < 2**63:
+        raise ValueError(text)
+    return number
+
+
 def _read_int(ctx: ImportContext) -> Callable[[str], Any]:
-    return int
+    return stored_int
 
 
 def _read_band(ctx: ImportContext) -> Callable[[str], Any]:

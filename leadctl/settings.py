@@ -31,7 +31,7 @@ def _positive_number(value: str) -> str:
 
 
 def _whole_days(value: str) -> str:
-    if not value.strip().isdigit() or int(value) < 1:
+    if not (value.strip().isascii() and value.strip().isdigit()) or int(value) < 1:
         raise InvalidInput(f"invalid value {value!r}: expected a whole number of days ≥ 1")
     return str(int(value))
 

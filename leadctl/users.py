@@ -164,8 +164,7 @@ def may_see(who: Actor, lead: Lead) -> bool:
 def require_visible(who: Actor, lead: Lead) -> None:
     if not may_see(who, lead):
         raise LeadDenied(
-            f"{who.label()} may not see lead {lead.id}, owned by {lead.owner}: that needs "
-            "the view_all permission",
+            f"{who.label()} may not see lead {lead.id}: that needs the view_all permission",
             [lead.id],
         )
 

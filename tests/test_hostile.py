@@ -36,14 +36,25 @@ VALUES = {
     "underscore": "_",
     "missing_id": "424242",
     "negative": "-7",
+    "unicode_digit": "²",  # str.isdigit() is True, int() refuses it
 }
 
 # The values tried in a slot of each kind (every slot gets empty and control
 # characters; the rest are the values that slot can get wrong).
 KINDS = {
-    "id": ("empty", "control", "huge_int", "negative", "missing_id", "nan"),
+    "id": ("empty", "control", "huge_int", "negative", "missing_id", "nan", "unicode_digit"),
     "text": ("empty", "blank", "control", "huge_text", "percent", "underscore"),
-    "number": ("empty", "control", "huge_int", "huge_text", "nan", "inf", "neg_inf", "negative"),
+    "number": (
+        "empty",
+        "control",
+        "huge_int",
+        "huge_text",
+        "nan",
+        "inf",
+        "neg_inf",
+        "negative",
+        "unicode_digit",
+    ),
     "date": ("empty", "control", "year_1", "year_9999", "huge_int", "huge_text", "nan"),
     "choice": ("empty", "blank", "control", "huge_text", "percent", "nan", "negative"),
     "name": ("empty", "blank", "control", "huge_text", "percent", "year_1", "missing_id"),
@@ -160,6 +171,8 @@ EXPECTED = {
     ("claim 1 --hours V", "nan"): 1,
     ("claim 1 --hours V", "inf"): 1,
     ("list --limit V", "huge_int"): 1,
+    ("edit 1 --client V", "unicode_digit"): 1,
+    ("convert 1 --probability V", "unicode_digit"): 1,
 }
 
 
@@ -394,3 +407,26 @@ def test_a_hostile_value_from_a_rep_or_viewer_never_makes_a_traceback(
     args = [VALUES[label] if word == "V" else word for word in template.split()]
     args = [str(hostile_env / "leads.csv") if word == "FILE" else word for word in args]
     check_outcome(cli("--as", actor, *args, code=None))
+
+
+def test_an_out_of_range_number_in_an_export_is_a_warning_not_a_lost_import(cli, tmp_path):
+    """A 64-bit column cannot hold 10**20: that cell is a bad value (kept as
+    `<field>_raw`, a warning); the row and the rest of the file are stored."""
+    import csv
+
+    cli("add", "Ada", "--email", "ada@example.com")
+    cli("add", "Grace", "--email", "grace@example.com")
+    exported = tmp_path / "export.csv"
+    cli("export", "-o", str(exported))
+    with exported.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["score"] = rows[1]["id"] = str(10**20)
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = cli.json("--db", str(tmp_path / "new.db"), "import", str(edited), "--json")
+    assert (summary["imported"], summary["rejected"], summary["warnings"]) == (2, 0, 2)
+    leads = cli.json("--db", str(tmp_path / "new.db"), "list")
+    assert {lead["fields"].get("score_raw") for lead in leads} >= {str(10**20)}

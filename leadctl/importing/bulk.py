@@ -86,7 +86,7 @@ def is_running(owner: str) -> bool:
     """
     host, _, rest = owner.partition(":")
     pid, _, started = rest.partition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not (pid.isascii() and pid.isdigit()):
         return False
     if os.name != "posix":
         return True

@@ -263,7 +263,7 @@ class RowParser:
         at = self.at
         if "id" in at and (text := cells[at["id"]].strip()):
             try:
-                number = int(text)
+                number = fields.stored_int(text)
             except ValueError:
                 _warn(extra, row, "id", text)
             else:

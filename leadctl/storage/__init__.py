@@ -287,7 +287,12 @@ def _ensure_schema(database: Database) -> None:
             conn.rollback()
             stored = {}
     version = stored.get(SCHEMA_KEY)
-    if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
+    if (
+        version is not None
+        and version.isascii()
+        and version.isdigit()
+        and int(version) > SCHEMA_VERSION
+    ):
         raise DatabaseError(too_new(database.target, int(version)))
     if version != str(SCHEMA_VERSION):
         from leadctl.storage import migrations

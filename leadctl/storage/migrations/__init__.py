@@ -40,7 +40,7 @@ def bring_up_to_date(database: Database) -> None:
         tables = set(inspect(conn).get_table_names())
         if META_TABLE in tables:
             stored = read_meta(conn, SCHEMA_KEY).get(SCHEMA_KEY)
-            if stored is None or not stored.isdigit():
+            if stored is None or not (stored.isascii() and stored.isdigit()):
                 raise DatabaseError(f"{database.target} is not a leadctl database; left untouched")
             version = int(stored)
         elif tables:
