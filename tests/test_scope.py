@@ -235,3 +235,15 @@ def test_a_merged_lead_refuses_every_change(cli, role, command):
     assert f"lead {gone} was merged into lead {keep}" in result.stderr
     after = cli.json(*boss, "show", gone)
     assert after == before
+
+
+def test_score_without_ids_writes_only_what_the_actor_may_change(cli):
+    """A viewer changes nothing (exit 4); a rep's run covers, and counts, only the
+    leads the rep may see; a manager's covers every lead."""
+    team(cli)
+    lead(cli, "Rita Own", "--assign", "rita")
+    lead(cli, "Rob Own", "--assign", "rob")
+    lead(cli, "Pool One")
+    assert "manage permission" in cli("--as", "vic", "score", code=4).stderr
+    assert cli.json("--as", "rob", "score")["rescored"] == 2  # his lead and the pool's
+    assert cli.json("--as", "meg", "score")["rescored"] == 3

@@ -72,7 +72,7 @@ def score(
         found = [lead for lead, _ in scored]
         explanations = [explanation for _, explanation in scored]
         if not ids and summary is None:
-            summary = scoring.rescore(session)
+            summary = scoring.rescore_all(session, who)
     _render(found, explanations, summary, rules_file, explain=explain, json_out=json_out)
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "current_rules",
     "explain_lead",
     "rescore",
+    "rescore_all",
     "rescore_lead",
     "score_lead",
     "store_rules",
@@ -153,6 +154,20 @@ def change_rules(session: Session, who: Actor, text: str, source: str) -> Rescor
     require_permission(who, "admin", "change the scoring rules")
     store_rules(session, text, source)
     return rescore(session)
+
+
+def rescore_all(session: Session, who: Actor) -> Rescored:
+    """Recompute the scores of every lead the actor may see (`score` without ids).
+
+    Writing scores needs the manage permission (a viewer changes nothing); a
+    rep's run covers, and counts, only the leads the rep may see."""
+    from leadctl.users import require_permission, visible_clauses
+
+    require_permission(who, "manage", "recompute scores")
+    visible = visible_clauses(who)
+    if not visible:
+        return rescore(session)
+    return rescore(session, list(session.execute(select(LEAD.c.id).where(*visible)).scalars()))
 
 
 def score_lead(session: Session, who: Actor, lead_id: int) -> tuple[Lead, Explanation]:
