@@ -198,3 +198,29 @@ def test_a_merge_never_takes_ownership_of_a_pool_lead(cli, team, tmp_path):
     assert (petra["title"], petra["industry"]) == ("CTO", "Retail")  # blanks were filled
     assert petra["owner"] is None
     assert not [a for a in petra["activities"] if a["kind"] == "assign"]
+
+
+def test_a_reps_import_cannot_plant_a_claim_a_score_or_another_reps_client(cli, team, tmp_path):
+    """What only `claim`, `score --adjust` and a visible client allow is not taken from
+    a rep's file (even one shaped like a leadctl export): each is kept as text, a
+    warning. A manager's export-shaped import keeps them (a round trip)."""
+    import json as json_module
+
+    rita_client = cli.json(*BOSS, "convert", team["hidden"], "--no-deal")["client"]["id"]
+    header = "id,name,email,score,score_adjustment,claimed_by,claim_expires_at,client_id,"
+    header += "created_at,updated_at,fields"
+    row = f"900,Planted,planted@example.com,99,50,rita,2099-01-01T00:00:00Z,{rita_client},"
+    row += "2026-11-01T09:00:00Z,2026-11-01T09:00:00Z,{}"
+    source = tmp_path / "shaped.csv"
+    source.write_text(f"{header}\n{row}\n")
+    result = cli(*ROB, "import", str(source), "--json")
+    assert json_module.loads(result.stdout)["warnings"] == 5
+    planted = next(x for x in cli.json(*BOSS, "list", "--limit", "0")
+                   if x["name"] == "Planted")  # fmt: skip
+    assert (planted["claimed_by"], planted["score_adjustment"], planted["client_id"]) == (
+        None, 0, None,
+    )  # fmt: skip
+    assert planted["fields"]["claimed_by_raw"] == "rita"
+    assert planted["fields"]["client_id_raw"] == str(rita_client)
+    assert planted["score"] < 99
+    cli(*ROB, "client", "show", rita_client, code=4)  # still none of his to see

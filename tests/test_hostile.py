@@ -314,7 +314,7 @@ def test_an_import_full_of_hostile_values_ends_cleanly(cli, hostile_env):
     assert "Traceback" not in result.stdout + result.stderr
     # SPEC: import exits 1 when any row was rejected, its summary the one line
     assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
-    assert "imported 13" in result.stderr and "rejected 13" in result.stderr, result.stderr
+    assert "imported 14" in result.stderr and "rejected 14" in result.stderr, result.stderr
     check_outcome(cli("list", "--limit", "0"))
 
 

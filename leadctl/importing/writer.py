@@ -25,7 +25,7 @@ from sqlalchemy import String, and_, func, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from leadctl import activities, duplicates
+from leadctl import activities, duplicates, users
 from leadctl.activities import ActivityRow
 from leadctl.duplicates import NEVER_FILLED, UNIONED
 from leadctl.importing import records
@@ -35,6 +35,10 @@ from leadctl.importing.records import Records
 from leadctl.importing.rows import Parsed
 from leadctl.models import ACTIVITY, CLIENT, LEAD
 from leadctl.users import Actor
+
+# Columns of a leadctl export that only `claim` and `score --adjust` may set
+# (a limited actor's import keeps them as text): the claim, and the score.
+PRIVILEGED = ("claimed_by", "claim_expires_at", "score", "score_adjustment")
 
 
 @dataclass
@@ -86,6 +90,9 @@ class BatchWriter:
     def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
         conn = session.connection()
         records.tune(conn)
+        self._check_clients(conn, rows)  # before merges too: they fill client_id
+        if self.scope is not None:
+            self._untrusted(rows)
         now = self.records.now
         result = BatchResult()
         new: list[Parsed] = []
@@ -147,7 +154,6 @@ class BatchWriter:
             entries += [(k.lead_id, {"name": k.name, **k.keys}) for k in touched.values()]
             self.scratch.add(entries)
             return result
-        self._check_clients(conn, new)
         ids = self._insert(conn, new)
         result.inserted_ids = ids
         self.counts.imported += len(ids)
@@ -157,18 +163,38 @@ class BatchWriter:
         return result
 
     def _check_clients(self, conn: Connection, rows: list[Parsed]) -> None:
-        """A client id must name a client here; else it is kept as text (a warning)."""
+        """A client id must name a client here, and for a limited actor one they may
+        see (a lead of theirs or the pool's under it, as `add --client` requires);
+        else it is kept as text (a warning)."""
         wanted = {r.values["client_id"] for r in rows if r.values.get("client_id") is not None}
         if not wanted:
             return
-        found = set(conn.scalars(select(CLIENT.c.id).where(CLIENT.c.id.in_(wanted))))
+        if self.scope is None:
+            statement = select(CLIENT.c.id).where(CLIENT.c.id.in_(wanted))
+        else:
+            visible = users.visible_clauses(self.scope)
+            statement = select(LEAD.c.client_id).where(LEAD.c.client_id.in_(wanted), *visible)
+        found = set(conn.scalars(statement))
         for row in rows:
             client = row.values.get("client_id")
             if client is not None and client not in found:
-                del row.values["client_id"]
-                row.values.setdefault("fields", {})["client_id_raw"] = str(client)
-                row.warnings += 1
-                self.counts.warnings += 1
+                self._demote(row, "client_id")
+
+    def _untrusted(self, rows: list[Parsed]) -> None:
+        """What only `claim` and `score --adjust` may set (each checked and recorded
+        there) is not taken from a limited actor's file: kept as text (a warning)."""
+        for row in rows:
+            for name in PRIVILEGED:
+                if row.values.get(name) is not None:
+                    self._demote(row, name)
+
+    def _demote(self, row: Parsed, name: str) -> None:
+        """Leave a field out of the row, its value kept as ``<name>_raw`` (a warning)."""
+        value = row.values.pop(name)
+        text = value.isoformat() if isinstance(value, datetime) else str(value)
+        row.values.setdefault("fields", {})[f"{name}_raw"] = text
+        row.warnings += 1
+        self.counts.warnings += 1
 
     def _insert(self, conn: Connection, rows: list[Parsed]) -> list[int]:
         """Insert new leads; returns their ids in row order. An id from a leadctl
