@@ -105,6 +105,7 @@ class LeadField:
     round_trip: bool = False  # its header is read only from a `leadctl export` file
     exported: bool = True  # a key of the JSON lead object and a column of exports
     merge_fills: bool = True  # a merge may fill it when blank on the kept lead
+    scoreable: bool = False  # scoring rules may test it (operators by its type)
 
     @property
     def annotation(self) -> Any:
@@ -308,34 +309,36 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       synonyms=(
           "jobtitle", "position", "jobposition", "designation", "organizationtitle",
           "organization1title", "jobrole", "title",
-      )),
+      ), scoreable=True),
     F("industry", str, "Industry.", strict=_text, option="--industry", lenient=_as_text,
-      synonyms=("industry", "sector", "branche")),
+      synonyms=("industry", "sector", "branche"), scoreable=True),
     F("country", str, "Country (name or ISO code).", strict=_text, option="--country",
       synonyms=(
           "country", "countryregion", "countrycode", "cc", "address1country", "businesscountry",
           "businesscountryregion", "mailingcountry", "billingcountry", "countryofpostaladdress",
           "homecountry", "homecountryregion", "othercountry", "land", "pays",
-      )),
+      ), scoreable=True),
     F("region", str, "Region or state.", strict=_text, option="--region", lenient=_as_text,
       synonyms=(
           "region", "state", "stateregion", "province", "stateprovince", "stateorprovince",
           "address1region", "businessstate", "mailingstate", "billingstate", "statecode",
           "homestate",
-      )),
+      ), scoreable=True),
     F("company_size", int, "Employees (e.g. 50 or 11-50).", strict=_count,
       option="--company-size", lenient=_read_count,
       synonyms=(
           "companysize", "numberofemployees", "noofemployees", "employees", "employeecount",
           "headcount", "companyheadcount", "mitarbeiter",
-      )),
+      ), scoreable=True),
     F("annual_revenue", float, "Annual revenue (e.g. 2500000 or $2.5M).",
       strict=_money("annual revenue"), option="--revenue", lenient=_read_money("annual_revenue"),
-      synonyms=("annualrevenue", "revenue", "companyrevenue", "yearlyrevenue", "umsatz")),
+      synonyms=("annualrevenue", "revenue", "companyrevenue", "yearlyrevenue", "umsatz"),
+      scoreable=True),
     F("source", str, "Source, from `leadctl sources`.", strict=_source, option="--source",
-      synonyms=("leadsource", "source", "originalsource", "sourcechannel")),
+      synonyms=("leadsource", "source", "originalsource", "sourcechannel"), scoreable=True),
     F("priority", str, "low, medium, high or critical.", default="medium", strict=_priority,
-      option="--priority", synonyms=("priority", "leadpriority", "contactpriority", "importance")),
+      option="--priority", synonyms=("priority", "leadpriority", "contactpriority", "importance"),
+      scoreable=True),
     F("status", str, "Pipeline status, from `leadctl statuses` (changed by `status`).",
       default="new", merge_fills=False,
       synonyms=("leadstatus", "status", "stage", "leadstage", "lifecyclestage", "pipelinestage")),
@@ -354,17 +357,18 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     F("band", str, "cold, warm or hot (from the score).", default="cold", index=True,
       lenient=_read_band, round_trip=True, merge_fills=False),
     F("budget", float, "BANT budget amount.", strict=_money("budget"), option="--budget",
-      lenient=_read_money("budget"), synonyms=("budget",)),
+      lenient=_read_money("budget"), synonyms=("budget",), scoreable=True),
     F("authority", bool, "BANT: is a decision maker (yes/no).", strict=_authority,
       option="--authority", lenient=_read_bool,
-      synonyms=("authority", "decisionmaker", "isdecisionmaker")),
+      synonyms=("authority", "decisionmaker", "isdecisionmaker"), scoreable=True),
     F("need", str, "BANT need.", strict=_text, option="--need", lenient=_as_text,
-      synonyms=("need", "needs")),
+      synonyms=("need", "needs"), scoreable=True),
     F("timeline", date, "BANT expected purchase date.", strict=_timeline, option="--timeline",
-      lenient=_read_date, synonyms=("timeline", "expectedclosedate", "closedate", "purchasedate")),
+      lenient=_read_date, synonyms=("timeline", "expectedclosedate", "closedate", "purchasedate"),
+      scoreable=True),
     F("deal_value", float, "Estimated deal value.", strict=_money("deal value"),
       option="--deal-value", lenient=_read_money("deal_value"),
-      synonyms=("dealvalue", "expectedrevenue", "dealamount", "opportunityvalue")),
+      synonyms=("dealvalue", "expectedrevenue", "dealamount", "opportunityvalue"), scoreable=True),
     F("next_call_at", datetime, "Next scheduled call (set by `schedule`).", strict=_next_call,
       lenient=_read_appointment,
       synonyms=("nextcallat", "nextcall", "nextactivitydate", "nextcontactdate")),
@@ -375,11 +379,11 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     F("fields", str, "Custom fields (a JSON object).", default="{}", json_text=True,
       round_trip=True, merge_fills=False),
     F("utm_source", str, "Campaign source.", strict=_text, option="--utm-source",
-      lenient=_as_text, synonyms=("utmsource",)),
+      lenient=_as_text, synonyms=("utmsource",), scoreable=True),
     F("utm_medium", str, "Campaign medium.", strict=_text, option="--utm-medium",
-      lenient=_as_text, synonyms=("utmmedium", "medium")),
+      lenient=_as_text, synonyms=("utmmedium", "medium"), scoreable=True),
     F("utm_campaign", str, "Campaign name.", strict=_text, option="--utm-campaign",
-      lenient=_as_text, synonyms=("utmcampaign", "campaign", "campaignname")),
+      lenient=_as_text, synonyms=("utmcampaign", "campaign", "campaignname"), scoreable=True),
     F("created_at", datetime, "When the lead was created.", required=True, index=True,
       lenient=_read_datetime, merge_fills=False,
       synonyms=(
@@ -395,12 +399,13 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     F("converted_at", datetime, "When the lead became a client.", lenient=_read_datetime,
       synonyms=("convertedat", "converteddate", "converteddatetime", "conversiondate")),
     F("website", str, "Website URL.", strict=_text, option="--website", lenient=_as_text,
-      synonyms=("website", "companywebsite", "websiteurl", "webpage", "website1value")),
+      synonyms=("website", "companywebsite", "websiteurl", "webpage", "website1value"),
+      scoreable=True),
     F("linkedin", str, "LinkedIn profile URL.", strict=_text, option="--linkedin",
       lenient=_as_text,
       synonyms=(
           "linkedin", "linkedinurl", "linkedinprofile", "linkedinprofileurl", "profileurl", "url",
-      )),
+      ), scoreable=True),
 )  # fmt: skip
 del F
 

@@ -123,3 +123,24 @@ def test_a_new_database_has_the_columns_and_the_current_version(cli, db_path):
         assert {"website", "linkedin"} <= columns
         assert version.fetchone() == (str(SCHEMA_VERSION),)
     assert SCHEMA_VERSION >= 2
+
+
+def test_a_scoring_rule_may_test_the_new_fields(cli, tmp_path):
+    """Which fields a rule may test comes from the registry: a new field needs no
+    change to scoring."""
+    from leadctl.scoring.rules import TEXT_FIELDS, default_text
+
+    assert {"website", "linkedin"} <= set(TEXT_FIELDS)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(  # the shipped rules, plus one on the new field
+        default_text() + '\n[[demographic.rules]]\nname = "Has a LinkedIn profile"\n'
+        "linkedin.present = true\npoints = 7\n"
+    )
+    cli("add", "Ada", "--email", "ada@example.com", "--linkedin", PROFILE)
+    cli("add", "Bob", "--email", "bob@example.com")
+    cli("score", "--rules", str(rules))
+    scores = {lead["name"]: lead["score"] for lead in cli.json("list")}
+    assert scores["Ada"] - scores["Bob"] == 7
+    explained = cli.json("score", "1", "--explain")
+    assert "demographic: Has a LinkedIn profile" in [r["rule"] for r in explained["rules"]]
+    assert explained["score"] == scores["Ada"]  # the set-based pass and the explanation agree

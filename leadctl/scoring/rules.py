@@ -10,21 +10,24 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from leadctl.activities import LOG_KINDS
 from leadctl.errors import InvalidInput
+from leadctl.fields import LEAD_FIELDS
 
 COMPONENTS = {"demographic": 40, "behavioral": 40, "firmographic": 20}  # name: largest cap
 RULE_COMPONENTS = ("demographic", "firmographic")
-TEXT_FIELDS = (
-    "title industry country region need source priority utm_source utm_medium utm_campaign"
-).split()
-NUMBER_FIELDS = ["company_size", "annual_revenue", "budget", "deal_value"]
-BOOL_FIELDS = ["authority"]
-DATE_FIELDS = ["timeline"]
+# The lead fields a rule may test, and so its operators, come from the field
+# registry (``scoreable``), by the field's type.
+_SCORED = [spec for spec in LEAD_FIELDS if spec.scoreable]
+TEXT_FIELDS = [spec.name for spec in _SCORED if spec.type is str]
+NUMBER_FIELDS = [spec.name for spec in _SCORED if spec.type in (int, float)]
+BOOL_FIELDS = [spec.name for spec in _SCORED if spec.type is bool]
+DATE_FIELDS = [spec.name for spec in _SCORED if spec.type is date]
 FIELDS = TEXT_FIELDS + NUMBER_FIELDS + BOOL_FIELDS + DATE_FIELDS
 OPERATORS = {
     **dict.fromkeys(TEXT_FIELDS, ("words", "in", "present")),
