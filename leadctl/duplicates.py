@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import literal_column
+
 from leadctl import fields
 from leadctl.errors import Conflict
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Table
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
@@ -69,6 +72,14 @@ NEVER_FILLED = (fields.never_filled() - frozenset(UNIONED)) | {"id", "merged_int
 HIDDEN = "duplicate of a lead you cannot see; ask a manager"
 
 Candidate = TypeVar("Candidate")
+
+
+def not_merged(table: Table) -> ColumnElement[bool]:
+    """Active (not archived) leads of a Core lead table, for the set-based duplicate
+    queries (the import's lookups, dedupe's groups): ``merged_into IS NULL``, written
+    so that SQLite will not use its index: next to an ``IN`` list it would, and scan
+    every active lead per query."""
+    return (table.c.merged_into + literal_column("0")).is_(None)
 
 
 # --- the match rule ---------------------------------------------------------------------

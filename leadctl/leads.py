@@ -12,7 +12,7 @@ from sqlalchemy import Row, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from leadctl import activities, clock, duplicates, fields, lists, normalize, settings, users
+from leadctl import activities, clock, duplicates, fields, lists, normalize, users
 from leadctl.duplicates import Duplicate
 from leadctl.errors import Conflict, DuplicateLead, InvalidInput, NotFound, invalid_choice
 from leadctl.models import Activity, Lead
@@ -76,10 +76,6 @@ def for_work(session: Session, who: Actor, lead_id: int, doing: str) -> Lead:
     return lead
 
 
-def default_region(session: Session) -> str | None:
-    return settings.get(session, "region")
-
-
 def validate(
     session: Session, raw: dict[str, Any], *, country: str | None = None
 ) -> dict[str, Any]:
@@ -105,8 +101,10 @@ def validate(
             spec = fields.BY_NAME.get(name)
             if spec is not None and spec.required:
                 raise InvalidInput(f"invalid {name}: must not be empty")
-            if name == "priority":  # always set (default medium): it cannot be cleared
-                raise invalid_choice("priority", given, normalize.PRIORITIES)
+            if spec is not None and spec.default is not None:
+                # always set (priority: medium): its own parser refuses the empty text
+                values[name] = fields.parse_strict(name, given, context)
+                continue
             values[name] = None
             continue
         values[name] = fields.parse_strict(name, text, context)

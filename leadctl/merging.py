@@ -22,7 +22,6 @@ from sqlmodel import Session
 from leadctl import activities, clock, duplicates, leads, users
 from leadctl.duplicates import fill_lead
 from leadctl.errors import Conflict, InvalidInput
-from leadctl.importing.records import not_merged
 from leadctl.models import ACTIVITY, DEAL, LEAD, Lead, id_of
 from leadctl.users import Actor
 
@@ -83,7 +82,7 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
     from rapidfuzz import process
 
     conn = session.connection()
-    active = [not_merged(LEAD), *extra]
+    active = [duplicates.not_merged(LEAD), *extra]
     links = _Links()
     for key, reason in duplicates.RULES[:2]:  # same email, same phone
         column = LEAD.c[key]

@@ -31,14 +31,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, literal, literal_column, select
+from sqlalchemy import Table, bindparam, insert, literal, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from leadctl import activities, fields
 from leadctl.activities import ActivityRow
-from leadctl.duplicates import KEYS
+from leadctl.duplicates import KEYS, not_merged
 from leadctl.models import ACTIVITY, LEAD
 
 COLUMNS = [c.name for c in LEAD.columns if c.name != "id"]
@@ -175,12 +175,6 @@ def copy_activities(
     }
     source = select(*made.values()).where(where)
     conn.execute(insert(ACTIVITY).from_select(list(made), source))
-
-
-def not_merged(table: Table) -> ColumnElement[bool]:
-    """``merged_into IS NULL``, written so that SQLite will not use its index:
-    next to an ``IN`` list it would, and scan every active lead per query."""
-    return (table.c.merged_into + literal_column("0")).is_(None)
 
 
 def find_by_key(
