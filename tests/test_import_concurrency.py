@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -35,20 +36,25 @@ def test_bulk_import_beside_other_writers_and_readers(tmp_path, db_path):
         text=True,
     )
     codes: dict[str, list[int]] = {"add": [], "cron": [], "list": []}
+    errors: list[str] = []
     added, during_load = 0, 0
+    while "ix_lead_pool" in index_names(db_path) and importer.poll() is None:
+        time.sleep(0.02)  # until the load has taken the indexes down
     while importer.poll() is None or added < 5:
         during_load += "ix_lead_pool" not in index_names(db_path)
         result = run_leadctl("add", f"Walk-in {added}", "--email", f"walkin{added}@example.org")
         codes["add"].append(result.returncode)
         added += 1
-        codes["cron"].append(run_leadctl("claim", "--release-expired").returncode)
+        cron = run_leadctl("claim", "--release-expired")
+        codes["cron"].append(cron.returncode)
         listed = run_leadctl("list", "--limit", "5", "--sort", "score", "--json")
         codes["list"].append(listed.returncode)
+        errors += [done.stderr for done in (result, cron, listed) if done.returncode]
         assert listed.returncode != 0 or len(json.loads(listed.stdout)) <= 5
     out, err = importer.communicate(timeout=300)
     assert importer.returncode == 1, err  # the file's bad rows are rejected
     summary = json.loads(out)
-    assert codes == {key: [0] * added for key in codes}  # nobody waited in vain (exit 5)
+    assert codes == {key: [0] * added for key in codes}, errors  # nobody waited in vain (exit 5)
 
     with sqlite3.connect(db_path) as conn:
         leads = conn.execute("SELECT count(*) FROM lead").fetchone()[0]

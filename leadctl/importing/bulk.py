@@ -18,8 +18,10 @@ the end the new leads have no score (0, cold) unless their file carried one
 (``leadctl.database.open_database``: storage reports the marker, this module
 finishes) finishes the job once that process is gone. A load finished early
 by mistake (a process taken for dead) only loses speed: its own finish scores
-every lead it added all the same. Building the indexes ends with SQLite's
-``PRAGMA optimize``, so the planner has statistics for them.
+every lead it added all the same. Scoring starts with fresh statistics (those
+of the tables before the load would mislead the planner), and building the
+indexes ends with SQLite's ``PRAGMA optimize``, so the planner has statistics
+for them.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ from sqlalchemy import Index, func, select
 
 from leadctl import scoring
 from leadctl.errors import DatabaseError
-from leadctl.models import LEAD
-from leadctl.storage import BULK_MARKER, Database, optimize, read_meta, write_meta
+from leadctl.models import ACTIVITY, LEAD
+from leadctl.storage import BULK_MARKER, Database, analyze, optimize, read_meta, write_meta
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -155,6 +157,7 @@ def finish(database: Database, marker: Marker, *, abandoned: bool) -> None:
         if abandoned and not ours:
             return
         if marker.score:
+            analyze(conn, LEAD.name, ACTIVITY.name)  # the statistics are of the tables before
             scoring.rescore(conn, above=marker.above)  # before the indexes: none to keep up
         if ours or current is None:
             for index in deferrable():

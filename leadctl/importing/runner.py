@@ -290,4 +290,5 @@ def _store(
         if chunk.rows:
             with database.session(immediate=not options.dry_run, analyze=False) as session:
                 store(session, chunk.rows)
+            database.let_waiters_in()
     return True

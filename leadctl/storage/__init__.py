@@ -106,6 +106,15 @@ class Database:
         with self.session(immediate=True, analyze=False) as session:
             optimize(session.connection())
 
+    def let_waiters_in(self) -> None:
+        """Between two transactions of a long run of them (an import's
+        batches), pause while other writers wait for SQLite's lock: it is not
+        a queue (see :mod:`leadctl.storage.turns`). PostgreSQL queues them."""
+        if self.engine.dialect.name == "sqlite":
+            from leadctl.storage import turns
+
+            turns.let_waiters_in(Path(self.target), patience=busy_seconds())
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -167,6 +176,18 @@ def optimize(conn: Connection) -> None:
         conn.exec_driver_sql("PRAGMA main.optimize")
 
 
+def analyze(conn: Connection, *tables: str) -> None:
+    """Fresh planner statistics for tables a bulk load has just grown.
+
+    Those taken while they were small mislead the planner into plans fit for
+    a few rows: a lead table analysed at one row made scoring a 30,000-lead
+    load quadratic (a minute, the write lock held). SQLite reads at most
+    ``ANALYSIS_LIMIT`` rows an index; PostgreSQL samples."""
+    for table in tables:
+        # Driver SQL: ANALYZE has no SQLAlchemy expression.
+        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
+
+
 def too_new(target: str, version: int) -> str:
     return (
         f"database {target} has schema version {version}, newer than this "
@@ -216,6 +237,9 @@ def _prepare_sqlite_file(path: Path) -> None:
 def _sqlite_engine(path: Path) -> Engine:
     from sqlalchemy import create_engine, event
 
+    from leadctl.storage import turns
+
+    busy_ms = int(busy_seconds() * 1000)
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"timeout": busy_seconds(), "check_same_thread": False},
@@ -230,7 +254,7 @@ def _sqlite_engine(path: Path) -> Engine:
         # implicit), so BEGIN IMMEDIATE is possible; see SQLAlchemy's pysqlite docs.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_seconds() * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")  # see optimize()
@@ -241,8 +265,14 @@ def _sqlite_engine(path: Path) -> Engine:
     def _on_begin(connection: Connection) -> None:
         # Driver SQL: SQLAlchemy has no expression for BEGIN IMMEDIATE, which
         # takes the write lock at once (writers queue instead of failing).
-        immediate = connection.get_execution_options().get("leadctl_immediate")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get("leadctl_immediate"):
+            connection.exec_driver_sql("BEGIN")
+            return
+        raw = connection.connection.driver_connection
+        if raw is not None and turns.begin_at_once(raw, busy_ms):
+            return
+        with turns.waiting(path):  # so a batch writer lets this one in
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
