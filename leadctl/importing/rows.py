@@ -36,6 +36,17 @@ class Rejected(Exception):
     """A row that cannot become a lead; the message is the rejects file's reason."""
 
 
+@dataclass(slots=True, frozen=True)
+class RowWarning:
+    """One value of a row that was not taken as it stood: which field, the
+    text in the file, and what was done about it (for the summary, ``--json``
+    and the warnings file)."""
+
+    field: str
+    value: str
+    message: str
+
+
 @dataclass(slots=True)
 class Parsed:
     """A valid row: lead column values (``tags`` a list, ``fields`` a dict)."""
@@ -43,7 +54,7 @@ class Parsed:
     line: int
     values: dict[str, Any]
     notes: list[str] = field(default_factory=list)
-    warnings: int = 0
+    warnings: list[RowWarning] = field(default_factory=list)
     lead_id: int | None = None  # leadctl's own id, from one of its exports
     cells: list[str] | None = None  # kept only when a duplicate is to be rejected
 
@@ -135,7 +146,7 @@ class RowParser:
                     try:
                         values[name_] = parse(text)
                     except (InvalidInput, ValueError):
-                        _warn(extra, row, name_, text)
+                        _warn(extra, row, name_, text, f"not a valid {name_}")
         if "company" in values:
             values["company_key"] = _company_key(values["company"])
         if self.owner:
@@ -174,7 +185,7 @@ class RowParser:
             if found is None:
                 problem = problem or f"invalid email {text!r}"
                 if rank == 0:
-                    _warn(extra, row, "email", text)
+                    _warn(extra, row, "email", text, "not a valid email")
                 continue
             values["email"] = found
             values["email_key"] = normalize.email_key(found)
@@ -201,7 +212,7 @@ class RowParser:
             if found is None:
                 problem = problem or f"phone {text!r} does not parse for region {region}"
                 if rank == 0:
-                    _warn(extra, row, "phone", text)
+                    _warn(extra, row, "phone", text, f"phone does not parse for region {region}")
                 continue
             values["phone"], extension = found
             if extension:
@@ -230,21 +241,21 @@ class RowParser:
             if priority:
                 values["priority"] = priority
             else:
-                _warn(extra, row, "priority", text)
+                _warn(extra, row, "priority", text, "not a priority")
         source = cells[at["source"]].strip() if "source" in at else ""
         if source:
             matched = words.source(source)
             if matched:
                 values["source"] = matched
             else:
-                _warn(extra, row, "source", source)
+                _warn(extra, row, "source", source, "not a known source")
         if "source" not in values and self.default_source:
             values["source"] = self.default_source
         reason = cells[at["lost_reason"]].strip() if "lost_reason" in at else ""
         if "status" in at and (text := cells[at["status"]].strip()):
             found = words.status(text)
             if found is None:
-                _warn(extra, row, "status", text)
+                _warn(extra, row, "status", text, "not a known status")
             else:
                 values["status"] = found[0]
                 if found[1] == "final":
@@ -255,7 +266,7 @@ class RowParser:
                         extra["lost_reason_raw"] = reason
                     reason = ""
         if reason:
-            _warn(extra, row, "lost_reason", reason)
+            _warn(extra, row, "lost_reason", reason, "a lost reason on a lead that is not lost")
 
     def _round_trip(self, cells: list[str], values: dict, extra: dict, row: Parsed) -> None:
         """What only `leadctl export` writes besides fields: the lead's id, and its
@@ -265,7 +276,7 @@ class RowParser:
             try:
                 number = fields.stored_int(text)
             except ValueError:
-                _warn(extra, row, "id", text)
+                _warn(extra, row, "id", text, "not a lead id")
             else:
                 row.lead_id = number if number > 0 else None
         if "fields" in at and (text := cells[at["fields"]].strip()):
@@ -276,12 +287,13 @@ class RowParser:
             if isinstance(stored, dict):
                 extra.update({str(k): v for k, v in stored.items()})
             else:
-                _warn(extra, row, "fields", text)
+                _warn(extra, row, "fields", text, "not a JSON object of custom fields")
 
 
-def _warn(extra: dict, row: Parsed, name: str, text: str) -> None:
+def _warn(extra: dict, row: Parsed, name: str, text: str, message: str) -> None:
+    """Keep a value that does not fit its field as ``<name>_raw``, and say so."""
     extra[f"{name}_raw"] = text
-    row.warnings += 1
+    row.warnings.append(RowWarning(name, text, f"{message}; kept as {name}_raw"))
 
 
 def _first_valid(text: str, parse: Any) -> tuple[Any, bool]:

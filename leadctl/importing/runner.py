@@ -253,7 +253,7 @@ def _chunks(
             chunk.rejects.append((line, cells, str(error)))
             chunk.header = list(table.header)
             continue
-        chunk.warnings += row.warnings
+        chunk.warnings += len(row.warnings)
         chunk.rows.append(row)
         if len(chunk.rows) >= limit:
             chunk.position = position()

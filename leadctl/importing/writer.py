@@ -32,7 +32,7 @@ from leadctl.importing import records
 from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
-from leadctl.importing.rows import Parsed
+from leadctl.importing.rows import Parsed, RowWarning
 from leadctl.models import ACTIVITY, CLIENT, LEAD
 from leadctl.users import Actor
 
@@ -178,7 +178,7 @@ class BatchWriter:
         for row in rows:
             client = row.values.get("client_id")
             if client is not None and client not in found:
-                self._demote(row, "client_id")
+                self._demote(row, "client_id", "no such client you may use")
 
     def _untrusted(self, rows: list[Parsed]) -> None:
         """What only `claim` and `score --adjust` may set (each checked and recorded
@@ -186,14 +186,14 @@ class BatchWriter:
         for row in rows:
             for name in PRIVILEGED:
                 if row.values.get(name) is not None:
-                    self._demote(row, name)
+                    self._demote(row, name, "only a manager's import sets it")
 
-    def _demote(self, row: Parsed, name: str) -> None:
+    def _demote(self, row: Parsed, name: str, why: str) -> None:
         """Leave a field out of the row, its value kept as ``<name>_raw`` (a warning)."""
         value = row.values.pop(name)
         text = value.isoformat() if isinstance(value, datetime) else str(value)
         row.values.setdefault("fields", {})[f"{name}_raw"] = text
-        row.warnings += 1
+        row.warnings.append(RowWarning(name, text, f"{why}; kept as {name}_raw"))
         self.counts.warnings += 1
 
     def _insert(self, conn: Connection, rows: list[Parsed]) -> list[int]:
