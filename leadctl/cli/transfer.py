@@ -112,6 +112,8 @@ def import_command(
     render.message(_summary_line(summary))
     for text in _warning_lines(summary):
         render.message(text)
+    for text in summary.notices:
+        render.message(f"  {text}")
     if summary.rejected:
         raise typer.Exit(1)
 

@@ -40,6 +40,7 @@ from leadctl.storage import Database
 ON_DUPLICATE = ["merge", "skip", "create", "fail"]
 BATCH_ROWS = 5000
 FIRST_BATCH_ROWS = 500
+MAX_NOTICES = 5  # in the summary; every one is in the rejects file
 BULK_FROM_BYTES = 2 << 20  # a file this big into a nearly empty database: indexes built at the end
 
 
@@ -81,6 +82,8 @@ class ImportSummary:
     warning_kinds: list[WarningKind] = field(default_factory=list)
     # every warning ({"line", "field", "value", "message"}) when asked for
     warning_details: list[dict[str, Any]] | None = None
+    # what is wrong with the file itself (an unclosed quote), for the person
+    notices: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary of SPEC."""
@@ -187,6 +190,7 @@ def run_import(
                 options.on_batch(session, result)
 
         unlogged: list[tuple[Parsed, int | None]] = []
+        notices: list[str] = []
 
         def log_stored() -> None:
             log.rows(unlogged)
@@ -196,6 +200,7 @@ def run_import(
             log_stored()  # the batch before this one is committed by now
             counts.rows = chunk.read
             counts.warnings += chunk.warnings
+            notices.extend(chunk.notices[: MAX_NOTICES - len(notices)])
             for line, cells, reason in chunk.rejects:
                 counts.rejected += 1
                 rejects.add(line, cells, reason, chunk.header or table.header)
@@ -221,6 +226,7 @@ def run_import(
             warnings_file=str(warnings_at) if log.written else None,
             warning_kinds=log.grouped(),
             warning_details=log.details,
+            notices=notices,
         )
     finally:
         source.close()
@@ -279,6 +285,8 @@ def _chunks(
         chunk.read += 1
         if isinstance(cells, Broken):
             chunk.rejects.append((line, None, cells.reason))
+            if cells.notice:
+                chunk.notices.append(f"line {line}: {cells.reason}")
             continue
         if len(table.header) != width:  # a JSON object brought new keys
             width = len(table.header)
