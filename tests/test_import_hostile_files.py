@@ -3,9 +3,18 @@ declares a huge sheet, an unclosed quote), and Ctrl-C during an import."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import sqlite3
+import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import run_leadctl
+import pytest
+
+from tests.conftest import leadctl_bin, run_leadctl
 
 
 def test_a_workbook_declaring_a_huge_sheet_is_read_by_its_cells(tmp_path, db_path):
@@ -77,3 +86,71 @@ def test_a_closed_last_quote_is_no_notice(cli, tmp_path):
     path.write_text('Name,Email,Notes\nAnn,ann@example.org,"x\ny"', encoding="utf-8")
     result = cli("import", path)
     assert "quote" not in result.stderr
+
+
+# -- Ctrl-C ---------------------------------------------------------------------
+
+
+def _sql(db: Path, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db, timeout=60) as conn:
+        return conn.execute(query).fetchall()
+
+
+def _leads(db: Path) -> int:
+    try:
+        return _sql(db, "SELECT count(*) FROM lead")[0][0]
+    except sqlite3.OperationalError:  # schema not there yet
+        return 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_bulk_import_exits_130_at_once_and_leaves_a_whole_database(
+    tmp_path, db_path
+):
+    from benchmarks.make_csv import write
+
+    source = tmp_path / "big.csv"
+    write(source, 60_000)  # over 2 MiB into an empty database: a bulk load, forked reader
+    process = subprocess.Popen(
+        [leadctl_bin(), "--db", str(db_path), "import", str(source)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    deadline = time.monotonic() + 120
+    while _leads(db_path) < 1000 and time.monotonic() < deadline:
+        assert process.poll() is None, "the import finished before it could be interrupted"
+        time.sleep(0.01)
+    assert _sql(db_path, "SELECT value FROM leadctl_meta WHERE key = 'indexes_deferred'")
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
+    _, stderr = process.communicate(timeout=60)
+    took = time.monotonic() - started
+    assert process.returncode == 130, stderr
+    assert took < 1.0, f"took {took:.2f}s to stop"
+    said = re.fullmatch(
+        r"error: interrupted: ([\d,]+) rows stored \(imported ([\d,]+), merged ([\d,]+)\) "
+        r"of [\d,]+ read; run the same import again to store the rest\n",
+        stderr,
+    )
+    assert said, stderr
+    imported = int(said[2].replace(",", ""))
+    assert int(said[1].replace(",", "")) == imported + int(said[3].replace(",", ""))
+    assert _leads(db_path) == imported  # the batches committed, none half
+
+    # the next command finds the load finished (or finishes it): indexes and scores
+    assert run_leadctl("--db", str(db_path), "list", "--limit", "1").returncode == 0
+    assert not _sql(db_path, "SELECT value FROM leadctl_meta WHERE key = 'indexes_deferred'")
+    reference = tmp_path / "reference.db"
+    small = tmp_path / "one.csv"
+    small.write_text("Name,Email\nAnn,ann@example.org\n", encoding="utf-8")
+    assert run_leadctl("--db", str(reference), "import", str(small)).returncode == 0
+    indexes = "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    assert _sql(db_path, indexes) == _sql(reference, indexes)
+    assert _sql(db_path, "PRAGMA integrity_check") == [("ok",)]
+    scored = "SELECT id, score, band FROM lead ORDER BY id"
+    before = _sql(db_path, scored)
+    assert run_leadctl("--db", str(db_path), "score").returncode == 0
+    assert _sql(db_path, scored) == before  # every lead was already scored

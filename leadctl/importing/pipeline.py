@@ -56,6 +56,8 @@ def in_child(produce: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
     _widen(write_end)
     pid = os.fork()
     if pid == 0:  # the reader process
+        # Ctrl-C reaches the whole process group: the parent decides, and ends this one
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.close(read_end)
         _child(produce, os.fdopen(write_end, "wb"))
     os.close(write_end)

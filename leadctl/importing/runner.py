@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from sqlmodel import Session
 
 from leadctl import clock, scoring, users
-from leadctl.errors import InvalidInput, invalid_choice
+from leadctl.errors import Interrupted, InvalidInput, invalid_choice
 from leadctl.importing.bulk import indexes_deferred
 from leadctl.importing.decoding import open_source
 from leadctl.importing.dedupe import Scratch
@@ -207,9 +207,19 @@ def run_import(
             if options.progress is not None:
                 options.progress(chunk.read, chunk.position, source.size)
 
+        saved = Counts()  # what committed batches stored: said if Ctrl-C stops the import
+
+        def committed() -> None:
+            saved.rows, saved.imported, saved.merged = counts.rows, counts.imported, counts.merged
+
         bulk = not (options.dry_run or options.atomic) and (source.size or 0) >= BULK_FROM_BYTES
-        with indexes_deferred(database, wanted=bulk, score=not plan.leadctl_export) as bulk_load:
-            stored = _store(database, chunks, store, account, options, counts)
+        try:
+            with indexes_deferred(
+                database, wanted=bulk, score=not plan.leadctl_export
+            ) as bulk_load:
+                stored = _store(database, chunks, store, account, options, counts, committed)
+        except KeyboardInterrupt:
+            raise _interrupted(options, saved, counts.rows) from None
         log_stored()
         if stored and not options.dry_run:
             database.optimize()  # the batches skipped it: statistics of the table as loaded
@@ -269,6 +279,21 @@ def _rejects_path(location: str, options: ImportOptions) -> Path | None:
     return path.with_name(name + ".rejects.csv")
 
 
+def _interrupted(options: ImportOptions, saved: Counts, read: int) -> Interrupted:
+    """What Ctrl-C left: the batches committed before it (the one under way is
+    rolled back), so a rerun of the same import stores the rest."""
+    if options.dry_run:
+        return Interrupted(f"interrupted after {read:,} rows read (dry run: nothing stored)")
+    if options.atomic:
+        return Interrupted(f"interrupted after {read:,} rows read; --atomic: nothing stored")
+    stored = saved.imported + saved.merged
+    return Interrupted(
+        f"interrupted: {stored:,} row{'s' if stored != 1 else ''} stored "
+        f"(imported {saved.imported:,}, merged {saved.merged:,}) of {read:,} read; "
+        "run the same import again to store the rest"
+    )
+
+
 def _chunks(
     table: Table,
     parser: RowParser,
@@ -315,8 +340,10 @@ def _store(
     account: Callable[[Chunk], None],
     options: ImportOptions,
     counts: Counts,
+    committed: Callable[[], None],
 ) -> bool:
-    """Store the batches the chosen way; False when --atomic stored nothing."""
+    """Store the batches the chosen way; False when --atomic stored nothing.
+    ``committed`` is called after each batch's commit."""
     if options.atomic and not options.dry_run:
         try:
             with database.session(immediate=True, analyze=False) as session:
@@ -334,5 +361,6 @@ def _store(
         if chunk.rows:
             with database.session(immediate=not options.dry_run, analyze=False) as session:
                 store(session, chunk.rows)
+            committed()
             database.let_waiters_in()
     return True
