@@ -250,3 +250,21 @@ def test_json_summary_keys(cli, tmp_path):
     source = write(tmp_path / "ok.csv", "Name,Email\nAnn,ann@example.org\n")
     summary = json.loads(cli("import", source, "--json").stdout)
     assert {"warnings", "warnings_file", "warning_details"} <= set(summary)
+
+
+def test_the_warnings_file_takes_lines_that_are_not_warnings(tmp_path):
+    """The hook for merges: a line of the file, not a warning in the counts."""
+    from leadctl.importing.warned import WarningsLog
+
+    log = WarningsLog(tmp_path / "in.warnings.csv", keep_details=True)
+    log.add(2, 7, "phone", "12", "phone does not parse for region US; kept as phone_raw")
+    log.write(3, 7, "", "", "merged into lead 7: same email")
+    log.close()
+    assert [(k.text, k.count, k.lines) for k in log.grouped()] == [
+        ("phone does not parse for region US", 1, [2])
+    ]
+    assert log.details is not None and len(log.details) == 1
+    assert read_csv(tmp_path / "in.warnings.csv")[2] == [
+        "3", "7", "", "", "merged into lead 7: same email"
+    ]  # fmt: skip
+    assert mode(tmp_path / "in.warnings.csv") == 0o600

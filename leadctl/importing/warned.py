@@ -3,14 +3,16 @@ summary's warnings grouped by kind (count and first lines), every warning for
 ``--json``, and the warnings file (``FILE.warnings.csv``: ``line lead_id
 field value warning``) a person can work through to fix them.
 
-:meth:`WarningsLog.add` takes one line of that file; anything else the lead
-should review (merges, say) can be fed in through it as well.
+:meth:`WarningsLog.add` records one warning (counted, grouped, a line of the
+file); :meth:`WarningsLog.write` adds a line to the file only, for what else a
+person should review there (merges).
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,6 +32,7 @@ class WarningKind:
     lines: list[int] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1024)
 def kind_of(field_name: str, message: str) -> str:
     """``phone does not parse for region US`` from its message (``; kept as …``
     dropped), prefixed with the field when the message does not name it."""
@@ -100,6 +103,12 @@ class WarningsLog:
         if self.details is not None:
             detail = {"line": line, "field": field_name, "value": value, "message": text}
             self.details.append(detail)
+        self.write(line, lead_id, field_name, value, text)
+
+    def write(self, line: int, lead_id: int | None, field_name: str, value: str, text: str) -> None:
+        """A line of the warnings file only, not counted as a warning: the hook
+        for what else a person should review there (a merge: ``(line, lead_id,
+        "", "", "merged into lead N: same email")``)."""
         if self.path is None:
             return
         if self._writer is None:
