@@ -29,7 +29,7 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     check_target(destination, what="backup destination", replace=overwrite)  # links, FIFOs…
     if Path(database.target).resolve() == destination.resolve():
         raise InvalidInput("backup destination is the database itself")
-    temporary = destination.with_name(destination.name + ".part")  # named by mkstemp below
+    temporary: Path | None = None  # named by mkstemp below
     try:
         # a fresh name, mode 0600, created exclusively: never a file or link already there
         descriptor, name = tempfile.mkstemp(
@@ -50,7 +50,7 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     except (OSError, sqlite3.Error) as error:
         # a full disk (or a file size limit) fails in SQLite's writes or in ours:
         # no half copy stays behind, and an existing FILE is as it was
-        for leftover in ("", "-journal", "-wal", "-shm"):
+        for leftover in ("", "-journal", "-wal", "-shm") if temporary is not None else ():
             Path(f"{temporary}{leftover}").unlink(missing_ok=True)
         reason = error.strerror if isinstance(error, OSError) else str(error)
         raise InvalidInput(
