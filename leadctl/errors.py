@@ -46,6 +46,12 @@ class PermissionDenied(LeadctlError):
     exit_code = 4
 
 
+class Interrupted(LeadctlError):
+    """Stopped by Ctrl-C (SIGINT) once what was done is safe (exit 130, as shells do)."""
+
+    exit_code = 130
+
+
 class DatabaseError(LeadctlError):
     """The database is busy, unreachable, foreign or too new (exit 5)."""
 

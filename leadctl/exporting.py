@@ -40,6 +40,14 @@ _OOXML_LITERAL = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
 _OOXML_ILLEGAL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # and CR, which XML reads as LF
 
 
+class WriteFailed(InvalidInput):
+    """The output could not be written (a full disk, say); ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot write the workbook: {reason}")
+        self.reason = reason
+
+
 def format_for(fmt: str | None, filename: str | None) -> str:
     """The format asked for, else the output file's suffix, else CSV."""
     if fmt is None and filename:
@@ -185,7 +193,7 @@ def _xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
     except BrokenPipeError:
         raise  # the reader stopped (`| head`): the CLI exits quietly
     except OSError as error:
-        raise InvalidInput(f"cannot write the workbook: {error.strerror}") from None
+        raise WriteFailed(error.strerror or str(error)) from None
     return count
 
 

@@ -32,6 +32,15 @@ def test_salesforce_data_export(cli, tmp_path):
         "warnings": 1,
         "rejects_file": None,
         "dry_run": False,
+        "warnings_file": str(tmp_path / "sf.warnings.csv"),
+        "warning_details": [
+            {
+                "line": 3,
+                "field": "annual_revenue",
+                "value": summary["warning_details"][0]["value"],
+                "message": "not a valid annual_revenue; kept as annual_revenue_raw",
+            }
+        ],
     }
     found = leads(cli)
     grace = found["Grace Hopper"]
@@ -89,6 +98,8 @@ def test_hubspot_contacts_with_a_duplicate_in_the_file(cli):
         "warnings": 0,
         "rejects_file": None,
         "dry_run": False,
+        "warnings_file": None,
+        "warning_details": [],
     }
     found = leads(cli)
     katherine = found["Katherine Johnson"]

@@ -102,6 +102,7 @@ def import_command(
         mapping=_parse_map(mapping or []),
         source=source,
         assign=assign,
+        warning_details=json_out,
     )
     app = state(ctx)
     with _progress(file) as options.progress:
@@ -109,6 +110,10 @@ def import_command(
     if json_out:
         render.emit_json(summary.to_dict())
     render.message(_summary_line(summary))
+    for text in _warning_lines(summary):
+        render.message(text)
+    for text in summary.notices:
+        render.message(f"  {text}")
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -137,9 +142,24 @@ def _summary_line(summary: Any) -> str:
     line = ", ".join(parts) + f" (of {summary.rows:,} rows)"
     if summary.rejects_file:
         line += f"; rejected rows are in {summary.rejects_file}"
+    if summary.warnings_file:
+        line += f"; warnings are in {summary.warnings_file}"
     if not summary.stored:
         line = f"nothing stored (--atomic, {summary.rejected:,} rejected): " + line
     return ("dry run: " if summary.dry_run else "") + line
+
+
+def _warning_lines(summary: Any, shown: int = 3) -> list[str]:
+    """``  12 phone does not parse for region US (lines 4, 9, 17, …)``: one line a kind."""
+    lines = []
+    width = max((len(f"{kind.count:,}") for kind in summary.warning_kinds), default=0)
+    for kind in summary.warning_kinds:
+        where = ", ".join(str(n) for n in kind.lines[:shown])
+        if kind.count > shown:
+            where += ", …"
+        label = "line" if kind.count == 1 else "lines"
+        lines.append(f"  {kind.count:>{width},} {kind.text} ({label} {where})")
+    return lines
 
 
 @contextmanager
@@ -197,11 +217,15 @@ def export_command(
         Path | None, typer.Option("-o", "--output", help="Write to this file (default stdout).")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the -o file if it exists.")
+    ] = False,
 ) -> None:
     """Export every field of the leads you may see (filters as in `list`)."""
     from leadctl import exporting, leads, users
     from leadctl.cli import render
     from leadctl.errors import InvalidInput
+    from leadctl.storage import files as outfiles
 
     if json_out:
         if fmt not in (None, "json"):
@@ -210,6 +234,8 @@ def export_command(
     chosen = exporting.format_for(fmt, str(output) if output else None)
     if output is None and chosen == "xlsx" and sys.stdout.isatty():
         raise InvalidInput("an .xlsx workbook is binary: write it to a file with -o FILE.xlsx")
+    if output is not None:  # before any work: a link, FIFO, device, folder or existing file
+        outfiles.check_target(output, what="the export file", replace=force)
     app = state(ctx)
     query = leads.make_query(
         app.actor,
@@ -227,13 +253,21 @@ def export_command(
             count = exporting.export(rows, chosen, sys.stdout.buffer)
             sys.stdout.flush()
             return
-        if output.is_dir():
-            raise InvalidInput(f"-o {output} is a directory; give a file name")
-        partial = output.with_name(f".{output.name}.partial")
+        # written under a temporary name (mode 0600, never through a link), then renamed
+        partial = outfiles.PrivateFile(output, what="the export file")
         try:
-            with partial.open("wb") as handle:
+            with partial.open_binary() as handle:
                 count = exporting.export(rows, chosen, handle)
-            partial.replace(output)
-        finally:
-            partial.unlink(missing_ok=True)
+                handle.flush()
+                os.fsync(handle.fileno())  # a full disk says so now, not after the rename
+        except (OSError, exporting.WriteFailed) as error:
+            partial.discard()
+            reason = error.strerror if isinstance(error, OSError) else error.reason
+            raise InvalidInput(
+                f"cannot write the export file {output}: {reason or error}; nothing was written"
+            ) from None
+        except BaseException:
+            partial.discard()
+            raise
+        partial.commit()
     render.message(f"exported {count:,} lead{'s' if count != 1 else ''} to {output}")

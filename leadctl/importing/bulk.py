@@ -119,12 +119,41 @@ def indexes_deferred(database: Database, *, wanted: bool, score: bool) -> Iterat
     marker = _drop(database, score) if wanted and database.is_sqlite else None
     try:
         yield marker
+    except KeyboardInterrupt:
+        # Ctrl-C: the person waits for the prompt, not for the scores and indexes
+        # (seconds for a big load): another process finishes them, now
+        if marker is not None and finish_elsewhere(database, marker):
+            marker = None
+        raise
     finally:
         if marker is not None:
             try:
                 finish(database, marker, abandoned=False)
             except DatabaseError:
                 pass  # busy: the next command to open the database finishes it
+
+
+def finish_elsewhere(database: Database, marker: Marker) -> bool:
+    """Start a detached process (its own session: a second Ctrl-C does not reach
+    it) that finishes the load as its loader would; False if none could start.
+    Until it is done, a command opening the database waits for it, or finishes
+    the load itself (the marker's owner, this process, being gone)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "leadctl.importing.bulk", database.target, marker.text()]
+    try:
+        subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError:
+        return False
+    return True
 
 
 def _drop(database: Database, score: bool) -> Marker | None:
@@ -182,3 +211,18 @@ def finish_if_abandoned(database: Database, value: str) -> None:
 
 def _marker_text(conn: Connection) -> str | None:
     return read_meta(conn, BULK_MARKER).get(BULK_MARKER)
+
+
+def _finish_detached(target: str, text: str) -> None:
+    """``python -m leadctl.importing.bulk DATABASE MARKER``: :func:`finish_elsewhere`'s process."""
+    from leadctl.storage import open_database
+
+    marker = Marker.parse(text)
+    if marker is not None:
+        finish(open_database(target), marker, abandoned=False)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _finish_detached(sys.argv[1], sys.argv[2])

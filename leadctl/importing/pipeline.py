@@ -37,6 +37,7 @@ class Chunk:
     warnings: int = 0  # in this chunk's rows
     position: int = 0  # bytes read so far
     header: list[str] | None = None  # the header the rejects belong to
+    notices: list[str] = field(default_factory=list)  # about the file: said in the summary
 
 
 def should_fork(size: int | None, wanted: bool | None) -> bool:
@@ -55,6 +56,8 @@ def in_child(produce: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
     _widen(write_end)
     pid = os.fork()
     if pid == 0:  # the reader process
+        # Ctrl-C reaches the whole process group: the parent decides, and ends this one
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.close(read_end)
         _child(produce, os.fdopen(write_end, "wb"))
     os.close(write_end)
@@ -108,12 +111,21 @@ def _receive(receiver: BinaryIO) -> tuple[str, Any]:
 def _pack(chunk: Chunk) -> tuple:
     """Plain tuples pickle several times faster than dataclass instances."""
     rows = [(r.line, r.values, r.notes, r.warnings, r.lead_id, r.cells) for r in chunk.rows]
-    return rows, chunk.rejects, chunk.read, chunk.warnings, chunk.position, chunk.header
+    return (
+        rows,
+        chunk.rejects,
+        chunk.read,
+        chunk.warnings,
+        chunk.position,
+        chunk.header,
+        chunk.notices,
+    )
 
 
 def _unpack(packed: tuple) -> Chunk:
-    rows, rejects, read, warnings, position, header = packed
-    return Chunk([Parsed(*row) for row in rows], rejects, read, warnings, position, header)
+    rows, rejects, read, warnings, position, header, notices = packed
+    rows = [Parsed(*row) for row in rows]
+    return Chunk(rows, rejects, read, warnings, position, header, notices)
 
 
 def _child(produce: Callable[[], Iterator[Chunk]], sender: BinaryIO) -> None:

@@ -27,6 +27,7 @@ HEADER_SEARCH_ROWS = 40
 FIELD_LIMIT = 16 << 20  # the csv module's own cap, far above rows.MAX_CELL
 _FOOTER = re.compile(r"(grand totals?\b|total\b|confidential information|copyright \(c\))", re.I)
 _JSON_CHUNK = 1 << 16
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how a sheet stores control characters
 
 
@@ -35,6 +36,7 @@ class Broken:
     """A row the reader could not split into cells (bad quoting, bad JSON)."""
 
     reason: str
+    notice: bool = False  # about the file, not one row: said in the summary too
 
 
 Record = tuple[int, "list[str] | Broken"]
@@ -98,12 +100,24 @@ def _csv_table(
     delimiter, header_at = _sniff(sample, forced, known)
     csv.field_size_limit(FIELD_LIMIT)
     stream = _text_stream(source)
-    reader = csv.reader(stream, delimiter=delimiter)
+    ended: list[bool] = []
+    reader = csv.reader(_watched(stream, ended), delimiter=delimiter)
     header: list[str] = []
     for _ in range(skip + header_at + 1):
         header = next(reader, [])
     header = [h.lstrip("\ufeff") for h in header]
-    return Table(header, _csv_records(reader, stream), "csv", delimiter, skip + header_at)
+    records = _csv_records(reader, stream, ended)
+    return Table(header, records, "csv", delimiter, skip + header_at)
+
+
+def _watched(stream: io.TextIOWrapper, ended: list[bool]) -> Iterator[str]:
+    """The stream's lines; ``ended`` set once the csv reader asked past the last.
+
+    The reader asks past the last line only from inside a quoted cell: a quote
+    that is never closed (Python's reader then returns the rest of the file as
+    one cell, in silence)."""
+    yield from stream
+    ended.append(True)
 
 
 def _sniff(sample: str, forced: str | None, known: Callable[[str], bool]) -> tuple[str, int]:
@@ -139,7 +153,7 @@ def _first_rows(sample: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _csv_records(reader: Any, stream: io.TextIOWrapper) -> Iterator[Record]:
+def _csv_records(reader: Any, stream: io.TextIOWrapper, ended: list[bool]) -> Iterator[Record]:
     line = reader.line_num
     try:
         while True:
@@ -150,13 +164,28 @@ def _csv_records(reader: Any, stream: io.TextIOWrapper) -> Iterator[Record]:
                 return
             except csv.Error as error:
                 line = reader.line_num
-                yield start, Broken(f"cannot split the row: {error}")
+                text = f"cannot split the row: {error}"
+                if "field limit" in str(error):
+                    text += f" (a quote opened on line {start} or after may never be closed)"
+                yield start, Broken(text, notice=True)
                 continue
             line = reader.line_num
+            if ended and cells:
+                yield start, Broken(_unclosed(cells[-1], line), notice=True)
+                return
             if not _skipped(cells):
                 yield start, cells
     finally:
         stream.close()
+
+
+def _unclosed(cell: str, last_line: int) -> str:
+    """The reason for a row whose last cell ran, from an opening quote, to the
+    end of the file: the line the quote opens on."""
+    breaks = len(_LINE_BREAK.findall(cell)) - (1 if cell.endswith(("\n", "\r")) else 0)
+    opened = last_line - breaks
+    where = f"lines {opened}-{last_line} were" if last_line > opened else f"line {opened} was"
+    return f"a quote opened on line {opened} is never closed ({where} read as one cell)"
 
 
 def _skipped(cells: list[str]) -> bool:
@@ -180,8 +209,9 @@ def _xlsx_table(source: Source, known: Callable[[str], bool]) -> Table:
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise InvalidInput(f"{source.name} is not a readable .xlsx workbook: {error}") from None
     sheet = book.active or book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    head = [[_cell_text(v) for v in row] for row in islice(rows, HEADER_SEARCH_ROWS)]
+    numbered = _sheet_rows(sheet)
+    first = list(islice(numbered, HEADER_SEARCH_ROWS))
+    head = [[_cell_text(v) for v in row] for _, row in first]
     scores = [sum(1 for c in row if c.strip() and known(c)) for row in head]
     header_at = max(range(len(head)), key=lambda i: (scores[i], -i)) if head else 0
     if head and scores[header_at] == 0:
@@ -195,10 +225,12 @@ def _xlsx_table(source: Source, known: Callable[[str], bool]) -> Table:
 
     def records() -> Iterator[Record]:
         try:
-            for number, cells in enumerate(head[header_at + 1 :], start=header_at + 2):
+            for (number, _), cells in zip(
+                first[header_at + 1 :], head[header_at + 1 :], strict=True
+            ):
                 if not _skipped(cells):
                     yield number, cells
-            for number, row in enumerate(rows, start=len(head) + 1):
+            for number, row in numbered:
                 cells = [_cell_text(v) for v in row]
                 if not _skipped(cells):
                     yield number, cells
@@ -206,6 +238,38 @@ def _xlsx_table(source: Source, known: Callable[[str], bool]) -> Table:
             book.close()
 
     return Table(header, records(), "xlsx", preamble=header_at)
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The rows a sheet holds, numbered as in the sheet, each as wide as its
+    last cell: in time proportional to the cells there, whatever size the sheet
+    declares (openpyxl's ``iter_rows`` pads every row to the declared width and
+    yields every missing row up to the declared height: one cell at
+    ``XFD1048576`` made that a billion values)."""
+    try:
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        book = sheet.parent
+        source = sheet._get_source()
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+    except (ImportError, AttributeError, TypeError):  # another openpyxl: no padding at least
+        sheet.reset_dimensions()
+        yield from enumerate((list(row) for row in sheet.iter_rows(values_only=True)), start=1)
+        return
+    with source:
+        for number, cells in parser.parse():
+            width = max((cell["column"] for cell in cells), default=0)
+            values: list[Any] = [None] * width
+            for cell in cells:
+                values[cell["column"] - 1] = cell["value"]
+            yield number, values
 
 
 def _cell_text(value: Any) -> str:

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from sqlmodel import Session
 
 from leadctl import clock, scoring, users
-from leadctl.errors import InvalidInput, invalid_choice
+from leadctl.errors import Interrupted, InvalidInput, invalid_choice
 from leadctl.importing.bulk import indexes_deferred
 from leadctl.importing.decoding import open_source
 from leadctl.importing.dedupe import Scratch
@@ -33,12 +33,14 @@ from leadctl.importing.reading import Broken, Table, open_table, parse_delimiter
 from leadctl.importing.records import Records
 from leadctl.importing.rows import Parsed, Rejected, RowParser
 from leadctl.importing.vocabulary import Vocabulary
+from leadctl.importing.warned import WarningKind, WarningsLog, warnings_path
 from leadctl.importing.writer import BatchResult, BatchWriter, Counts, RejectsWriter
 from leadctl.storage import Database
 
 ON_DUPLICATE = ["merge", "skip", "create", "fail"]
 BATCH_ROWS = 5000
 FIRST_BATCH_ROWS = 500
+MAX_NOTICES = 5  # in the summary; every one is in the rejects file
 BULK_FROM_BYTES = 2 << 20  # a file this big into a nearly empty database: indexes built at the end
 
 
@@ -59,6 +61,9 @@ class ImportOptions:
     on_batch: Callable[[Session, BatchResult], None] | None = None
     # Called after each batch: rows read, bytes read, total bytes (None for stdin).
     progress: Callable[[int, int, int | None], None] | None = None
+    # Keep every warning for the summary's warning_details (--json); else only
+    # counts by kind (memory stays flat whatever the file).
+    warning_details: bool = False
 
 
 @dataclass
@@ -72,11 +77,21 @@ class ImportSummary:
     rejects_file: str | None
     dry_run: bool
     stored: bool = True  # False when --atomic rolled everything back
+    warnings_file: str | None = None
+    # warnings by kind, most frequent first, with their first few lines
+    warning_kinds: list[WarningKind] = field(default_factory=list)
+    # every warning ({"line", "field", "value", "message"}) when asked for
+    warning_details: list[dict[str, Any]] | None = None
+    # what is wrong with the file itself (an unclosed quote), for the person
+    notices: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary of SPEC."""
         keys = "rows imported merged skipped rejected warnings rejects_file dry_run".split()
-        return {key: getattr(self, key) for key in keys}
+        data = {key: getattr(self, key) for key in keys}
+        data["warnings_file"] = self.warnings_file
+        data["warning_details"] = self.warning_details or []
+        return data
 
 
 class _RollBack(Exception):
@@ -104,6 +119,8 @@ def run_import(
     source = open_source(location, encoding=options.encoding, stdin=stdin)
     scratch: Scratch | None = None
     rejects: RejectsWriter | None = None
+    warned: WarningsLog | None = None
+    stored: bool | None = None  # False: --atomic stored nothing
     try:
         table = open_table(
             source, delimiter=delimiter, known=lambda h: is_known(h) or header_key(h) in mapped
@@ -125,6 +142,11 @@ def run_import(
 
         rejects_path = _rejects_path(location, options)
         rejects = RejectsWriter(rejects_path, table.delimiter)
+        origin = "stdin" if location == "-" else location
+        rejects.check(table.header, origin)
+        warnings_at = warnings_path(rejects_path) if rejects_path is not None else None
+        log = warned = WarningsLog(warnings_at, keep_details=options.warning_details)
+        log.check()
         counts = Counts()
         if options.dry_run and options.on_duplicate != "create":
             scratch = Scratch()
@@ -151,6 +173,7 @@ def run_import(
             for row, reason in result.duplicates:
                 counts.rejected += 1
                 rejects.add(row.line, row.cells, reason, table.header)
+            unlogged.extend(result.placed)  # logged once committed
             if options.dry_run:
                 return
             # Score new and merged leads in the batch's own transaction, set-based. A
@@ -166,18 +189,38 @@ def run_import(
             if options.on_batch is not None:
                 options.on_batch(session, result)
 
+        unlogged: list[tuple[Parsed, int | None]] = []
+        notices: list[str] = []
+
+        def log_stored() -> None:
+            log.rows(unlogged)
+            unlogged.clear()
+
         def account(chunk: Chunk) -> None:
+            log_stored()  # the batch before this one is committed by now
             counts.rows = chunk.read
             counts.warnings += chunk.warnings
+            notices.extend(chunk.notices[: MAX_NOTICES - len(notices)])
             for line, cells, reason in chunk.rejects:
                 counts.rejected += 1
                 rejects.add(line, cells, reason, chunk.header or table.header)
             if options.progress is not None:
                 options.progress(chunk.read, chunk.position, source.size)
 
+        saved = Counts()  # what committed batches stored: said if Ctrl-C stops the import
+
+        def committed() -> None:
+            saved.rows, saved.imported, saved.merged = counts.rows, counts.imported, counts.merged
+
         bulk = not (options.dry_run or options.atomic) and (source.size or 0) >= BULK_FROM_BYTES
-        with indexes_deferred(database, wanted=bulk, score=not plan.leadctl_export) as bulk_load:
-            stored = _store(database, chunks, store, account, options, counts)
+        try:
+            with indexes_deferred(
+                database, wanted=bulk, score=not plan.leadctl_export
+            ) as bulk_load:
+                stored = _store(database, chunks, store, account, options, counts, committed)
+        except KeyboardInterrupt:
+            raise _interrupted(options, saved, counts.rows) from None
+        log_stored()
         if stored and not options.dry_run:
             database.optimize()  # the batches skipped it: statistics of the table as loaded
         return ImportSummary(
@@ -190,11 +233,17 @@ def run_import(
             rejects_file=str(rejects_path) if rejects.written else None,
             dry_run=options.dry_run,
             stored=stored,
+            warnings_file=str(warnings_at) if log.written else None,
+            warning_kinds=log.grouped(),
+            warning_details=log.details,
+            notices=notices,
         )
     finally:
         source.close()
         if rejects is not None:
             rejects.close()
+        if warned is not None:
+            warned.close(forget_leads=stored is False)
         if scratch is not None:
             scratch.close()
 
@@ -224,7 +273,25 @@ def _rejects_path(location: str, options: ImportOptions) -> Path | None:
     if location == "-":
         return Path("stdin.rejects.csv")
     path = Path(location).expanduser()
-    return path.with_name(path.name.removesuffix(path.suffix) + ".rejects.csv")
+    # x.csv → x.rejects.csv; any other input keeps its whole name (x.json →
+    # x.json.rejects.csv), so x.csv and x.json never share a rejects file
+    name = path.name[: -len(".csv")] if path.name.lower().endswith(".csv") else path.name
+    return path.with_name(name + ".rejects.csv")
+
+
+def _interrupted(options: ImportOptions, saved: Counts, read: int) -> Interrupted:
+    """What Ctrl-C left: the batches committed before it (the one under way is
+    rolled back), so a rerun of the same import stores the rest."""
+    if options.dry_run:
+        return Interrupted(f"interrupted after {read:,} rows read (dry run: nothing stored)")
+    if options.atomic:
+        return Interrupted(f"interrupted after {read:,} rows read; --atomic: nothing stored")
+    stored = saved.imported + saved.merged
+    return Interrupted(
+        f"interrupted: {stored:,} row{'s' if stored != 1 else ''} stored "
+        f"(imported {saved.imported:,}, merged {saved.merged:,}) of {read:,} read; "
+        "run the same import again to store the rest"
+    )
 
 
 def _chunks(
@@ -243,6 +310,8 @@ def _chunks(
         chunk.read += 1
         if isinstance(cells, Broken):
             chunk.rejects.append((line, None, cells.reason))
+            if cells.notice:
+                chunk.notices.append(f"line {line}: {cells.reason}")
             continue
         if len(table.header) != width:  # a JSON object brought new keys
             width = len(table.header)
@@ -271,8 +340,10 @@ def _store(
     account: Callable[[Chunk], None],
     options: ImportOptions,
     counts: Counts,
+    committed: Callable[[], None],
 ) -> bool:
-    """Store the batches the chosen way; False when --atomic stored nothing."""
+    """Store the batches the chosen way; False when --atomic stored nothing.
+    ``committed`` is called after each batch's commit."""
     if options.atomic and not options.dry_run:
         try:
             with database.session(immediate=True, analyze=False) as session:
@@ -290,5 +361,6 @@ def _store(
         if chunk.rows:
             with database.session(immediate=not options.dry_run, analyze=False) as session:
                 store(session, chunk.rows)
+            committed()
             database.let_waiters_in()
     return True

@@ -34,6 +34,7 @@ from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
 from leadctl.importing.rows import Parsed, RowWarning
 from leadctl.models import ACTIVITY, CLIENT, LEAD
+from leadctl.storage.files import PrivateFile, check_target, first_line
 from leadctl.users import Actor
 
 # Columns of a leadctl export that only `claim` and `score --adjust` may set
@@ -59,6 +60,9 @@ class BatchResult:
     merged_ids: list[int] = field(default_factory=list)  # stored leads a merge changed
     # rejected: duplicates in fail mode, and a limited user's duplicates of leads out of reach
     duplicates: list[tuple[Parsed, str]] = field(default_factory=list)
+    # rows with warnings, each with the lead it became or merged into (None: no
+    # lead, e.g. skipped or rejected; or a dry run's new lead): the warnings file
+    placed: list[tuple[Parsed, int | None]] = field(default_factory=list)
 
 
 class BatchWriter:
@@ -107,6 +111,8 @@ class BatchWriter:
             else {}
         )
         scope = self.scope
+        # rows with warnings: where they went (a new row's position, or a lead id)
+        fates: list[tuple[Parsed, int | None, int | None]] = []  # (row, new position, lead)
         for row in rows:
             match = index.find(row.values) if index is not None else None
             known = match.target if match is not None else None
@@ -124,12 +130,23 @@ class BatchWriter:
                 )
                 if refused is not None:
                     result.duplicates.append((row, str(refused)))
+                    if row.warnings:
+                        fates.append((row, None, None))
                     continue
             if match is None or index is None or self.on_duplicate == "create":
                 if index is not None and self.on_duplicate != "create":
                     index.add_pending(row.values, len(new))
+                if row.warnings:
+                    fates.append((row, len(new), None))
                 new.append(row)
                 continue
+            if row.warnings:
+                if self.on_duplicate == "merge" and known is not None:
+                    fates.append((row, None, known.lead_id))
+                elif self.on_duplicate == "merge":
+                    fates.append((row, match.pending, None))
+                else:
+                    fates.append((row, None, None))
             if self.on_duplicate == "skip":
                 self.counts.skipped += 1
             elif self.on_duplicate == "fail":
@@ -153,9 +170,13 @@ class BatchWriter:
             entries: list[tuple[int | None, dict[str, Any]]] = [(None, r.values) for r in new]
             entries += [(k.lead_id, {"name": k.name, **k.keys}) for k in touched.values()]
             self.scratch.add(entries)
+            result.placed = [(row, lead) for row, _, lead in fates]
             return result
         ids = self._insert(conn, new)
         result.inserted_ids = ids
+        result.placed = [
+            (row, ids[position] if position is not None else lead) for row, position, lead in fates
+        ]
         self.counts.imported += len(ids)
         made = self._new_activities(conn, new, ids, pending_fills, now)
         result.merged_ids = self._merge(conn, stored_merges, made, now)
@@ -361,28 +382,48 @@ def _fill_pending(target: Parsed, row: Parsed) -> list[str]:
 
 class RejectsWriter:
     """The rejects file: each rejected row's original cells, plus ``line`` and
-    ``reason``, so it can be fixed and imported again. Opened at the first reject."""
+    ``reason``, so it can be fixed and imported again. Opened at the first
+    reject, written under a temporary name (mode 0600, never through a link)
+    and put in place by :meth:`close`."""
 
     def __init__(self, path: Path | None, delimiter: str) -> None:
         self.path = path
         self.delimiter = delimiter
+        self._file: PrivateFile | None = None
         self._handle: TextIO | None = None
         self._writer: Any = None
         self._width = 0
+
+    def check(self, header: list[str], origin: str) -> None:
+        """Before anything is stored: an existing file at the path is replaced
+        only when it is a rejects file of this input (its header is the
+        input's, plus ``line`` and ``reason``)."""
+        if self.path is None:
+            return
+
+        def ours(path: Path) -> bool:
+            first = next(csv.reader([first_line(path)], delimiter=self.delimiter), [])
+            if first[-len(REJECTS_COLUMNS) :] != list(REJECTS_COLUMNS):
+                return False
+            columns = first[: -len(REJECTS_COLUMNS)]
+            shorter = min(len(columns), len(header))
+            return bool(columns) and columns[:shorter] == header[:shorter]
+
+        check_target(
+            self.path,
+            what="the rejects file",
+            replace=ours,
+            refusal=f"{self.path} exists and is not a rejects file of {origin}; "
+            "move it or give --rejects FILE",
+        )
 
     def add(self, line: int, cells: list[str] | None, reason: str, header: list[str]) -> None:
         if self.path is None:
             return
         if self._writer is None:
             self._width = len(header)
-            try:
-                self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
-            except OSError as error:
-                from leadctl.errors import InvalidInput
-
-                raise InvalidInput(
-                    f"cannot write the rejects file {self.path}: {error.strerror}"
-                ) from None
+            self._file = PrivateFile(self.path, what="the rejects file")
+            self._handle = self._file.open_csv()
             self._writer = csv.writer(self._handle, delimiter=self.delimiter)
             self._writer.writerow([*header, *REJECTS_COLUMNS])
         cells = list(cells or [])
@@ -395,8 +436,15 @@ class RejectsWriter:
         return self._writer is not None
 
     def close(self) -> None:
-        if self._handle is not None:
+        if self._file is None or self._handle is None:
+            return
+        file, self._file = self._file, None
+        try:
             self._handle.close()
+        except OSError as error:
+            file.discard()
+            raise file.failure(error) from None
+        file.commit()
 
 
 def _id_range(ids: list[int]) -> Any:

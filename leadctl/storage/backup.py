@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from pathlib import Path
 
-from leadctl.errors import Conflict, InvalidInput
+from leadctl.errors import InvalidInput
 from leadctl.storage import Database, busy_seconds
 
 
@@ -23,13 +24,19 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
         raise InvalidInput("backup copies SQLite files; for PostgreSQL use pg_dump")
     if destination.is_dir():
         raise InvalidInput(f"backup destination {destination} is a directory; give a file name")
-    if destination.exists() and not overwrite:
-        raise Conflict(f"{destination} exists; use --force to overwrite it")
+    from leadctl.storage.files import check_target
+
+    check_target(destination, what="backup destination", replace=overwrite)  # links, FIFOs…
     if Path(database.target).resolve() == destination.resolve():
         raise InvalidInput("backup destination is the database itself")
-    temporary = destination.with_name(destination.name + ".part")
+    temporary: Path | None = None  # named by mkstemp below
     try:
-        os.close(os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
+        # a fresh name, mode 0600, created exclusively: never a file or link already there
+        descriptor, name = tempfile.mkstemp(
+            prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
+        )
+        os.close(descriptor)
+        temporary = Path(name)
         source = sqlite3.connect(database.target, timeout=busy_seconds())
         target = sqlite3.connect(temporary)
         try:
@@ -43,7 +50,7 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     except (OSError, sqlite3.Error) as error:
         # a full disk (or a file size limit) fails in SQLite's writes or in ours:
         # no half copy stays behind, and an existing FILE is as it was
-        for leftover in ("", "-journal", "-wal", "-shm"):
+        for leftover in ("", "-journal", "-wal", "-shm") if temporary is not None else ():
             Path(f"{temporary}{leftover}").unlink(missing_ok=True)
         reason = error.strerror if isinstance(error, OSError) else str(error)
         raise InvalidInput(
