@@ -15,7 +15,11 @@ from leadctl.errors import InvalidInput
 local_part = st.from_regex(r"[a-z0-9]([a-z0-9._+-]{0,20}[a-z0-9])?", fullmatch=True).filter(
     lambda s: ".." not in s
 )
-domain = st.from_regex(r"[a-z][a-z0-9-]{0,15}[a-z0-9]\.(com|org|io|de|co\.uk)", fullmatch=True)
+# A label with "--" in its third and fourth places is reserved for Punycode
+# (RFC 5891): email-validator rightly refuses ``a0--0.com``.
+domain = st.from_regex(
+    r"[a-z][a-z0-9-]{0,15}[a-z0-9]\.(com|org|io|de|co\.uk)", fullmatch=True
+).filter(lambda s: s[2:4] != "--")
 
 
 @given(local_part, domain)
