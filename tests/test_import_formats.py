@@ -32,6 +32,8 @@ def test_salesforce_data_export(cli, tmp_path):
         "warnings": 1,
         "rejects_file": None,
         "dry_run": False,
+        "encoding": "utf-8",
+        "new_sources": [],
     }
     found = leads(cli)
     grace = found["Grace Hopper"]
@@ -89,6 +91,8 @@ def test_hubspot_contacts_with_a_duplicate_in_the_file(cli):
         "warnings": 0,
         "rejects_file": None,
         "dry_run": False,
+        "encoding": "utf-8",
+        "new_sources": [],
     }
     found = leads(cli)
     katherine = found["Katherine Johnson"]

@@ -109,6 +109,8 @@ def import_command(
     if json_out:
         render.emit_json(summary.to_dict())
     render.message(_summary_line(summary))
+    for line in _reading_lines(summary):
+        render.message(line)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -123,6 +125,22 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
             raise InvalidInput(f"invalid --map {pair!r}: expected SRC=FIELD, e.g. 'E-Mail=email'")
         mapping[column] = target
     return mapping
+
+
+def _reading_lines(summary: Any) -> list[str]:
+    """How the file was read, when a person should know: an encoding other than
+    UTF-8, and the sources the import added to the list."""
+    lines = []
+    if summary.encoding not in (None, "utf-8", "ascii"):
+        lines.append(f"read as {summary.encoding} (not UTF-8)")
+    if summary.new_sources:
+        verb = "would add" if summary.dry_run else "added"
+        count = len(summary.new_sources)
+        lines.append(
+            f"{verb} {count} new source{'s' if count != 1 else ''}: "
+            + ", ".join(summary.new_sources)
+        )
+    return lines
 
 
 def _summary_line(summary: Any) -> str:
