@@ -400,6 +400,7 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       lenient=_read_datetime,
       synonyms=("firstcontactedat", "firstcontacted", "firstcontactdate")),
     F("converted_at", datetime, "When the lead became a client.", lenient=_read_datetime,
+      merge_fills=False,  # only a conversion sets it: never on a lead that is not converted
       synonyms=("convertedat", "converteddate", "converteddatetime", "conversiondate")),
     F("website", str, "Website URL.", strict=_text, option="--website", lenient=_as_text,
       synonyms=("website", "companywebsite", "websiteurl", "webpage", "website1value"),

@@ -45,7 +45,9 @@ ALWAYS_CUSTOM = {
 ROUND_TRIP = ["id", *fields.ROUND_TRIP]
 EXPORT_MARKERS = {"id", "name", "score_adjustment", "created_at", "updated_at", "fields"}
 ENTITIES = {"person", "lead", "organization", "organisation", "contact", "deal", "company"}
-MULTI = {"email", "phone"}  # candidates tried in order; the first valid one is used
+# candidates tried in order; the first valid one is used (a creation time: the first
+# given, e.g. Mailchimp's OPTIN_TIME, else its CONFIRM_TIME)
+MULTI = {"email", "phone", "created_at"}
 REJECTS_COLUMNS = ["line", "reason"]
 # `import --template`: every field a file may give, then the parts of a name
 TEMPLATE = [

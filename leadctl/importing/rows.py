@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from leadctl import fields, normalize
+from leadctl import clock, fields, normalize
 from leadctl.errors import InvalidInput
 from leadctl.importing.headers import Plan
 from leadctl.importing.vocabulary import DateReader, Vocabulary
@@ -126,7 +126,17 @@ class RowParser:
             for spec in fields.LEAD_FIELDS
             if spec.lenient is not None and spec.name in self.at
         ]
+        # A field with several candidate columns (a creation time): the next one
+        # is read when the first is blank.
+        self.fallbacks = {
+            name: columns[1:]
+            for name, columns in plan.columns.items()
+            if len(columns) > 1 and name not in ("email", "phone")
+        }
         self._regions: dict[str | None, str] = {}
+        from leadctl.importing.converted import Conversion  # it reads parsed rows
+
+        self.conversion = Conversion.for_plan(plan, vocabulary)
 
     def parse(self, line: int, cells: list[str]) -> Parsed:
         """The lead values of a row; raises :class:`Rejected` with the reason."""
@@ -180,12 +190,16 @@ class RowParser:
             raise Rejected("no usable contact: " + ("; ".join(problems) or "no email or phone"))
         for name_, index, parse in self.readers:
             text = cells[index].strip()
+            if not text and name_ in self.fallbacks:
+                text = next((t for i in self.fallbacks[name_] if (t := cells[i].strip())), "")
             if text:
                 if parse is None:
                     values[name_] = text
                 else:
                     try:
                         values[name_] = parse(text)
+                    except clock.NoDate as error:
+                        _warn(extra, row, name_, text, str(error))
                     except (InvalidInput, ValueError):
                         _warn(extra, row, name_, text, f"not a valid {name_}")
         if "company" in values:
@@ -195,6 +209,8 @@ class RowParser:
         elif "owner" in at and (text := cells[at["owner"]].strip()):
             values["owner"] = text
         self._choices(cells, values, extra, row)
+        if self.conversion is not None:
+            self.conversion.settle(cells, values, extra, row)
         if "notes" in at:
             note = cells[at["notes"]].strip()
             if note:

@@ -233,6 +233,10 @@ class Vocabulary:
     def source(self, text: str) -> str | None:
         return self.sources.get(word_key(text))
 
+    def won_status(self) -> str | None:
+        """The status a converted lead is in (the won role), if the list has one."""
+        return next((name for name, role in self.statuses.values() if role == "won"), None)
+
     def new_source(self, text: str) -> str | None:
         """A name for a source no entry matches, remembered so that later rows
         spelling it alike (``radio``, ``Radio``) get the same one."""
@@ -304,11 +308,13 @@ class DateReader:
         return self._parse(text.strip()).date()
 
     def _parse(self, text: str) -> datetime:
-        """The date, in clock's years: a sentinel (0001-01-01, 9999-12-31) is no
-        date, so the caller leaves the field blank with a warning."""
+        """The date, in clock's years: a placeholder (0001-01-01, 1900-01-01,
+        Excel's day zero, 9999-12-31) or a year out of range is no date
+        (:class:`clock.NoDate`), so the caller leaves the field blank with a warning."""
         value = self._parse_any(text)
-        if not clock.EARLIEST_YEAR <= value.year <= clock.LATEST_YEAR:
-            raise ValueError(text)
+        problem = clock.date_problem(value)
+        if problem is not None:
+            raise clock.NoDate(f"{problem}: left blank")
         return value
 
     def _parse_any(self, text: str) -> datetime:
