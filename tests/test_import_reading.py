@@ -42,7 +42,8 @@ CYRILLIC = "name,email\nИван Петров,ivan@example.ru\nОльга Сми
 def test_excel_windows_1252_is_not_read_as_1250(cli, tmp_path):
     path = write(tmp_path, LATIN, encoding="cp1252")
     result = cli("import", str(path))
-    assert "read as windows-1252" in result.stderr
+    assert "; read as windows-1252" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
     found = leads(cli)
     assert set(found) == {"Jean Lefèvre", "María Cedeño"}
     assert found["Jean Lefèvre"]["company"] == "Café 5 €"
@@ -303,7 +304,10 @@ def test_an_unknown_source_becomes_a_new_source(cli, tmp_path):
         "Bob,bob@example.com,radio  nacional\nCy,cy@example.com,Podcast\n",
     )
     dry = cli("import", str(path), "--dry-run", "--json")
-    assert '"Radio Nacional"' in dry.stdout and "would add 2 new sources" in dry.stderr
+    assert (
+        '"Radio Nacional"' in dry.stdout
+        and "; would add 2 new sources: Radio Nacional, Podcast" in dry.stderr
+    )
     assert "Radio Nacional" not in [s["name"] for s in cli.json("sources")]
     summary = cli.json("import", str(path))
     assert (summary["warnings"], summary["new_sources"]) == (0, ["Radio Nacional", "Podcast"])
@@ -474,3 +478,35 @@ def test_display_name():
     assert display_name("utf-8-sig") == "utf-8"
     assert display_name("cp1252") == "windows-1252"
     assert display_name("utf_16_le") == "utf-16-le"
+
+
+latin_words = st.lists(
+    st.tuples(
+        st.text(st.sampled_from("abcdeilmnorstuvBCDLMS"), min_size=1, max_size=6),
+        st.sampled_from(list("éèêëàáâäçñóòôöúùüíìïÉÑÖÜßåøæÅØ")),
+        st.text(st.sampled_from("abcdeilmnorstuv"), max_size=5),
+    ).map("".join),
+    min_size=1,
+    max_size=6,
+)
+cyrillic_words = st.lists(
+    st.text(st.sampled_from("абвгдеёжзийклмнопрстуфхцчшщыьэюя"), min_size=2, max_size=9).flatmap(
+        lambda word: st.sampled_from([word, word.capitalize(), word.upper()])
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(latin_words)
+def test_latin_text_is_windows_1252(words):
+    data = ("name,email\n" + " ".join(words) + ",x@example.com\n").encode("cp1252")
+    assert detect_encoding(data, "x") == "cp1252"
+
+
+@settings(max_examples=200, deadline=None)
+@given(cyrillic_words)
+def test_cyrillic_text_is_windows_1251(words):
+    text = "name,email\n" + " ".join(words) + ",x@example.com\n"
+    assert detect_encoding(text.encode("cp1251"), "x") == "cp1251"

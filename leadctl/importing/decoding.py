@@ -44,10 +44,12 @@ _LATIN_FAMILY = {
     "mac_latin2", "cp850", "cp437", "cp852", "iso8859_16", "iso8859_3", "iso8859_4",
     "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "cp1254", "cp1257",
 }  # fmt: skip
-# Scripts other than Latin and Cyrillic, where the detector's guess is taken.
-_OTHER_SCRIPTS = {
-    "cp1253", "iso8859_7", "mac_greek", "cp1255", "iso8859_8", "cp1256", "iso8859_6",
-}  # fmt: skip
+# Text whose words are high bytes: the detector chooses among these Windows code
+# pages (left free it takes Russian for Mac Cyrillic); a Greek, Hebrew or Arabic
+# choice is taken, Cyrillic is decided by :func:`_cyrillic`.
+_NON_LATIN = ["cp1251", "koi8_r", "cp1253", "cp1255", "cp1256"]
+_OTHER_SCRIPTS = {"cp1253", "cp1255", "cp1256"}
+_DETECTOR_FROM = 200  # letters: a shorter non-Latin text is taken as Cyrillic
 _WORD = re.compile(rb"[A-Za-z\x80-\xff]+")
 _HIGH_LETTER = re.compile(rb"[\xc0-\xff]")
 _ASCII_LETTER = re.compile(rb"[A-Za-z]")
@@ -241,7 +243,7 @@ def single_byte(head: bytes, name: str) -> str:
     words are high bytes. Latin text is Windows-1252, what Excel writes in
     Western Europe and the Americas, unless it holds a byte Windows-1252 leaves
     undefined (then Windows-1250, Central Europe); Cyrillic is Windows-1251 or
-    KOI8-R, told apart by where the lower-case letters fall.
+    KOI8-R (:func:`_cyrillic`).
     """
     words = [w for w in _WORD.findall(head) if _HIGH_LETTER.search(w)]
     foreign = sum(1 for w in words if not _ASCII_LETTER.search(w))
@@ -253,12 +255,12 @@ def single_byte(head: bytes, name: str) -> str:
                 continue
             return candidate
     else:
-        guess = _detector_guess(head)
-        if guess is not None and guess.replace("-", "_") in _OTHER_SCRIPTS:
-            return guess
-        lower_1251 = sum(0xE0 <= b for w in words for b in w)  # а-я in cp1251, А-Я in KOI8-R
-        lower_koi8 = sum(0xC0 <= b < 0xE0 for w in words for b in w)
-        return "cp1251" if lower_1251 >= lower_koi8 else "koi8_r"
+        letters = sum(1 for w in words for b in w if b >= 0xC0)
+        if letters >= _DETECTOR_FROM:  # on less, the detector takes Russian for Hebrew
+            guess = _detector_guess(head, _NON_LATIN)
+            if guess is not None and guess in _OTHER_SCRIPTS:
+                return guess
+        return _cyrillic(words)
     guess = _detector_guess(head)
     if guess is None:
         raise InvalidInput(
@@ -268,10 +270,26 @@ def single_byte(head: bytes, name: str) -> str:
     return "cp1252" if guess.replace("-", "_") in _LATIN_FAMILY else guess
 
 
-def _detector_guess(head: bytes) -> str | None:
+def _cyrillic(words: list[bytes]) -> str:
+    """Windows-1251 or KOI8-R: Windows-1251 has А-Я at 0xC0-0xDF and а-я at
+    0xE0-0xFF, KOI8-R the other way round, so a capital followed by a small
+    letter (``Иван``) says which. All-capitals or all-small text says nothing:
+    Windows-1251, by far the more common."""
+    win = koi8 = 0
+    for word in words:
+        for first, second in zip(word, word[1:], strict=False):
+            if first >= 0xC0 and second >= 0xC0:
+                if first < 0xE0 <= second:
+                    win += 1
+                elif second < 0xE0 <= first:
+                    koi8 += 1
+    return "koi8_r" if koi8 > win else "cp1251"
+
+
+def _detector_guess(head: bytes, among: list[str] | None = None) -> str | None:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(head).best()
+    best = from_bytes(head, cp_isolation=among).best()
     return None if best is None else codecs.lookup(best.encoding).name
 
 

@@ -45,7 +45,7 @@ BLANK_CELLS = frozenset(
     variant
     for word in _BLANK_WORDS
     for variant in (word, word.upper(), word.title(), word.capitalize(), f" {word}", f"{word} ")
-)
+) | {"nan", "NaN"}  # pandas' not-a-number as written by str(); not "Nan", a name
 # An HTML entity with its semicolon (``&amp;``, ``&#39;``, ``&#x27;``): a bare ``&``
 # or ``&copy=1`` in a URL is left alone, as html.unescape would not.
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
