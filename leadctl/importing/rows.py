@@ -156,15 +156,15 @@ class RowParser:
                     )
         if self.unguard and "'" in joined:
             cells = [normalize.unguard_formula(c) for c in cells]
+        if width < self.width:
+            cells = cells + [""] * (self.width - width)
+        at = self.at
+        row = Parsed(line, {}, cells=cells if self.keep_cells else None)  # as in the file
         if self.clean:  # not in a leadctl export: it writes what was stored
             if not BLANK_CELLS.isdisjoint(cells):
                 cells = ["" if c in BLANK_CELLS else c for c in cells]
             if "&" in joined:
                 cells = [unescape_entities(c) if "&" in c else c for c in cells]
-        if width < self.width:
-            cells = cells + [""] * (self.width - width)
-        at = self.at
-        row = Parsed(line, {}, cells=cells if self.keep_cells else None)
         values = row.values
         extra: dict[str, Any] = {}
 
