@@ -17,7 +17,10 @@ that turned into a client):
   company (as ``leadctl convert`` finds one), or of an earlier row of the
   import with the same company, or else a new client is made from it; its
   ``converted_at`` is the file's date, else its creation time; and its
-  timeline says which client (:func:`activities`).
+  timeline says which client (:func:`activities_for`).
+
+A `leadctl export` file is taken as it was written (its rows carry their
+lead ids): it is the other way round, leadctl's own record of its leads.
 """
 
 from __future__ import annotations
@@ -138,6 +141,7 @@ def attach_clients(
         if won is not None
         and row.values.get("status") == won
         and row.values.get("client_id") is None
+        and row.lead_id is None  # a leadctl export's row (it has its id) is stored as exported
     ]
     if not todo:
         return attached
