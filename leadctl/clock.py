@@ -70,6 +70,37 @@ def check_year(value: datetime | date, field: str, text: str) -> None:
         )
 
 
+# Other tools' "no date": .NET's and SQL's minimum (0001-01-01), Excel's day zero
+# (1899-12-30 or -31, read as 1900-01-00 too), 1900-01-01 and the far end (9999-12-31).
+# A real lead or appointment never falls on them.
+PLACEHOLDER_DAYS = frozenset(
+    {date(1, 1, 1), date(1899, 12, 30), date(1899, 12, 31), date(1900, 1, 1), date(9999, 12, 31)}
+)
+
+
+class NoDate(ValueError):
+    """A date that is another tool's placeholder or out of range: an import
+    leaves the field blank with this message as the warning."""
+
+
+def date_problem(value: datetime | date) -> str | None:
+    """Why a date cannot be a real one (a placeholder, or outside the years), or None."""
+    day = value.date() if isinstance(value, datetime) else value
+    if day in PLACEHOLDER_DAYS:
+        return f"{day.isoformat()} is a placeholder for no date"
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        return f"dates must fall between {EARLIEST_YEAR} and {LATEST_YEAR}"
+    return None
+
+
+def check_date(value: datetime | date, field: str, text: str) -> None:
+    """Refuse a date given for a stored value that is a placeholder or out of
+    range (exit 1). Report bounds use :func:`check_year` (1900-01-01 is a fine start)."""
+    problem = date_problem(value)
+    if problem is not None:
+        raise InvalidInput(f"invalid {field} {text!r}: {problem}")
+
+
 def parse_iso(text: str, field: str, expected: str = "ISO 8601 like 2026-11-23") -> datetime:
     """An ISO 8601 date or date-time as given (naive when it names no zone), in range."""
     try:
@@ -87,7 +118,7 @@ def parse_when(text: str, field: str = "when") -> datetime:
     Dates outside EARLIEST_YEAR..LATEST_YEAR are invalid input.
     """
     parsed = _parse_when(text, field)
-    check_year(parsed, field, text)
+    check_date(parsed, field, text)
     return parsed
 
 
@@ -122,7 +153,7 @@ def parse_date(text: str, field: str = "date") -> date:
         day = date.fromisoformat(text.strip())
     except ValueError:
         return parse_when(text, field).astimezone().date()
-    check_year(day, field, text)
+    check_date(day, field, text)
     return day
 
 

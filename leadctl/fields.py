@@ -280,7 +280,10 @@ def _read_band(ctx: ImportContext) -> Callable[[str], Any]:
 F = LeadField
 LEAD_FIELDS: tuple[LeadField, ...] = (
     F("name", str, "Full name.", required=True, strict=_text, option="--name",
-      synonyms=("name", "fullname", "contactname", "leadname", "contactperson", "displayname")),
+      synonyms=(
+          "name", "fullname", "contactname", "leadname", "contactperson", "displayname",
+          "contact", "kontakt", "contacto", "contato", "contatto",
+      )),
     F("email", str, "Email address (syntax-checked).", strict=_email, option="--email",
       synonyms=(
           "email", "emailaddress", "email1value", "email1", "primaryemail", "workemail",
@@ -388,8 +391,8 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       lenient=_read_datetime, merge_fills=False,
       synonyms=(
           "createdat", "createddate", "createdate", "createdtime", "createdon", "creationdate",
-          "datecreated", "created", "personcreated", "connectedon", "optintime", "dateadded",
-          "erstellt", "erstelltam", "datedecreation",
+          "datecreated", "created", "personcreated", "connectedon", "optintime", "confirmtime",
+          "dateadded", "erstellt", "erstelltam", "datedecreation",
       )),
     F("updated_at", datetime, "When the lead last changed.", required=True,
       lenient=_read_datetime, round_trip=True, merge_fills=False),
@@ -397,6 +400,7 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       lenient=_read_datetime,
       synonyms=("firstcontactedat", "firstcontacted", "firstcontactdate")),
     F("converted_at", datetime, "When the lead became a client.", lenient=_read_datetime,
+      merge_fills=False,  # only a conversion sets it: never on a lead that is not converted
       synonyms=("convertedat", "converteddate", "converteddatetime", "conversiondate")),
     F("website", str, "Website URL.", strict=_text, option="--website", lenient=_as_text,
       synonyms=("website", "companywebsite", "websiteurl", "webpage", "website1value"),

@@ -130,13 +130,14 @@ def test_invalid_values_in_a_valid_row_are_warnings(cli, tmp_path):
         "Ada,ada@example.com,not a phone,urgent-ish,Carrier pigeon,lots,many,yesterday-ish\n",
     )
     summary = cli.json("import", str(path))
-    assert (summary["imported"], summary["warnings"], summary["rejected"]) == (1, 6, 0)
+    # issue 12: a source no entry matches is a new source, not a warning
+    assert (summary["imported"], summary["warnings"], summary["rejected"]) == (1, 5, 0)
+    assert summary["new_sources"] == ["Carrier pigeon"]
     lead = cli.json("list")[0]
-    assert (lead["phone"], lead["priority"], lead["source"]) == (None, "medium", None)
+    assert (lead["phone"], lead["priority"], lead["source"]) == (None, "medium", "Carrier pigeon")
     assert lead["fields"] == {
         "phone_raw": "not a phone",
         "priority_raw": "urgent-ish",
-        "source_raw": "Carrier pigeon",
         "annual_revenue_raw": "lots",
         "company_size_raw": "many",
         "created_at_raw": "yesterday-ish",
@@ -368,6 +369,8 @@ def test_template_is_a_header_that_imports_cleanly(cli, tmp_path):
         "dry_run": False,
         "warnings_file": None,
         "warning_details": [],
+        "encoding": "utf-8",
+        "new_sources": [],
     }
     values = {
         "name": "Ada Lovelace", "email": "ada@example.com", "phone": "+14155550100",

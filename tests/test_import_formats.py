@@ -41,6 +41,8 @@ def test_salesforce_data_export(cli, tmp_path):
                 "message": "not a valid annual_revenue; kept as annual_revenue_raw",
             }
         ],
+        "encoding": "utf-8",
+        "new_sources": [],
     }
     found = leads(cli)
     grace = found["Grace Hopper"]
@@ -100,6 +102,8 @@ def test_hubspot_contacts_with_a_duplicate_in_the_file(cli):
         "dry_run": False,
         "warnings_file": None,
         "warning_details": [],
+        "encoding": "utf-8",
+        "new_sources": [],
     }
     found = leads(cli)
     katherine = found["Katherine Johnson"]

@@ -109,7 +109,7 @@ def import_command(
         summary = run_import(app.database, file, options, actor=app.actor)
     if json_out:
         render.emit_json(summary.to_dict())
-    render.message(_summary_line(summary))
+    render.message("; ".join([_summary_line(summary), *_reading_notes(summary)]))
     for text in _warning_lines(summary):
         render.message(text)
     for text in summary.notices:
@@ -128,6 +128,21 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
             raise InvalidInput(f"invalid --map {pair!r}: expected SRC=FIELD, e.g. 'E-Mail=email'")
         mapping[column] = target
     return mapping
+
+
+def _reading_notes(summary: Any) -> list[str]:
+    """How the file was read, when a person should know (on the summary line):
+    an encoding other than UTF-8, and the sources the import added to the list."""
+    notes = []
+    if summary.encoding not in (None, "utf-8", "ascii"):
+        notes.append(f"read as {summary.encoding}")
+    if summary.new_sources:
+        verb = "would add" if summary.dry_run else "added"
+        count = len(summary.new_sources)
+        shown = ", ".join(summary.new_sources[:5])
+        more = f" and {count - 5} more (--json lists them)" if count > 5 else ""
+        notes.append(f"{verb} {count} new source{'s' if count != 1 else ''}: {shown}{more}")
+    return notes
 
 
 def _summary_line(summary: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,20 @@ _MAGIC = (
     (b"\x7fELF", "a program"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other OLE) file; save it as .xlsx or CSV"),
 )
-_LATIN_FAMILY = {"latin_1", "iso8859_1", "iso8859_15", "ascii", "cp1252"}
+_LATIN_FAMILY = {
+    "latin_1", "iso8859_1", "iso8859_15", "ascii", "cp1252", "cp1250", "iso8859_2", "mac_roman",
+    "mac_latin2", "cp850", "cp437", "cp852", "iso8859_16", "iso8859_3", "iso8859_4",
+    "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "cp1254", "cp1257",
+}  # fmt: skip
+# Text whose words are high bytes: the detector chooses among these Windows code
+# pages (left free it takes Russian for Mac Cyrillic); a Greek, Hebrew or Arabic
+# choice is taken, Cyrillic is decided by :func:`_cyrillic`.
+_NON_LATIN = ["cp1251", "koi8_r", "cp1253", "cp1255", "cp1256"]
+_OTHER_SCRIPTS = {"cp1253", "cp1255", "cp1256"}
+_DETECTOR_FROM = 200  # letters: a shorter non-Latin text is taken as Cyrillic
+_WORD = re.compile(rb"[A-Za-z\x80-\xff]+")
+_HIGH_LETTER = re.compile(rb"[\xc0-\xff]")
+_ASCII_LETTER = re.compile(rb"[A-Za-z]")
 _CONTROL = set(range(0, 9)) | {11, 12} | set(range(14, 32))
 
 
@@ -84,6 +98,16 @@ class Source:
     size: int | None
     raw: _Input = field(repr=False)
     spooled: Path | None = None  # a temporary copy of stdin, removed on close
+    forced: bool = False  # the encoding was given (--encoding), not detected
+
+    @property
+    def errors(self) -> str:
+        """How bytes the encoding cannot decode are read: in a detected UTF-8 file
+        as Windows-1252 (files pasted together); otherwise marked, so that their
+        rows are rejected (:func:`undecodable`), never replaced in silence."""
+        if not self.forced and self.encoding in ("utf-8", "utf-8-sig"):
+            return "leadctl-cp1252"
+        return MARK_ERRORS
 
     def binary(self) -> BinaryIO:
         return io.BufferedReader(self.raw, buffer_size=SAMPLE_BYTES)
@@ -136,12 +160,31 @@ def _sniff(
         if head.startswith(magic):
             raise InvalidInput(f"{name} is not a text file: it is {what}")
     chosen = _forced(encoding) if encoding else detect_encoding(head, name)
+    if encoding:
+        _check_forced(head, chosen, name)
     text = head.decode(chosen, errors="ignore")
     if not text.strip().lstrip("\ufeff").strip():
         raise InvalidInput(f"{name} is empty: nothing to import")
     if sum(ord(ch) in _CONTROL for ch in text) > max(16, len(text) // 3):  # NUL-free binary
         raise InvalidInput(f"{name} is not a text file (binary data); give a CSV, JSON or .xlsx")
-    return Source(name, path, "text", head, chosen, size, _Input(head, stream))
+    return Source(
+        name, path, "text", head, chosen, size, _Input(head, stream), forced=bool(encoding)
+    )
+
+
+def _check_forced(head: bytes, encoding: str, name: str) -> None:
+    """Refuse a forced encoding that reads the start of the file as mostly
+    undecodable bytes: the wrong encoding, not a few bad rows."""
+    sample = _whole_utf8(head) if len(head) >= SAMPLE_BYTES else head
+    text = sample.decode(encoding, errors=MARK_ERRORS)
+    marked = len(_MARKED.findall(text))
+    readable = sum(1 for ch in text if not ch.isspace()) - marked
+    if marked and readable <= marked:
+        shown = display_name(encoding)
+        raise InvalidInput(
+            f"{name} cannot be read as {shown} (--encoding): most of its bytes are not "
+            f"{shown}; leave --encoding out to detect the encoding"
+        )
 
 
 def _read_head(stream: BinaryIO) -> bytes:
@@ -187,16 +230,79 @@ def detect_encoding(head: bytes, name: str) -> str:
     bad = decoded.count("\ufffd")
     if bad == 0 or sum(1 for ch in decoded if 127 < ord(ch) < 0xFFFD) >= bad:
         return "utf-8"  # mostly UTF-8: the stray bytes are read as Windows-1252
-    from charset_normalizer import from_bytes
+    return single_byte(head, name)
 
-    best = from_bytes(head).best()
-    if best is None:
+
+def single_byte(head: bytes, name: str) -> str:
+    """The code page of a text that is not UTF-8.
+
+    Statistical detectors guess badly on the short files people import (a
+    Windows-1252 ``Lefèvre`` comes out as Windows-1250 ``Lefčvre``), so the
+    script is decided first: in a Latin-script text the accented letters sit
+    inside words of ASCII letters; in Cyrillic (or Greek, Hebrew, Arabic) whole
+    words are high bytes. Latin text is Windows-1252, what Excel writes in
+    Western Europe and the Americas, unless it holds a byte Windows-1252 leaves
+    undefined (then Windows-1250, Central Europe); Cyrillic is Windows-1251 or
+    KOI8-R (:func:`_cyrillic`).
+    """
+    words = [w for w in _WORD.findall(head) if _HIGH_LETTER.search(w)]
+    foreign = sum(1 for w in words if not _ASCII_LETTER.search(w))
+    if not words or foreign <= len(words) * 0.5:
+        for candidate in ("cp1252", "cp1250"):
+            try:
+                head.decode(candidate)
+            except UnicodeDecodeError:
+                continue
+            return candidate
+    else:
+        letters = sum(1 for w in words for b in w if b >= 0xC0)
+        if letters >= _DETECTOR_FROM:  # on less, the detector takes Russian for Hebrew
+            guess = _detector_guess(head, _NON_LATIN)
+            if guess is not None and guess in _OTHER_SCRIPTS:
+                return guess
+        return _cyrillic(words)
+    guess = _detector_guess(head)
+    if guess is None:
         raise InvalidInput(
             f"{name} is not a text file (no known encoding fits); if it is text, "
             "name its encoding with --encoding"
         )
-    encoding = codecs.lookup(best.encoding).name.replace("-", "_")
-    return "cp1252" if encoding in _LATIN_FAMILY else best.encoding
+    return "cp1252" if guess.replace("-", "_") in _LATIN_FAMILY else guess
+
+
+def _cyrillic(words: list[bytes]) -> str:
+    """Windows-1251 or KOI8-R: Windows-1251 has А-Я at 0xC0-0xDF and а-я at
+    0xE0-0xFF, KOI8-R the other way round, so a capital followed by a small
+    letter (``Иван``) says which. All-capitals or all-small text says nothing:
+    Windows-1251, by far the more common."""
+    win = koi8 = 0
+    for word in words:
+        for first, second in zip(word, word[1:], strict=False):
+            if first >= 0xC0 and second >= 0xC0:
+                if first < 0xE0 <= second:
+                    win += 1
+                elif second < 0xE0 <= first:
+                    koi8 += 1
+    return "koi8_r" if koi8 > win else "cp1251"
+
+
+def _detector_guess(head: bytes, among: list[str] | None = None) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head, cp_isolation=among).best()
+    return None if best is None else codecs.lookup(best.encoding).name
+
+
+def display_name(encoding: str | None) -> str:
+    """An encoding as people know it: ``utf-8``, ``utf-16``, ``windows-1252``."""
+    if encoding is None:
+        return "xlsx"
+    name = codecs.lookup(encoding).name
+    if name == "utf-8-sig":
+        return "utf-8"
+    if name.startswith("cp125"):
+        return "windows-" + name[2:]
+    return name.replace("_", "-")
 
 
 def _whole_utf8(head: bytes) -> bytes:
@@ -246,3 +352,32 @@ def fallback_errors(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error("leadctl-cp1252", fallback_errors)
+
+MARK_ERRORS = "leadctl-mark"
+# Lone surrogates U+DC00..U+DCFF: a decoded text holds them only where bytes
+# could not be decoded (no codec produces them from valid input).
+_MARKED = re.compile("[\udc00-\udcff]")
+
+
+def mark_errors(error: UnicodeError) -> tuple[str, int]:
+    """Keep each undecodable byte as a mark (``U+DC00`` + byte), as
+    ``surrogateescape`` does, but for ASCII bytes too (UTF-16/32 runs)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(chr(0xDC00 + b) for b in bad), error.end
+
+
+codecs.register_error(MARK_ERRORS, mark_errors)
+
+
+def undecodable(text: str, encoding: str | None) -> str | None:
+    """Why a row's text cannot be taken, when it holds undecodable bytes; else None."""
+    found = _MARKED.findall(text)
+    if not found:
+        return None
+    shown = " ".join(f"0x{ord(ch) - 0xDC00:02x}" for ch in dict.fromkeys(found[:8]))
+    return (
+        f"bytes that are not {display_name(encoding)} ({shown}); fix them, or give the "
+        "file's encoding with --encoding"
+    )

@@ -29,6 +29,10 @@ IMPORT_ONLY: dict[str, list[str]] = {
 # field: header keys, best first (the lead fields' synonyms are in leadctl.fields)
 SYNONYMS: dict[str, list[str]] = fields.SYNONYMS | IMPORT_ONLY
 
+# `Contact` headers read as the name (the registry's last name synonyms): the
+# row parser leaves an email or phone found there out of the name.
+CONTACT_HEADERS = {"contact", "kontakt", "contacto", "contato", "contatto"}
+
 # Other tools' ids and owners (ids or people who are not leadctl users) stay
 # custom fields even where a shorter key would match; `--map X=owner` takes one.
 ALWAYS_CUSTOM = {
@@ -41,7 +45,9 @@ ALWAYS_CUSTOM = {
 ROUND_TRIP = ["id", *fields.ROUND_TRIP]
 EXPORT_MARKERS = {"id", "name", "score_adjustment", "created_at", "updated_at", "fields"}
 ENTITIES = {"person", "lead", "organization", "organisation", "contact", "deal", "company"}
-MULTI = {"email", "phone"}  # candidates tried in order; the first valid one is used
+# candidates tried in order; the first valid one is used (a creation time: the first
+# given, e.g. Mailchimp's OPTIN_TIME, else its CONFIRM_TIME)
+MULTI = {"email", "phone", "created_at"}
 REJECTS_COLUMNS = ["line", "reason"]
 # `import --template`: every field a file may give, then the parts of a name
 TEMPLATE = [
@@ -93,6 +99,7 @@ class Plan:
     columns: dict[str, list[int]] = field(default_factory=dict)  # field → indexes, best first
     custom: list[tuple[int, str]] = field(default_factory=list)  # (index, custom field key)
     leadctl_export: bool = False
+    contact_name: bool = False  # the name is a `Contact` column (an address there is no name)
     ignored: set[int] = field(default_factory=set)  # a rejects file's line and reason
 
     def first(self, name: str) -> int | None:
@@ -141,6 +148,8 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Pl
         plan.custom.append((index, key))
     for index in (i for n in MULTI for i in plan.columns.get(n, [])[1:]):
         plan.custom.append((index, header[index].replace("\ufeff", "").strip()))
+    if "name" in plan.columns:
+        plan.contact_name = header_key(header[plan.columns["name"][0]]) in CONTACT_HEADERS
     _require_identity(plan)
     return plan
 

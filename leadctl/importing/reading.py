@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 from leadctl.errors import InvalidInput
-from leadctl.importing.decoding import SAMPLE_BYTES, Source
+from leadctl.importing.decoding import MARK_ERRORS, SAMPLE_BYTES, Source, undecodable
 
 DELIMITERS = [",", ";", "\t", "|"]
 HEADER_SEARCH_ROWS = 40
@@ -78,8 +78,9 @@ def parse_delimiter(text: str) -> str:
 
 
 def _text_stream(source: Source) -> io.TextIOWrapper:
-    errors = "leadctl-cp1252" if source.encoding in ("utf-8", "utf-8-sig") else "replace"
-    return io.TextIOWrapper(source.binary(), encoding=source.encoding, errors=errors, newline="")
+    return io.TextIOWrapper(
+        source.binary(), encoding=source.encoding, errors=source.errors, newline=""
+    )
 
 
 def _sample_text(source: Source) -> str:
@@ -106,7 +107,8 @@ def _csv_table(
     for _ in range(skip + header_at + 1):
         header = next(reader, [])
     header = [h.lstrip("\ufeff") for h in header]
-    records = _csv_records(reader, stream, ended)
+    checked = source.encoding if source.errors == MARK_ERRORS else None
+    records = _csv_records(reader, stream, ended, checked)
     return Table(header, records, "csv", delimiter, skip + header_at)
 
 
@@ -153,7 +155,11 @@ def _first_rows(sample: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _csv_records(reader: Any, stream: io.TextIOWrapper, ended: list[bool]) -> Iterator[Record]:
+def _csv_records(
+    reader: Any, stream: io.TextIOWrapper, ended: list[bool], checked: str | None = None
+) -> Iterator[Record]:
+    """The rows; with ``checked`` (the encoding), a row holding bytes that
+    encoding could not decode is a broken row (rejected with the reason)."""
     line = reader.line_num
     try:
         while True:
@@ -173,7 +179,9 @@ def _csv_records(reader: Any, stream: io.TextIOWrapper, ended: list[bool]) -> It
             if ended and cells:
                 yield start, Broken(_unclosed(cells[-1], line), notice=True)
                 return
-            if not _skipped(cells):
+            if checked is not None and (why := undecodable("".join(cells), checked)):
+                yield start, Broken(why)
+            elif not _skipped(cells):
                 yield start, cells
     finally:
         stream.close()
@@ -297,6 +305,7 @@ def _json_table(source: Source) -> Table:
         stream.close()
         raise InvalidInput(f"{source.name} holds no JSON objects: nothing to import")
     header: list[str] = list(first[1]) if isinstance(first[1], dict) else []
+    checked = source.encoding if source.errors == MARK_ERRORS else None
 
     def records() -> Iterator[Record]:
         try:
@@ -307,7 +316,9 @@ def _json_table(source: Source) -> Table:
                     yield line, Broken("not a JSON object")
                 else:
                     header.extend(k for k in value if k not in header)
-                    yield line, [_json_text(value.get(k)) for k in header]
+                    cells = [_json_text(value.get(k)) for k in header]
+                    why = checked and undecodable("".join([*header, *cells]), checked)
+                    yield line, Broken(why) if why else cells
         finally:
             stream.close()
 

@@ -15,6 +15,7 @@ fast path (see :func:`leadctl.normalize.normalize_phone_fast`).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from leadctl import fields, normalize
+from leadctl import clock, fields, normalize
 from leadctl.errors import InvalidInput
 from leadctl.importing.headers import Plan
 from leadctl.importing.vocabulary import DateReader, Vocabulary
@@ -30,6 +31,36 @@ from leadctl.importing.vocabulary import DateReader, Vocabulary
 MAX_CELL = 1 << 20  # characters; a bigger cell is a broken file, not a lead
 _SPLIT_MULTI = re.compile(r"\s*(?:,|;|:::)\s*")
 _company_key = lru_cache(maxsize=8192)(normalize.company_key)
+
+
+# Cells that mean "no value" in the exports people have (case variants listed:
+# a set lookup per row, no per-cell folding). `?`, `--`, `nil` and Excel's
+# error values are blanks too: none of them is ever a real value of a field.
+_BLANK_WORDS = (
+    "-", "--", "---", "—", "–", "?", "n/a", "n.a.", "#n/a", "none", "null", "nil",
+    "(blank)", "(none)", "(empty)", "(null)", "<blank>", "<none>", "<null>", "#value!",
+    "#ref!", "#name?", "#div/0!", "#null!", "#num!",
+)  # fmt: skip
+BLANK_CELLS = frozenset(
+    variant
+    for word in _BLANK_WORDS
+    for variant in (word, word.upper(), word.title(), word.capitalize(), f" {word}", f"{word} ")
+) | {"nan", "NaN"}  # pandas' not-a-number as written by str(); not "Nan", a name
+# An HTML entity with its semicolon (``&amp;``, ``&#39;``, ``&#x27;``): a bare ``&``
+# or ``&copy=1`` in a URL is left alone, as html.unescape would not.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def unescape_entities(text: str) -> str:
+    """``Smith &amp; Co`` → ``Smith & Co``; only complete entities are read."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+
+
+def _not_a_name(text: str) -> bool:
+    """Whether a ``Contact`` cell holds an address or a number, not a person."""
+    return "@" in text or sum(ch.isdigit() for ch in text) >= 5
 
 
 class Rejected(Exception):
@@ -81,6 +112,8 @@ class RowParser:
         self.owner = owner
         self.decimal_comma = decimal_comma
         self.unguard = unguard
+        self.clean = not plan.leadctl_export
+        self.contact_name = plan.contact_name
         self.at = {name: columns[0] for name, columns in plan.columns.items()}
         self.emails = plan.columns.get("email", [])
         self.phones = plan.columns.get("phone", [])
@@ -93,7 +126,17 @@ class RowParser:
             for spec in fields.LEAD_FIELDS
             if spec.lenient is not None and spec.name in self.at
         ]
+        # A field with several candidate columns (a creation time): the next one
+        # is read when the first is blank.
+        self.fallbacks = {
+            name: columns[1:]
+            for name, columns in plan.columns.items()
+            if len(columns) > 1 and name not in ("email", "phone")
+        }
         self._regions: dict[str | None, str] = {}
+        from leadctl.importing.converted import Conversion  # it reads parsed rows
+
+        self.conversion = Conversion.for_plan(plan, vocabulary)
 
     def parse(self, line: int, cells: list[str]) -> Parsed:
         """The lead values of a row; raises :class:`Rejected` with the reason."""
@@ -116,11 +159,19 @@ class RowParser:
         if width < self.width:
             cells = cells + [""] * (self.width - width)
         at = self.at
-        row = Parsed(line, {}, cells=cells if self.keep_cells else None)
+        row = Parsed(line, {}, cells=cells if self.keep_cells else None)  # as in the file
+        if self.clean:  # not in a leadctl export: it writes what was stored
+            if not BLANK_CELLS.isdisjoint(cells):
+                cells = ["" if c in BLANK_CELLS else c for c in cells]
+            if "&" in joined:
+                cells = [unescape_entities(c) if "&" in c else c for c in cells]
         values = row.values
         extra: dict[str, Any] = {}
 
         name = cells[at["name"]].strip() if "name" in at else ""
+        if name and self.contact_name and _not_a_name(name):
+            extra[self._key(at["name"])] = name  # a `Contact` column holding an address
+            name = ""
         if not name:
             parts = [
                 cells[at[p]].strip() for p in ("first_name", "middle_name", "last_name") if p in at
@@ -139,12 +190,16 @@ class RowParser:
             raise Rejected("no usable contact: " + ("; ".join(problems) or "no email or phone"))
         for name_, index, parse in self.readers:
             text = cells[index].strip()
+            if not text and name_ in self.fallbacks:
+                text = next((t for i in self.fallbacks[name_] if (t := cells[i].strip())), "")
             if text:
                 if parse is None:
                     values[name_] = text
                 else:
                     try:
                         values[name_] = parse(text)
+                    except clock.NoDate as error:
+                        _warn(extra, row, name_, text, str(error))
                     except (InvalidInput, ValueError):
                         _warn(extra, row, name_, text, f"not a valid {name_}")
         if "company" in values:
@@ -154,6 +209,8 @@ class RowParser:
         elif "owner" in at and (text := cells[at["owner"]].strip()):
             values["owner"] = text
         self._choices(cells, values, extra, row)
+        if self.conversion is not None:
+            self.conversion.settle(cells, values, extra, row)
         if "notes" in at:
             note = cells[at["notes"]].strip()
             if note:
@@ -244,11 +301,11 @@ class RowParser:
                 _warn(extra, row, "priority", text, "not a priority")
         source = cells[at["source"]].strip() if "source" in at else ""
         if source:
-            matched = words.source(source)
+            matched = words.source(source) or words.new_source(source)
             if matched:
-                values["source"] = matched
+                values["source"] = matched  # a new one is added to the list when stored
             else:
-                _warn(extra, row, "source", source, "not a known source")
+                _warn(extra, row, "source", source, "cannot name a source")
         if "source" not in values and self.default_source:
             values["source"] = self.default_source
         reason = cells[at["lost_reason"]].strip() if "lost_reason" in at else ""

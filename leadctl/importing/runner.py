@@ -25,14 +25,14 @@ from sqlmodel import Session
 from leadctl import clock, scoring, users
 from leadctl.errors import Interrupted, InvalidInput, invalid_choice
 from leadctl.importing.bulk import indexes_deferred
-from leadctl.importing.decoding import open_source
+from leadctl.importing.decoding import display_name, open_source
 from leadctl.importing.dedupe import Scratch
 from leadctl.importing.headers import header_key, is_known, plan_columns
 from leadctl.importing.pipeline import Chunk, in_child, should_fork
 from leadctl.importing.reading import Broken, Table, open_table, parse_delimiter
 from leadctl.importing.records import Records
 from leadctl.importing.rows import Parsed, Rejected, RowParser
-from leadctl.importing.vocabulary import Vocabulary
+from leadctl.importing.vocabulary import NewSources, Vocabulary, add_sources
 from leadctl.importing.warned import WarningKind, WarningsLog, warnings_path
 from leadctl.importing.writer import BatchResult, BatchWriter, Counts, RejectsWriter
 from leadctl.storage import Database
@@ -84,12 +84,14 @@ class ImportSummary:
     warning_details: list[dict[str, Any]] | None = None
     # what is wrong with the file itself (an unclosed quote), for the person
     notices: list[str] = field(default_factory=list)
+    encoding: str | None = None  # the one the file was read in (None: an .xlsx)
+    new_sources: list[str] = field(default_factory=list)  # added to the list (or would be)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary of SPEC."""
         keys = "rows imported merged skipped rejected warnings rejects_file dry_run".split()
+        keys += ["warnings_file", "encoding", "new_sources"]
         data = {key: getattr(self, key) for key in keys}
-        data["warnings_file"] = self.warnings_file
         data["warning_details"] = self.warning_details or []
         return data
 
@@ -162,6 +164,7 @@ def run_import(
             scope=who,
         )
         first_parser = parser_for(plan.header)
+        new_sources = NewSources(vocabulary)
 
         def produce() -> Iterator[Chunk]:
             return _chunks(table, first_parser, parser_for, options.batch_rows, source.position)
@@ -169,6 +172,9 @@ def run_import(
         chunks = in_child(produce) if should_fork(source.size, options.parallel) else produce()
 
         def store(session: Session, batch: list[Parsed]) -> None:
+            added = new_sources.take(batch)
+            if added and not options.dry_run:
+                add_sources(session, added)
             result = writer.write(session, batch)
             for row, reason in result.duplicates:
                 counts.rejected += 1
@@ -237,6 +243,8 @@ def run_import(
             warning_kinds=log.grouped(),
             warning_details=log.details,
             notices=notices,
+            encoding=display_name(source.encoding) if source.kind == "text" else None,
+            new_sources=new_sources.names if stored else [],
         )
     finally:
         source.close()

@@ -4,9 +4,11 @@ the database's own lists they are mapped onto (SPEC: Pipeline, Import)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from typing import Any
 
 from sqlmodel import Session
 
@@ -17,53 +19,112 @@ _KEY = re.compile(r"[\W_]+")
 STATUS_WORDS: dict[str, list[str]] = {
     "new": [
         "new", "open", "opennotcontacted", "notcontacted", "unworked", "lead", "newlead",
-        "subscriber", "subscribed", "notstarted", "untouched", "unread",
+        "subscriber", "subscribed", "notstarted", "untouched", "unread", "nuevo", "nueva",
+        "abierto", "abierta", "sincontactar", "nocontactado", "novo", "nova", "aberto",
+        "naocontatado", "naocontactado", "nouveau", "nouvelle", "ouvert", "noncontacte", "neu",
+        "offen", "nichtkontaktiert", "nuovo", "nuova", "aperto", "noncontattato", "новый", "новая",
+        "новые", "новыйлид", "открыт", "неразобранное",
     ],
     "contacted": [
-        "contacted", "workingcontacted", "attemptedtocontact", "attemptingcontact",
-        "inprogress", "working", "connected", "contactmade", "responded",
+        "contacted", "workingcontacted", "attemptedtocontact", "attemptingcontact", "inprogress",
+        "working", "connected", "contactmade", "responded", "contacting", "processing",
+        "contactado", "contactada", "encontacto", "contatado", "contatada", "emcontato", "contacte",
+        "contactee", "encours", "kontaktiert", "inbearbeitung", "kontaktaufgenommen", "contattato",
+        "contattata", "incorso", "attempted", "enproceso", "enprogreso", "emandamento",
+        "emprocessamento", "inlavorazione", "вработе", "связались", "первичныйконтакт", "обработка",
+        "контакт", "взятвработу",
     ],
     "qualified": [
-        "qualified", "marketingqualifiedlead", "salesqualifiedlead", "mql", "sql",
-        "prequalified", "opportunity", "opendeal", "proposition", "proposal",
+        "qualified", "marketingqualifiedlead", "salesqualifiedlead", "mql", "sql", "prequalified",
+        "opportunity", "opendeal", "proposition", "proposal", "cualificado", "calificado",
+        "calificada", "cualificada", "qualificado", "qualificada", "qualifie", "qualifiee",
+        "qualifiziert", "qualificato", "qualificata", "квалифицирован", "квалифицированный",
+        "negotiation", "negociacion", "negociacao", "negociation", "verhandlung", "trattativa",
+        "переговоры", "propuesta", "proposta", "angebot", "offerta", "предложение",
     ],
-    "converted": ["converted", "closedconverted", "customer", "won", "closedwon", "evangelist"],
+    "converted": [
+        "converted", "closedconverted", "customer", "won", "closedwon", "evangelist", "convertido",
+        "convertida", "ganado", "ganada", "cerradoganado", "ganho", "fechadoganho", "convertie",
+        "converti", "gagne", "konvertiert", "gewonnen", "convertito", "vinto", "успешно",
+        "успешнореализовано", "выиграно", "конвертирован",
+    ],
     "nurture": [
-        "nurture", "renurture", "nurturing", "contactinfuture", "recycled", "notnow",
-        "badtiming", "later",
+        "nurture", "renurture", "nurturing", "contactinfuture", "recycled", "notnow", "badtiming",
+        "later", "enpausa", "pausado", "enespera", "pausiert", "inpausa", "enattente", "отложено",
+        "отложен",
     ],
     "unqualified": [
         "unqualified", "disqualified", "notqualified", "closednotconverted", "junklead", "junk",
-        "badfit", "notafit",
+        "badfit", "notafit", "descalificado", "nocalificado", "nocualificado", "desqualificado",
+        "naoqualificado", "disqualifie", "nonqualifie", "disqualifiziert", "nichtqualifiziert",
+        "squalificato", "nonqualificato", "неквалифицирован", "некачественный", "spam", "спам",
     ],
-    "lost": ["lost", "lostlead", "closedlost", "dead", "closed"],
+    "lost": [
+        "lost", "lostlead", "closedlost", "dead", "closed", "perdido", "perdida", "cerradoperdido",
+        "fechadoperdido", "perdu", "perdue", "verloren", "perso", "persa", "проиграно", "потерян",
+        "закрытоинереализовано", "отказ",
+    ],
 }  # fmt: skip
 SOURCE_WORDS: dict[str, list[str]] = {
     "Website": [
-        "website", "web", "webform", "webforms", "websiteform", "organicsearch",
-        "directtraffic", "searchengine", "seo", "online", "inbound", "webinquiry",
+        "website", "web", "webform", "webforms", "websiteform", "organicsearch", "directtraffic",
+        "searchengine", "seo", "online", "inbound", "webinquiry", "sitioweb", "paginaweb", "sitio",
+        "formulario", "formularioweb", "site", "siteweb", "siteinternet", "internet", "webseite",
+        "homepage", "sitoweb", "сайт", "вебсайт", "заявкассайта",
     ],
     "Referral": [
         "referral", "referrals", "partnerreferral", "partner", "employeereferral",
-        "externalreferral", "customerreferral", "wordofmouth", "referred",
+        "externalreferral", "customerreferral", "wordofmouth", "referred", "recomendacion",
+        "recomendaciones", "referido", "referidos", "referencia", "indicacao", "recomendacao",
+        "recommandation", "parrainage", "boucheaoreille", "empfehlung", "weiterempfehlung",
+        "passaparola", "segnalazione", "raccomandazione", "referenza", "рекомендация",
+        "сарафанноерадио", "socio", "parceiro", "partenaire",
     ],
-    "LinkedIn": ["linkedin", "linkedincom", "linkedinsalesnavigator", "salesnavigator"],
+    "LinkedIn": [
+        "linkedin", "linkedincom", "linkedinsalesnavigator", "salesnavigator",
+    ],
     "Social Media": [
-        "socialmedia", "social", "facebook", "twitter", "x", "instagram", "tiktok",
-        "youtube", "organicsocial",
+        "socialmedia", "social", "facebook", "twitter", "x", "instagram", "tiktok", "youtube",
+        "organicsocial", "redes", "redessociales", "redsocial", "redessociais", "midiassociais",
+        "mediassociaux", "reseauxsociaux", "socialemedien", "sozialemedien", "socialnetwork",
+        "socialnetworks", "socialnetworking", "social_media", "socialmedias",
+        "socialmediaplattform", "reti", "retisociali", "социальныесети", "соцсети", "vk",
+        "vkontakte", "вконтакте", "telegram", "whatsapp",
     ],
-    "Email": ["email", "emailmarketing", "newsletter", "emailcampaign", "mailchimp", "mailing"],
-    "Cold Call": ["coldcall", "coldcalling", "phoneinquiry", "phone", "outbound", "outboundcall"],
+    "Email": [
+        "email", "emailmarketing", "newsletter", "emailcampaign", "mailchimp", "mailing", "correo",
+        "correoelectronico", "emailing", "courrielmarketing", "postaelettronica",
+        "электроннаяпочта", "почта", "рассылка",
+    ],
+    "Cold Call": [
+        "coldcall", "coldcalling", "phoneinquiry", "phone", "outbound", "outboundcall",
+        "llamadaenfrio", "llamada", "telefono", "ligacao", "ligacaofria", "appel",
+        "appeltelephonique", "telefonat", "kaltakquise", "telefonakquise", "chiamata",
+        "chiamatafredda", "телефон", "звонок", "холодныйзвонок",
+    ],
     "Event": [
         "event", "events", "tradeshow", "conference", "seminar", "seminarinternal",
-        "seminarpartner", "webinar", "expo", "meetup", "fair",
+        "seminarpartner", "webinar", "expo", "meetup", "fair", "evento", "eventos", "feria",
+        "congreso", "conferencia", "seminario", "exposicion", "gestiondirecta", "salon", "salao",
+        "feira", "evenement", "foire", "salonprofessionnel", "veranstaltung", "messe", "konferenz",
+        "fiera", "convegno", "мероприятие", "выставка", "конференция", "семинар",
     ],
     "Advertisement": [
         "advertisement", "ad", "ads", "paidsearch", "paidsocial", "ppc", "googleads",
-        "googleadwords", "adwords", "onlinead", "onlineads", "banner", "paid",
+        "googleadwords", "adwords", "onlinead", "onlineads", "banner", "paid", "publicidad",
+        "anuncio", "anuncios", "publicidade", "publicite", "annonce", "annonces", "werbung",
+        "anzeige", "anzeigen", "pubblicita", "annuncio", "реклама", "контекстнаяреклама",
     ],
-    "Direct Mail": ["directmail", "postal", "mailer", "postalmail"],
-    "Other": ["other", "othercampaigns", "offline", "offlinesources", "unknown"],
+    "Direct Mail": [
+        "directmail", "postal", "mailer", "postalmail", "correodirecto", "maladireta",
+        "courrierdirect", "publipostage", "postwurf", "direktmailing", "postadiretta",
+        "прямаярассылка",
+    ],
+    "Other": [
+        "other", "othercampaigns", "offline", "offlinesources", "unknown", "otro", "otros", "outro",
+        "outros", "autre", "autres", "sonstige", "sonstiges", "andere", "altro", "altri", "другое",
+        "прочее",
+    ],
 }  # fmt: skip
 PRIORITY_WORDS: dict[str, list[str]] = {
     "low": ["low", "lowest", "minor", "1"],
@@ -90,13 +151,47 @@ DATE_FORMATS = [
 
 @lru_cache(maxsize=4096)
 def word_key(text: str) -> str:
-    """Letters and digits, case-folded: ``Open - Not Contacted`` → ``opennotcontacted``
-    (cached: a column holds few distinct values)."""
-    return _KEY.sub("", text.casefold())
+    """Letters and digits, case-folded, without accents: ``Open - Not Contacted`` →
+    ``opennotcontacted``, ``Recomendación`` → ``recomendacion`` (cached: a column
+    holds few distinct values)."""
+    key = _KEY.sub("", text.casefold())
+    if not key.isascii():
+        key = "".join(
+            ch for ch in unicodedata.normalize("NFKD", key) if not unicodedata.combining(ch)
+        )
+    return key
 
 
 def _invert(words: dict[str, list[str]]) -> dict[str, str]:
-    return {word: target for target, keys in words.items() for word in keys}
+    return {word_key(word): target for target, keys in words.items() for word in keys}
+
+
+MAX_SOURCE = 60  # characters: a longer "source" is a sentence, not a channel
+
+
+def new_source_name(text: str) -> str | None:
+    """A source value that matches no list entry, as the name of a new entry
+    (spaces collapsed); None when it cannot name one (too long, no letter)."""
+    name = " ".join(text.split())
+    if len(name) > MAX_SOURCE or not any(ch.isalpha() for ch in name):
+        return None
+    if not name.isprintable():
+        return None
+    return name
+
+
+def add_sources(session: Session, names: list[str]) -> None:
+    """Append sources to the list, in the import's own transaction (an import
+    may add them: the values are its rows', not a change of the list's rules)."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from leadctl.models import Choice
+
+    top = session.exec(select(func.max(col(Choice.position))).where(Choice.list == "source")).one()
+    for offset, name in enumerate(names, start=1):
+        session.add(Choice(list="source", name=name, position=(top or 0) + offset))
+    session.flush()
 
 
 @dataclass
@@ -138,11 +233,49 @@ class Vocabulary:
     def source(self, text: str) -> str | None:
         return self.sources.get(word_key(text))
 
+    def won_status(self) -> str | None:
+        """The status a converted lead is in (the won role), if the list has one."""
+        return next((name for name, role in self.statuses.values() if role == "won"), None)
+
+    def new_source(self, text: str) -> str | None:
+        """A name for a source no entry matches, remembered so that later rows
+        spelling it alike (``radio``, ``Radio``) get the same one."""
+        name = new_source_name(text)
+        if name is not None:
+            self.sources[word_key(text)] = name
+        return name
+
     def lost_reason(self, text: str) -> str | None:
         return self.lost_reasons.get(word_key(text))
 
     def priority(self, text: str) -> str | None:
         return self._priorities.get(word_key(text))
+
+
+class NewSources:
+    """The sources an import's rows name that the list does not have yet (the
+    row parser made them, maybe in the reader process): found batch by batch,
+    in file order, for the writer to add and the summary to name."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.known = {name.casefold() for name in vocabulary.sources.values()}
+        self.names: list[str] = []
+        self.seen: set[str] = set()  # exact names already looked at: one set lookup a row
+
+    def take(self, rows: list[Any]) -> list[str]:
+        """The batch's sources not in the list yet (each once), now known."""
+        fresh = []
+        seen = self.seen
+        for row in rows:
+            name = row.values.get("source")
+            if name is None or name in seen:
+                continue
+            seen.add(name)
+            if name.casefold() not in self.known:
+                self.known.add(name.casefold())
+                fresh.append(name)
+        self.names += fresh
+        return fresh
 
 
 def _matched(names: list[str], words: dict[str, list[str]]) -> dict[str, str]:
@@ -175,11 +308,13 @@ class DateReader:
         return self._parse(text.strip()).date()
 
     def _parse(self, text: str) -> datetime:
-        """The date, in clock's years: a sentinel (0001-01-01, 9999-12-31) is no
-        date, so the caller leaves the field blank with a warning."""
+        """The date, in clock's years: a placeholder (0001-01-01, 1900-01-01,
+        Excel's day zero, 9999-12-31) or a year out of range is no date
+        (:class:`clock.NoDate`), so the caller leaves the field blank with a warning."""
         value = self._parse_any(text)
-        if not clock.EARLIEST_YEAR <= value.year <= clock.LATEST_YEAR:
-            raise ValueError(text)
+        problem = clock.date_problem(value)
+        if problem is not None:
+            raise clock.NoDate(f"{problem}: left blank")
         return value
 
     def _parse_any(self, text: str) -> datetime:

@@ -28,7 +28,7 @@ from sqlmodel import Session
 from leadctl import activities, duplicates, users
 from leadctl.activities import ActivityRow
 from leadctl.duplicates import NEVER_FILLED, UNIONED
-from leadctl.importing import records
+from leadctl.importing import converted, records
 from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
@@ -172,6 +172,8 @@ class BatchWriter:
             self.scratch.add(entries)
             result.placed = [(row, lead) for row, _, lead in fates]
             return result
+        visible = users.visible_clauses(self.scope) if self.scope is not None else None
+        attached = converted.attach_clients(conn, new, now, visible)
         ids = self._insert(conn, new)
         result.inserted_ids = ids
         result.placed = [
@@ -179,6 +181,7 @@ class BatchWriter:
         ]
         self.counts.imported += len(ids)
         made = self._new_activities(conn, new, ids, pending_fills, now)
+        made += converted.activities_for(attached, ids, self.actor)
         result.merged_ids = self._merge(conn, stored_merges, made, now)
         self.records.insert_activities(conn, made)
         return result
