@@ -319,21 +319,24 @@ class Restorer:
             )
             for client_id, name, created in conn.execute(statement):
                 stored[client_id] = (name, clock.iso(created))
-        keep = []
+        keep, fresh = [], []
         for client in wanted:
             assert client.id is not None
             if client.id in stored:
                 if stored[client.id] == (client.name, clock.iso(client.created_at)):
                     self.clients[client.id] = client.id  # the same client (a re-import)
                 else:
-                    self.clients[client.id] = self._new(conn, client)
+                    fresh.append(client)
             elif self.keep_ids:
                 keep.append(_client_values(client) | {"id": client.id})
                 self.clients[client.id] = client.id
             else:
-                self.clients[client.id] = self._new(conn, client)
-        if keep:
+                fresh.append(client)
+        if keep:  # first: a new number could take an id kept after it
             conn.execute(insert(CLIENT), keep)
+        for client in fresh:
+            assert client.id is not None
+            self.clients[client.id] = self._new(conn, client)
 
     def _new(self, conn: Connection, client: ClientIn) -> int:
         made = conn.execute(insert(CLIENT).values(_client_values(client))).inserted_primary_key
@@ -377,23 +380,30 @@ class Restorer:
                 }
                 deals.append((deal.id, values))
         if timeline:
-            keep = self._keep(conn, ACTIVITY, [i for i, _ in timeline])
+            keep = self._keep(
+                conn, ACTIVITY, [i for i, _ in timeline], [r.lead_id for _, r in timeline]
+            )
+            kept = [(k, r) for (_, r), k in zip(timeline, keep, strict=True) if k is not None]
+            # the kept ids first: a new number could take an id kept after it
+            activities.record_many(conn, [r for _, r in kept], ids=[k for k, _ in kept])
             activities.record_many(
                 conn, [r for (_, r), k in zip(timeline, keep, strict=True) if k is None]
             )
-            kept = [(k, r) for (_, r), k in zip(timeline, keep, strict=True) if k is not None]
-            activities.record_many(conn, [r for _, r in kept], ids=[k for k, _ in kept])
         if deals:
-            keep = self._keep(conn, DEAL, [i for i, _ in deals])
+            keep = self._keep(conn, DEAL, [i for i, _ in deals], [v["lead_id"] for _, v in deals])
             fresh = [v for (_, v), k in zip(deals, keep, strict=True) if k is None]
             given = [v | {"id": k} for (_, v), k in zip(deals, keep, strict=True) if k is not None]
-            for batch in (fresh, given):
+            for batch in (given, fresh):  # kept ids first
                 if batch:
                     conn.execute(insert(DEAL), batch)
 
-    def _keep(self, conn: Connection, table: Any, wanted: list[int | None]) -> list[int | None]:
+    def _keep(
+        self, conn: Connection, table: Any, wanted: list[int | None], leads: list[int]
+    ) -> list[int | None]:
         """For each given id, itself when it may be kept (on SQLite, free in
-        ``table`` and not given before), else None (numbered anew)."""
+        ``table`` and not given before), else None (numbered anew). A lead's rows
+        keep all their ids or none: those of a time are shown in id order, which
+        stays the file's."""
         if not self.keep_ids:
             return [None] * len(wanted)
         given = list(dict.fromkeys(i for i in wanted if i is not None))
@@ -407,6 +417,9 @@ class Restorer:
             else:
                 keep.append(i)
                 taken.add(i)
+        broken = {lead for lead, kept in zip(leads, keep, strict=True) if kept is None}
+        if broken:
+            keep = [None if lead in broken else k for lead, k in zip(leads, keep, strict=True)]
         return keep
 
     def _note(self, row: Parsed, name: str, value: str, message: str) -> None:
