@@ -27,7 +27,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from leadctl import clock, fields, leads
@@ -89,6 +90,11 @@ def lead_rows(
         yield from history_for(session, batch, full=history == "full")
 
 
+class RawJSON(str):
+    """JSON text made by the database (a lead's timeline, on SQLite), written
+    into the lead's object as it is (:func:`lead_json`)."""
+
+
 def history_for(
     session: Session, batch: list[dict[str, Any]], *, full: bool
 ) -> list[dict[str, Any]]:
@@ -96,26 +102,23 @@ def history_for(
     activities, client and deals: one query for each, whatever the batch's size."""
     conn = session.connection()
     ids = [lead["id"] for lead in batch]
-    timelines: dict[int, list[dict[str, Any]]] = {lead_id: [] for lead_id in ids}
-    notes: dict[int, list[str]] = {lead_id: [] for lead_id in ids}
-    columns = [ACTIVITY.c[k] for k in ACTIVITY_KEYS] + [ACTIVITY.c.actor, ACTIVITY.c.created_at]
-    statement = select(*columns).where(ACTIVITY.c.lead_id.in_(ids))
-    if not full:
-        statement = statement.where(ACTIVITY.c.kind == "note")
-    statement = statement.order_by(ACTIVITY.c.lead_id, ACTIVITY.c.created_at, ACTIVITY.c.id)
-    iso = clock.iso
-    for row in conn.execute(statement):
-        if row.kind == "note" and row.body:
-            notes[row.lead_id].append(row.body)
-        if full:
-            activity = dict(zip(ACTIVITY_KEYS, row, strict=False))
-            activity["actor"] = row.actor
-            activity["created_at"] = iso(row.created_at)
-            timelines[row.lead_id].append(activity)
-    if not full:
+    if full:
+        read = _timelines_sqlite if conn.dialect.name == "sqlite" else _timelines
+        timelines, notes = read(conn, ids)
+    else:
+        notes = {lead_id: [] for lead_id in ids}
+        statement = (
+            select(ACTIVITY.c.lead_id, ACTIVITY.c.body)
+            .where(ACTIVITY.c.kind == "note", ACTIVITY.c.lead_id.in_(ids))
+            .order_by(ACTIVITY.c.lead_id, ACTIVITY.c.created_at, ACTIVITY.c.id)
+        )
+        for lead_id, body in conn.execute(statement).all():
+            if body:
+                notes[lead_id].append(body)
         for lead in batch:
             lead["notes"] = notes[lead["id"]]
         return batch
+    iso = clock.iso
     deals: dict[int, list[dict[str, Any]]] = {lead_id: [] for lead_id in ids}
     columns = [DEAL.c[k] for k in DEAL_KEYS] + [DEAL.c.created_at]
     statement = (
@@ -143,6 +146,74 @@ def history_for(
     return batch
 
 
+Timelines = tuple[dict[int, Any], dict[int, list[str]]]
+
+
+def _timelines(conn: Connection, ids: list[int]) -> Timelines:
+    """Each lead's activities as ``show --json`` gives them, oldest first, and
+    its notes' texts."""
+    timelines: dict[int, Any] = {lead_id: [] for lead_id in ids}
+    notes: dict[int, list[str]] = {lead_id: [] for lead_id in ids}
+    columns = [*(ACTIVITY.c[k] for k in ACTIVITY_KEYS), ACTIVITY.c.actor, ACTIVITY.c.created_at]
+    statement = (
+        select(*columns)
+        .where(ACTIVITY.c.lead_id.in_(ids))
+        .order_by(ACTIVITY.c.lead_id, ACTIVITY.c.created_at, ACTIVITY.c.id)
+    )
+    iso = clock.iso
+    for row in conn.execute(statement).all():
+        activity = dict(zip(ACTIVITY_KEYS, row, strict=False))
+        activity["actor"] = row.actor
+        activity["created_at"] = iso(row.created_at)
+        timelines[row.lead_id].append(activity)
+        if row.kind == "note" and row.body:
+            notes[row.lead_id].append(row.body)
+    return timelines, notes
+
+
+def _timelines_sqlite(conn: Connection, ids: list[int]) -> Timelines:
+    """:func:`_timelines` with each activity as JSON text that SQLite writes
+    (``json_object``; the time cut from the stored text, which is UTC), joined
+    into a list per lead: an export reads eight or more activities a lead, and
+    this costs a third of building them in Python."""
+    pairs: list[Any] = []
+    for key in [*ACTIVITY_KEYS, "actor"]:
+        pairs += [literal(key), ACTIVITY.c[key]]
+    at = ACTIVITY.c.created_at
+    iso = func.substr(at, 1, 10).concat("T").concat(func.substr(at, 12, 8)).concat("Z")
+    pairs += [literal("created_at"), iso]
+    note = case((ACTIVITY.c.kind == "note", ACTIVITY.c.body), else_=None)
+    statement = (
+        select(ACTIVITY.c.lead_id, func.json_object(*pairs), note)
+        .where(ACTIVITY.c.lead_id.in_(ids))
+        .order_by(ACTIVITY.c.lead_id, ACTIVITY.c.created_at, ACTIVITY.c.id)
+    )
+    texts: dict[int, list[str]] = {lead_id: [] for lead_id in ids}
+    notes: dict[int, list[str]] = {lead_id: [] for lead_id in ids}
+    for lead_id, text, body in conn.execute(statement).all():
+        texts[lead_id].append(text)
+        if body:
+            notes[lead_id].append(body)
+    timelines = {lead_id: RawJSON("[" + ",".join(found) + "]") for lead_id, found in texts.items()}
+    return timelines, notes
+
+
+def lead_json(lead: dict[str, Any]) -> str:
+    """A lead object as JSON text; a timeline the database wrote goes in as it
+    is (the lead's last keys, so its text is the rest's, cut open before ``}``)."""
+    timeline = lead.get("activities")
+    if not isinstance(timeline, RawJSON):
+        return json.dumps(lead, ensure_ascii=False)
+    del lead["activities"]
+    client, deals = lead.pop("client"), lead.pop("deals")
+    head = json.dumps(lead, ensure_ascii=False)
+    client_text = "null" if client is None else json.dumps(client, ensure_ascii=False)
+    deals_text = json.dumps(deals, ensure_ascii=False) if deals else "[]"
+    return (
+        f'{head[:-1]}, "activities": {timeline}, "client": {client_text}, "deals": {deals_text}}}'
+    )
+
+
 def history_kind(fmt: str) -> str:
     """What an export in this format carries besides the lead's fields."""
     return "full" if fmt in ("json", "jsonl") else "notes"
@@ -159,7 +230,7 @@ def export(rows: Iterator[dict[str, Any]], fmt: str, out: BinaryIO) -> int:
         elif fmt == "jsonl":
             count = 0
             for count, lead in enumerate(rows, start=1):  # noqa: B007
-                text.write(json.dumps(lead, ensure_ascii=False) + "\n")
+                text.write(lead_json(lead) + "\n")
         else:
             count = _json_array(rows, text)
         text.flush()
@@ -245,7 +316,7 @@ def _json_array(rows: Iterator[dict[str, Any]], out: io.TextIOBase) -> int:
     count = 0
     out.write("[")
     for count, lead in enumerate(rows, start=1):  # noqa: B007
-        out.write(("\n" if count == 1 else ",\n") + json.dumps(lead, ensure_ascii=False))
+        out.write(("\n" if count == 1 else ",\n") + lead_json(lead))
     out.write("\n]\n" if count else "]\n")
     return count
 

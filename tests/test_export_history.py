@@ -282,3 +282,24 @@ def test_histories_follow_their_leads_across_batches(cli, tmp_path, monkeypatch)
     assert [row["notes"] for row in csv.DictReader(io.StringIO(text))] == [
         f"note {n}" for n in range(5)
     ]
+
+
+def test_the_database_written_timeline_is_the_one_python_writes(cli, db_path):
+    """SQLite writes each activity's JSON (the fast path); any other database gets
+    the objects built in Python: both read back as `show --json` gives them."""
+    cli("add", "Zoë Ñandú", "--email", "zoe@example.com", "--notes", 'quote " and \\ slash')
+    cli("note", "1", 'tab\there, newline\nthere, \x1b escape, emoji 🎉, {"json": [1]}')
+    cli("log", "1", "--type", "call", "--outcome", "ça va")
+    from leadctl.storage import open_database
+
+    database = open_database(str(db_path))
+    with database.session() as session:
+        conn = session.connection()
+        fast, fast_notes = exporting._timelines_sqlite(conn, [1])
+        slow, slow_notes = exporting._timelines(conn, [1])
+    database.close()
+    assert isinstance(fast[1], exporting.RawJSON)
+    assert json.loads(fast[1]) == slow[1] == cli.json("show", "1")["activities"]
+    assert fast_notes == slow_notes == {1: ['quote " and \\ slash', slow[1][2]["body"]]}
+    lead = cli.json("export", "--json")[0]
+    assert lead["activities"] == slow[1]
