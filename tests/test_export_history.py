@@ -303,3 +303,22 @@ def test_the_database_written_timeline_is_the_one_python_writes(cli, db_path):
     assert fast_notes == slow_notes == {1: ['quote " and \\ slash', slow[1][2]["body"]]}
     lead = cli.json("export", "--json")[0]
     assert lead["activities"] == slow[1]
+
+
+def test_the_history_crosses_from_the_reader_process(cli, tmp_path):
+    """A big file is parsed in a second process: the history travels with its row."""
+    from leadctl.importing import ImportOptions, run_import
+    from leadctl.storage import open_database
+
+    source, target = tmp_path / "source.db", tmp_path / "target.db"
+    build_pipeline(cli, source)
+    out = tmp_path / "all.jsonl"
+    cli("--db", str(source), "--as", "boss", "export", "-o", str(out))
+    database = open_database(str(target))
+    try:
+        summary = run_import(database, str(out), ImportOptions(parallel=True), actor="boss")
+    finally:
+        database.close()
+    assert (summary.imported, summary.warnings) == (11, 0)
+    for table in TABLES:
+        assert rows(target, table) == rows(source, table, live_leads_only=True), table
