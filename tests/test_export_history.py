@@ -237,6 +237,15 @@ def test_a_reps_import_restores_no_timeline_owner_or_client(cli, tmp_path):
     ]
     # each row with a history says it was not restored
     assert summary["warnings"] >= 11
+    # a CSV export too: no owner but the rep's
+    csv_out = tmp_path / "all.csv"
+    cli("--db", str(source), "--as", "boss", "export", "-o", str(csv_out))
+    other = tmp_path / "other.db"
+    cli("--db", str(other), "--as", "boss", "user", "add", "boss", "--role", "admin")
+    cli("--db", str(other), "--as", "boss", "user", "add", "rita", "--role", "rep")
+    cli("--db", str(other), "--as", "rita", "import", str(csv_out))
+    owners = {x["name"]: x["owner"] for x in cli.json("--db", str(other), "--as", "boss", "export")}
+    assert owners["Person 2"] == "rita" and owners["Person 4"] is None
 
 
 def test_a_broken_history_is_left_out_with_a_warning(cli, tmp_path):

@@ -32,6 +32,7 @@ ids are), else numbered anew (and a lead's client id follows its client).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -254,7 +255,7 @@ class Restorer:
         actor: str,
         assigned: str | None,
         keep_ids: bool,
-        warn: Any,
+        warn: Callable[[], None],
     ) -> None:
         self.allowed = allowed  # solo mode, a manager or an admin
         self.actor = actor
@@ -264,31 +265,31 @@ class Restorer:
         self.clients: dict[int, int] = {}  # client id in the file → stored client id
 
     def hold(self, rows: list[Parsed]) -> None:
-        """Before the batch is written: refuse a limited actor's history; hold the
-        client id of a lead that comes with its client."""
+        """Before the batch is written: refuse a limited actor's history and owners;
+        hold the client id of a lead that comes with its client."""
         for row in rows:
             history = row.history
-            if history is None:
-                continue
             if not self.allowed:
-                self._note(
-                    row,
-                    "activities",
-                    history.described(),
-                    "not restored (timeline, client and deals): only a manager's or an "
-                    "admin's import restores them",
-                )
-                row.history = None
-                owner = row.values.get("owner")
-                if owner and owner not in (self.actor, self.assigned):
-                    row.values.pop("owner")
-                    row.values.setdefault("fields", {})["owner_raw"] = owner
-                    self._note(
-                        row, "owner", owner, "only a manager's import sets it; kept as owner_raw"
-                    )
-                continue
-            if history.client is not None:
+                self._limited(row)
+            elif history is not None and history.client is not None:
                 row.values.pop("client_id", None)
+
+    def _limited(self, row: Parsed) -> None:
+        """A rep's row of a leadctl export: no history, no owner but the rep."""
+        if row.history is not None:
+            self._note(
+                row,
+                "activities",
+                row.history.described(),
+                "not restored (timeline, client and deals): only a manager's or an "
+                "admin's import restores them",
+            )
+            row.history = None
+        owner = row.values.get("owner")
+        if owner and owner not in (self.actor, self.assigned):
+            row.values.pop("owner")
+            row.values.setdefault("fields", {})["owner_raw"] = owner
+            self._note(row, "owner", owner, "only a manager's import sets it; kept as owner_raw")
 
     def before_insert(self, conn: Connection, rows: list[Parsed]) -> None:
         """The clients of the new leads, found or stored; their notes are in their timeline."""
