@@ -105,10 +105,20 @@ def record(
     return activity
 
 
-def record_many(conn: Connection, rows: Sequence[ActivityRow]) -> None:
-    """Store many activities at once: one Core ``INSERT`` run for all the rows."""
-    if rows:
+def record_many(
+    conn: Connection, rows: Sequence[ActivityRow], *, ids: Sequence[int] | None = None
+) -> None:
+    """Store many activities at once: one Core ``INSERT`` run for all the rows;
+    ``ids`` gives each its id (a restored timeline keeps its ids where free)."""
+    if not rows:
+        return
+    if ids is None:
         conn.execute(insert(ACTIVITY), [r._asdict() for r in rows])
+    else:
+        conn.execute(
+            insert(ACTIVITY),
+            [r._asdict() | {"id": i} for r, i in zip(rows, ids, strict=True)],
+        )
 
 
 def timeline(session: Session, lead_ids: list[int]) -> list[Activity]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from leadctl import clock
@@ -509,6 +509,8 @@ def test_latin_text_is_windows_1252(words):
 
 @settings(max_examples=200, deadline=None)
 @given(cyrillic_words)
+@example(["АВЁ"])  # C0 C2 A8: C2 A8 alone is UTF-8 (`¨`)
+@example(["АГё"])  # C0 C3 B8: C3 B8 alone is UTF-8 (`ø`, a letter)
 def test_cyrillic_text_is_windows_1251(words):
     data = ("name,email\n" + " ".join(words) + ",x@example.com\n").encode("cp1251")
     try:

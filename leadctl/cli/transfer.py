@@ -263,7 +263,8 @@ def export_command(
         search=search,
     )
     with app.session(immediate=False) as session:
-        rows = exporting.lead_rows(session, users.actor(session, app.actor), query)
+        who = users.actor(session, app.actor)
+        rows = exporting.lead_rows(session, who, query, history=exporting.history_kind(chosen))
         if output is None:
             count = exporting.export(rows, chosen, sys.stdout.buffer)
             sys.stdout.flush()

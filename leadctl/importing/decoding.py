@@ -228,9 +228,24 @@ def detect_encoding(head: bytes, name: str) -> str:
     sample = head if len(head) < SAMPLE_BYTES else _whole_utf8(head)
     decoded = sample.decode("utf-8", errors="replace")
     bad = decoded.count("\ufffd")
-    if bad == 0 or sum(1 for ch in decoded if 127 < ord(ch) < 0xFFFD) >= bad:
-        return "utf-8"  # mostly UTF-8: the stray bytes are read as Windows-1252
+    # Mostly UTF-8 (as many accented words as stray bytes: `José`, an accented
+    # letter inside a word of ASCII letters): the stray bytes are read as
+    # Windows-1252. Fewer, and the valid pairs are chance (Windows-1251 `АВЁ`
+    # is C0 C2 A8, and C2 A8 is UTF-8's `¨`).
+    if bad == 0 or _latin_words(decoded) >= bad:
+        return "utf-8"
     return single_byte(head, name)
+
+
+_TEXT_WORD = re.compile(r"[^\W\d_]+")
+_ASCII_WORD = re.compile(r"[A-Za-z]")
+
+
+def _latin_words(text: str) -> int:
+    """Words holding both an ASCII letter and another letter (``José``)."""
+    return sum(
+        1 for word in _TEXT_WORD.findall(text) if not word.isascii() and _ASCII_WORD.search(word)
+    )
 
 
 def single_byte(head: bytes, name: str) -> str:

@@ -43,6 +43,8 @@ ALWAYS_CUSTOM = {
 
 # Written by `leadctl export` only: taken from a file that is one, else custom fields.
 ROUND_TRIP = ["id", *fields.ROUND_TRIP]
+# A leadctl JSON export's history of each lead (``importing.restore``).
+HISTORY = ("activities", "client", "deals")
 EXPORT_MARKERS = {"id", "name", "score_adjustment", "created_at", "updated_at", "fields"}
 ENTITIES = {"person", "lead", "organization", "organisation", "contact", "deal", "company"}
 # candidates tried in order; the first valid one is used (a creation time: the first
@@ -157,6 +159,8 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Pl
 def _default_target(text: str, exact: str, leadctl_export: bool) -> tuple[str, int] | None:
     if exact in ROUND_TRIP:
         return (exact, -1) if leadctl_export else None
+    if exact in HISTORY and leadctl_export:
+        return (exact, -1)
     return lookup(text)
 
 

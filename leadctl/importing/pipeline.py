@@ -110,7 +110,9 @@ def _receive(receiver: BinaryIO) -> tuple[str, Any]:
 
 def _pack(chunk: Chunk) -> tuple:
     """Plain tuples pickle several times faster than dataclass instances."""
-    rows = [(r.line, r.values, r.notes, r.warnings, r.lead_id, r.cells) for r in chunk.rows]
+    rows = [
+        (r.line, r.values, r.notes, r.warnings, r.lead_id, r.cells, r.history) for r in chunk.rows
+    ]
     return (
         rows,
         chunk.rejects,

@@ -25,6 +25,7 @@ from typing import Any
 
 from leadctl import clock, fields, normalize
 from leadctl.errors import InvalidInput
+from leadctl.importing import restore
 from leadctl.importing.headers import Plan
 from leadctl.importing.vocabulary import DateReader, Vocabulary
 
@@ -88,6 +89,7 @@ class Parsed:
     warnings: list[RowWarning] = field(default_factory=list)
     lead_id: int | None = None  # leadctl's own id, from one of its exports
     cells: list[str] | None = None  # kept only when a duplicate is to be rejected
+    history: restore.History | None = None  # timeline, client, deals (a leadctl JSON export)
 
 
 class RowParser:
@@ -214,7 +216,7 @@ class RowParser:
         if "notes" in at:
             note = cells[at["notes"]].strip()
             if note:
-                row.notes.append(note)
+                row.notes.extend(split_notes(note) if self.plan.leadctl_export else [note])
         if "tags" in at and cells[at["tags"]].strip():
             values["tags"] = split_tags(cells[at["tags"]])
         if self.plan.leadctl_export:
@@ -345,6 +347,10 @@ class RowParser:
                 extra.update({str(k): v for k, v in stored.items()})
             else:
                 _warn(extra, row, "fields", text, "not a JSON object of custom fields")
+        if any(name in at for name in restore.COLUMNS):
+            problems: list[tuple[str, str, str]] = []
+            row.history = restore.read(cells, at, problems)
+            row.warnings.extend(RowWarning(*problem) for problem in problems)
 
 
 def _warn(extra: dict, row: Parsed, name: str, text: str, message: str) -> None:
@@ -368,6 +374,19 @@ def _first_valid(text: str, parse: Any) -> tuple[Any, bool]:
                 except InvalidInput:
                     continue
     return None, False
+
+
+def split_notes(text: str) -> list[str]:
+    """The notes of a leadctl export's cell: a JSON list of texts (several
+    notes), else the cell is one note."""
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(n, str) for n in parsed):
+            return [n for n in parsed if n.strip()]
+    return [text]
 
 
 def split_tags(text: str) -> list[str]:

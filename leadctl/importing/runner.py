@@ -31,6 +31,7 @@ from leadctl.importing.headers import header_key, is_known, plan_columns
 from leadctl.importing.pipeline import Chunk, in_child, should_fork
 from leadctl.importing.reading import Broken, Table, open_table, parse_delimiter
 from leadctl.importing.records import Records
+from leadctl.importing.restore import Restorer
 from leadctl.importing.rows import Parsed, Rejected, RowParser
 from leadctl.importing.vocabulary import NewSources, Vocabulary, add_sources
 from leadctl.importing.warned import WarningKind, WarningsLog, warnings_path
@@ -162,6 +163,7 @@ def run_import(
             scratch=scratch,
             keep_ids=database.is_sqlite,
             scope=who,
+            restore=_restorer(plan.leadctl_export, who, owner, database.is_sqlite, counts),
         )
         first_parser = parser_for(plan.header)
         new_sources = NewSources(vocabulary)
@@ -254,6 +256,21 @@ def run_import(
             warned.close(forget_leads=stored is False)
         if scratch is not None:
             scratch.close()
+
+
+def _restorer(
+    leadctl_export: bool, who: users.Actor, owner: str | None, keep_ids: bool, counts: Counts
+) -> Restorer | None:
+    """For a leadctl export: what restores its timelines, clients and deals."""
+    if not leadctl_export:
+        return None
+
+    def warn() -> None:
+        counts.warnings += 1
+
+    return Restorer(
+        allowed=who.works_any, actor=who.name, assigned=owner, keep_ids=keep_ids, warn=warn
+    )
 
 
 def _prepare(

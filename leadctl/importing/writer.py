@@ -32,6 +32,7 @@ from leadctl.importing import converted, records
 from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
+from leadctl.importing.restore import Restorer
 from leadctl.importing.rows import Parsed, RowWarning
 from leadctl.models import ACTIVITY, CLIENT, LEAD
 from leadctl.storage.files import PrivateFile, check_target, first_line
@@ -79,8 +80,10 @@ class BatchWriter:
         records: Records,
         keep_ids: bool = True,
         scope: Actor | None = None,
+        restore: Restorer | None = None,
     ) -> None:
         self.records = records
+        self.restore = restore  # a leadctl export's timelines, clients and deals
         # The acting user when what they may see or work on is limited (a rep): their
         # rows' duplicates are checked against it. None: no limit (and no cost).
         self.scope = scope if scope is not None and not scope.works_any else None
@@ -94,6 +97,8 @@ class BatchWriter:
     def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
         conn = session.connection()
         records.tune(conn)
+        if self.restore is not None:
+            self.restore.hold(rows)
         self._check_clients(conn, rows)  # before merges too: they fill client_id
         if self.scope is not None:
             self._untrusted(rows)
@@ -172,6 +177,8 @@ class BatchWriter:
             self.scratch.add(entries)
             result.placed = [(row, lead) for row, _, lead in fates]
             return result
+        if self.restore is not None:
+            self.restore.before_insert(conn, new)
         visible = users.visible_clauses(self.scope) if self.scope is not None else None
         attached = converted.attach_clients(conn, new, now, visible)
         ids = self._insert(conn, new)
@@ -184,6 +191,8 @@ class BatchWriter:
         made += converted.activities_for(attached, ids, self.actor)
         result.merged_ids = self._merge(conn, stored_merges, made, now)
         self.records.insert_activities(conn, made)
+        if self.restore is not None:
+            self.restore.after_insert(conn, new, ids)
         return result
 
     def _check_clients(self, conn: Connection, rows: list[Parsed]) -> None:
@@ -268,8 +277,9 @@ class BatchWriter:
         owner) is copied from the rows just stored, in one INSERT … SELECT: no
         parameters bound per lead. Notes and in-batch merges are returned."""
         actor = self.actor
-        if ids:
-            stored = _id_range(ids)
+        fresh = ids if self.restore is None else self.restore.fresh(rows, ids)
+        if fresh:
+            stored = _id_range(fresh)
             body = f"imported from {self.origin}"
             copy = records.copy_activities
             copy(
