@@ -366,6 +366,7 @@ def test_template_is_a_header_that_imports_cleanly(cli, tmp_path):
         "warnings": 0,
         "rejects_file": None,
         "dry_run": False,
+        "merges": [],
     }
     values = {
         "name": "Ada Lovelace", "email": "ada@example.com", "phone": "+14155550100",

@@ -109,6 +109,8 @@ def import_command(
     if json_out:
         render.emit_json(summary.to_dict())
     render.message(_summary_line(summary))
+    for line in _merge_lines(summary):
+        render.message(line)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -123,6 +125,21 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
             raise InvalidInput(f"invalid --map {pair!r}: expected SRC=FIELD, e.g. 'E-Mail=email'")
         mapping[column] = target
     return mapping
+
+
+MERGES_SHOWN = 10  # merged rows listed after the summary line; the rest are counted
+
+
+def _merge_lines(summary: Any) -> list[str]:
+    """The merges, line → lead, for a person to review (``--dry-run`` first)."""
+    merges = summary.merges
+    shown = [
+        f"  line {line} → lead {lead_id} ({reason})"
+        for line, lead_id, reason in merges[:MERGES_SHOWN]
+    ]
+    if len(merges) > MERGES_SHOWN:
+        shown.append(f"  and {len(merges) - MERGES_SHOWN:,} more (--json lists them all)")
+    return [f"{'would merge' if summary.dry_run else 'merged'}:", *shown] if shown else []
 
 
 def _summary_line(summary: Any) -> str:

@@ -37,6 +37,19 @@ ALWAYS_CUSTOM = {
     "opportunity", "lead", "createdbyid", "createdby", "totalrevenue", "leadownerid",
 }  # fmt: skip
 
+# Other systems' record id columns, as they spell them (case matters: HubSpot writes
+# "Record ID", Zoho "Record Id"): each row's id is kept as "system:value"
+# (``external_id``), the first match key when that system's file comes again.
+RECORD_IDS = {
+    "Id": "salesforce",
+    "ID": "pipedrive",
+    "Person - ID": "pipedrive",
+    "Record ID": "hubspot",
+    "Record Id": "zoho",
+    "External ID": "odoo",
+    "External Id": "odoo",
+}
+
 # Written by `leadctl export` only: taken from a file that is one, else custom fields.
 ROUND_TRIP = ["id", *fields.ROUND_TRIP]
 EXPORT_MARKERS = {"id", "name", "score_adjustment", "created_at", "updated_at", "fields"}
@@ -94,6 +107,8 @@ class Plan:
     custom: list[tuple[int, str]] = field(default_factory=list)  # (index, custom field key)
     leadctl_export: bool = False
     ignored: set[int] = field(default_factory=set)  # a rejects file's line and reason
+    # another system's record id column (kept as a custom field too): (index, system)
+    record_id: tuple[int, str] | None = None
 
     def first(self, name: str) -> int | None:
         found = self.columns.get(name)
@@ -141,6 +156,12 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Pl
         plan.custom.append((index, key))
     for index in (i for n in MULTI for i in plan.columns.get(n, [])[1:]):
         plan.custom.append((index, header[index].replace("\ufeff", "").strip()))
+    if not plan.leadctl_export:  # a leadctl export's rows carry their own id
+        for index, text in enumerate(header):
+            system = RECORD_IDS.get(text.replace("\ufeff", "").strip())
+            if system is not None and index not in chosen and index not in plan.ignored:
+                plan.record_id = (index, system)
+                break
     _require_identity(plan)
     return plan
 

@@ -72,11 +72,18 @@ class ImportSummary:
     rejects_file: str | None
     dry_run: bool
     stored: bool = True  # False when --atomic rolled everything back
+    # each merged row, by line: (line, lead id (a dry run: the id it would get), reason)
+    merges: list[tuple[int, int | None, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary of SPEC."""
         keys = "rows imported merged skipped rejected warnings rejects_file dry_run".split()
-        return {key: getattr(self, key) for key in keys}
+        found = {key: getattr(self, key) for key in keys}
+        found["merges"] = [
+            {"line": line, "lead_id": lead_id, "reason": reason}
+            for line, lead_id, reason in self.merges
+        ]
+        return found
 
 
 class _RollBack(Exception):
@@ -127,7 +134,7 @@ def run_import(
         rejects = RejectsWriter(rejects_path, table.delimiter)
         counts = Counts()
         if options.dry_run and options.on_duplicate != "create":
-            scratch = Scratch()
+            scratch = Scratch(_top_id(database) + 1)
         records = Records(database.engine.dialect, clock.now())
         writer = BatchWriter(
             records=records,
@@ -190,6 +197,7 @@ def run_import(
             rejects_file=str(rejects_path) if rejects.written else None,
             dry_run=options.dry_run,
             stored=stored,
+            merges=sorted(counts.merges) if stored else [],
         )
     finally:
         source.close()
@@ -214,6 +222,16 @@ def _prepare(
             lists.find(session, "source", options.source).name if options.source else None
         )
         return Vocabulary.load(session), default_source, owner, who
+
+
+def _top_id(database: Database) -> int:
+    """The highest lead id: a dry run numbers its new leads after it."""
+    from sqlalchemy import func, select
+
+    from leadctl.models import LEAD
+
+    with database.session(immediate=False) as session:
+        return int(session.connection().scalar(select(func.max(LEAD.c.id))) or 0)
 
 
 def _rejects_path(location: str, options: ImportOptions) -> Path | None:

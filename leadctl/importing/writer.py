@@ -27,9 +27,9 @@ from sqlmodel import Session
 
 from leadctl import activities, duplicates, users
 from leadctl.activities import ActivityRow
-from leadctl.duplicates import NEVER_FILLED, UNIONED
+from leadctl.duplicates import NEVER_FILLED, SAME_RECORD, UNIONED
 from leadctl.importing import records
-from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch
+from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch, Shared
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
 from leadctl.importing.rows import Parsed, RowWarning
@@ -49,6 +49,8 @@ class Counts:
     skipped: int = 0
     rejected: int = 0
     warnings: int = 0
+    # each merged row: (line, the lead it went into (a dry run: the id it would have), why)
+    merges: list[tuple[int, int | None, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -97,10 +99,19 @@ class BatchWriter:
         result = BatchResult()
         new: list[Parsed] = []
         pending_fills: list[tuple[int, Parsed, list[str]]] = []
+        pending_merges: list[tuple[int, Parsed, str]] = []  # (new row index, row, reason)
+        links: list[tuple[int, Parsed, Shared]] = []  # a new row and the other person
         stored_merges: dict[int, list[Parsed]] = {}
         touched: dict[int, Known] = {}  # stored leads merged into (a dry run remembers them)
         lookup = self.on_duplicate != "create" or self.scope is not None
-        index = DuplicateIndex(conn, rows, self.scratch) if lookup else None
+        # create: still one lead per record of another system (its id seen again)
+        records_only = not lookup and any(r.values.get("external_id") for r in rows)
+        index = (
+            DuplicateIndex(conn, rows, self.scratch, records_only=records_only)
+            if lookup or records_only
+            else None
+        )
+        create = self.on_duplicate == "create"
         reach = (
             duplicates.reach_rows(conn, self.scope, index.known_ids())
             if self.scope is not None and index is not None
@@ -125,18 +136,25 @@ class BatchWriter:
                 if refused is not None:
                     result.duplicates.append((row, str(refused)))
                     continue
-            if match is None or index is None or self.on_duplicate == "create":
-                if index is not None and self.on_duplicate != "create":
+            if match is None or index is None or (create and match.reason != SAME_RECORD):
+                if index is not None and records_only:
+                    index.add_pending(row.values, len(new))
+                elif index is not None and not create:
+                    shared = index.shared(row.values)
+                    if shared is not None and self._may_link(shared, reach):
+                        links.append((len(new), row, shared))
+                        self._shared_warning(row, shared, new)
                     index.add_pending(row.values, len(new))
                 new.append(row)
                 continue
-            if self.on_duplicate == "skip":
+            if self.on_duplicate == "skip" and not create:
                 self.counts.skipped += 1
             elif self.on_duplicate == "fail":
                 what = _described(match, new)
                 result.duplicates.append((row, f"duplicate of {what}: {match.reason}"))
-            elif known is not None:  # merge into a stored lead
+            elif known is not None:  # merge into a stored lead (create: the same record)
                 self.counts.merged += 1
+                self.counts.merges.append((row.line, known.lead_id, match.reason))
                 stored_merges.setdefault(known.lead_id, []).append(row)
                 touched[known.lead_id] = known
                 index.gained(match, row.values, None)
@@ -145,10 +163,12 @@ class BatchWriter:
                 pending = new[match.pending]
                 before = dict(pending.values)
                 filled = _fill_pending(pending, row)
-                if filled:
-                    pending_fills.append((match.pending, row, filled))
+                pending_fills.append((match.pending, row, filled))  # a trace, filled or not
+                pending_merges.append((match.pending, row, match.reason))
                 index.gained(match, row.values, before)
         if self.scratch is not None:
+            for position, row, reason in pending_merges:  # the ids they would get
+                self.counts.merges.append((row.line, self.scratch.next_id + position, reason))
             self.counts.imported += len(new)
             entries: list[tuple[int | None, dict[str, Any]]] = [(None, r.values) for r in new]
             entries += [(k.lead_id, {"name": k.name, **k.keys}) for k in touched.values()]
@@ -157,10 +177,58 @@ class BatchWriter:
         ids = self._insert(conn, new)
         result.inserted_ids = ids
         self.counts.imported += len(ids)
+        for position, row, reason in pending_merges:
+            self.counts.merges.append((row.line, ids[position], reason))
         made = self._new_activities(conn, new, ids, pending_fills, now)
+        made += self._links(new, ids, links, now)
         result.merged_ids = self._merge(conn, stored_merges, made, now)
         self.records.insert_activities(conn, made)
         return result
+
+    def _may_link(self, shared: Shared, reach: dict[int, Any]) -> bool:
+        """A limited user is told of (and links to) only the leads they may see."""
+        if self.scope is None or shared.target is None:
+            return True
+        stored = reach.get(shared.target.lead_id)
+        return stored is not None and users.may_see(self.scope, stored)
+
+    def _shared_warning(self, row: Parsed, shared: Shared, new: list[Parsed]) -> None:
+        """Another person (their names differ) shares this row's email or phone."""
+        if shared.target is not None:
+            other = f"lead {shared.target.lead_id} ({shared.target.name})"
+        else:
+            assert shared.pending is not None  # a shared lead is stored or an earlier row
+            earlier = new[shared.pending]
+            other = f"line {earlier.line} ({earlier.values['name']})"
+        message = f"shares {shared.word} with {other}, another name: stored apart, linked"
+        row.warnings.append(RowWarning(shared.word, shared.value, message))
+        self.counts.warnings += 1
+
+    def _links(
+        self,
+        new: list[Parsed],
+        ids: list[int],
+        links: list[tuple[int, Parsed, Shared]],
+        now: datetime,
+    ) -> list[ActivityRow]:
+        """An activity on each of two people sharing an email or phone."""
+        made = []
+        for position, row, shared in links:
+            lead_id = ids[position]
+            if shared.target is not None:
+                other_id, other_name = shared.target.lead_id, shared.target.name
+            else:
+                assert shared.pending is not None
+                other_id, other_name = ids[shared.pending], new[shared.pending].values["name"]
+            word, name = shared.word, row.values["name"]
+            mine = f"shares {word} with lead {other_id} ({other_name}): another person"
+            theirs = (
+                f"shares {word} with lead {lead_id} ({name}), imported from "
+                f"{self.origin} line {row.line}: another person"
+            )
+            made.append(activities.row(lead_id, "link", self.actor, body=mine, at=now))
+            made.append(activities.row(other_id, "link", self.actor, body=theirs, at=now))
+        return made
 
     def _check_clients(self, conn: Connection, rows: list[Parsed]) -> None:
         """A client id must name a client here, and for a limited actor one they may
@@ -275,7 +343,7 @@ class BatchWriter:
                 for note in row.notes:
                     made.append(activities.row(lead_id, "note", actor, body=note, at=created))
         for position, row, filled in pending_fills:
-            text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
+            text = _trace(filled, self.origin, row.line)
             made.append(activities.row(ids[position], "import", actor, body=text, at=now))
         return made
 
@@ -292,7 +360,8 @@ class BatchWriter:
         ids = list(merges)
         wanted = {k for rows in merges.values() for r in rows for k in r.values} - NEVER_FILLED
         # Only blankness is read, so the stored text is enough: no datetime parsing.
-        columns = [type_coerce(LEAD.c[k], String).label(k) for k in sorted(wanted | set(UNIONED))]
+        read = wanted | set(UNIONED) | {"alt_emails", "alt_phones"}
+        columns = [type_coerce(LEAD.c[k], String).label(k) for k in sorted(read)]
         current = {
             row.id: dict(row._mapping)
             for row in conn.execute(select(LEAD.c.id, *columns).where(LEAD.c.id.in_(ids)))
@@ -306,6 +375,7 @@ class BatchWriter:
             for lead_id, text in conn.execute(statement):
                 notes.setdefault(lead_id, set()).add(text)
         changed_ids = []
+        unchanged: list[tuple[int, Parsed]] = []  # rows that brought nothing: traced below
         for lead_id, rows in merges.items():
             lead = current[lead_id]
             changes: dict[str, Any] = {}
@@ -319,13 +389,46 @@ class BatchWriter:
                 if added:
                     filled.append("notes")
                 if filled:
-                    text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
+                    text = _trace(filled, self.origin, row.line)
                     made.append(activities.row(lead_id, "import", self.actor, body=text, at=now))
+                else:
+                    unchanged.append((lead_id, row))
             if changes:
                 changes["updated_at"] = now
                 conn.execute(update(LEAD).where(LEAD.c.id == lead_id).values(changes))
                 changed_ids.append(lead_id)
+        made.extend(self._traces(conn, unchanged, now))
         return changed_ids
+
+    def _traces(
+        self, conn: Connection, unchanged: list[tuple[int, Parsed]], now: datetime
+    ) -> list[ActivityRow]:
+        """A merged row that filled nothing still leaves a trace on the lead, unless
+        the lead already has this file's line (or came from this file): importing a
+        file again changes nothing."""
+        if not unchanged:
+            return []
+        ids = sorted({lead_id for lead_id, _ in unchanged})
+        seen: dict[int, list[str]] = {}
+        for start in range(0, len(ids), records.IN_CHUNK):
+            statement = select(ACTIVITY.c.lead_id, ACTIVITY.c.body).where(
+                ACTIVITY.c.kind.in_(("created", "import")),
+                ACTIVITY.c.lead_id.in_(ids[start : start + records.IN_CHUNK]),
+            )
+            for lead_id, body in conn.execute(statement):
+                if body:
+                    seen.setdefault(lead_id, []).append(body)
+        came_from = f"imported from {self.origin}"
+        made = []
+        for lead_id, row in unchanged:
+            ending = f" from {self.origin} line {row.line}"
+            bodies = seen.setdefault(lead_id, [])
+            if any(b == came_from or b.endswith(ending) for b in bodies):
+                continue
+            text = _trace([], self.origin, row.line)
+            bodies.append(text)
+            made.append(activities.row(lead_id, "import", self.actor, body=text, at=now))
+        return made
 
 
 def _described(match: Match, new: list[Parsed]) -> str:
@@ -336,6 +439,12 @@ def _described(match: Match, new: list[Parsed]) -> str:
         raise ValueError("a match names a stored lead or an earlier row")
     earlier = new[match.pending]
     return f"line {earlier.line} ({earlier.values['name']})"
+
+
+def _trace(filled: list[str], origin: str, line: int) -> str:
+    """A merged row's activity on the lead it went into."""
+    what = f"filled {', '.join(filled)}" if filled else "merged (nothing new)"
+    return f"{what} from {origin} line {line}"
 
 
 def fill_blanks(lead: dict[str, Any], values: dict[str, Any], changes: dict[str, Any]) -> list[str]:
