@@ -8,14 +8,14 @@ The one home of these rules; ``add``, ``import``, ``dedupe`` and ``merge`` use t
   (:func:`names_agree`: similar, initials, one word of the other, or a side
   without a name), or the same company key and similar names (rapidfuzz
   ``token_sort_ratio`` ≥ :data:`SIMILAR_NAME_SCORE` on the casefolded names).
-  Two leads with record ids of the same system that differ are never one person
-  (they were kept apart there). A shared email or phone with names that clearly
-  differ is two people (the import and ``add`` link them: :func:`shared_key`). A
-  role address (``info@``, ``sales@``: :data:`ROLE_LOCALS`) matches only with
-  similar names. Placeholder emails and phones (:func:`placeholder_email`,
-  :func:`placeholder_phone`) are never a key. The duplicate of a new lead is its
-  *first* match: the first rule that matches (in :data:`RULES` order), and within
-  a rule the oldest lead.
+  Two leads of a leadctl export with different ids are never one person (kept
+  apart on purpose there: :func:`external_conflict`). A shared email or phone
+  with names that clearly differ is two people (the import and ``add`` link
+  them: :func:`shared_key`). A role address (``info@``, ``sales@``:
+  :data:`ROLE_LOCALS`) matches only with similar names. Placeholder emails and
+  phones (:func:`placeholder_email`, :func:`placeholder_phone`) are never a key.
+  The duplicate of a new lead is its *first* match: the first rule that matches
+  (in :data:`RULES` order), and within a rule the oldest lead.
   :func:`first_match` and :func:`match_reasons` are the reference; :func:`find`
   asks the database for one lead, ``importing.dedupe.DuplicateIndex`` answers
   for a batch and ``merging.find_groups`` for all leads, and property tests
@@ -127,8 +127,7 @@ PLACEHOLDER_TLDS = frozenset(("invalid", "test", "localhost"))
 # placeholder there only when the local part is itself a stand-in word.
 EXAMPLE_DOMAINS = frozenset(("example.com", "example.org", "example.net"))
 PLACEHOLDER_LOCALS = frozenset(
-    "test tester none null noemail nomail unknown fake dummy sample email "
-    "mail na n/a x xx xxx asdf abc".split()
+    "test tester none null noemail nomail unknown fake dummy sample email".split()
 )
 # Addresses of a role, not a person: they match only with a similar name.
 ROLE_LOCALS = frozenset(
@@ -156,7 +155,7 @@ def placeholder_email(email: str) -> bool:
     """Is this (valid, normalised) address a stand-in for none? The documented
     list, ``noreply@``-like locals at any domain, reserved domains, a stand-in
     local at example.com/.org/.net, a local part of one character repeated
-    (``xx@``, ``aaa@``; one letter alone may be someone's initial), and a local
+    three times or more (``xxx@``, ``aaaa@``; ``jj@`` may be someone's initials), and a local
     part equal to its domain's label (``a@a.com``, ``test@test.com``)."""
     folded = email.casefold()
     if folded in PLACEHOLDER_EMAILS:
@@ -169,7 +168,7 @@ def placeholder_email(email: str) -> bool:
         return True
     if domain in EXAMPLE_DOMAINS and local in PLACEHOLDER_LOCALS:
         return True
-    return local == label or (len(local) > 1 and local.count(local[0]) == len(local))
+    return local == label or (len(local) > 2 and local.count(local[0]) == len(local))
 
 
 def placeholder_phone(phone: str) -> bool:
@@ -208,7 +207,8 @@ def _tokens(folded: str) -> list[str]:
 def names_agree(folded: str, other_folded: str) -> bool:
     """Two casefolded names that may be one person's, as a shared email or phone
     needs: either is empty, they are similar (:func:`similar_names`), they begin
-    with one first name (``ada lovelace`` / ``ada king``: a surname may change),
+    with one first name or its initial (``ada lovelace`` / ``ada king``,
+    ``a. lovelace`` / ``ada king``: a surname may change),
     one is a single word of the other (``lovelace`` / ``ada lovelace``), or word by word each
     pair is the same or an initial of the other (``a. lovelace`` / ``ada lovelace``)."""
     if not folded or not other_folded or folded == other_folded:
@@ -218,7 +218,7 @@ def names_agree(folded: str, other_folded: str) -> bool:
     mine, theirs = _tokens(folded), _tokens(other_folded)
     if not mine or not theirs:
         return True
-    if len(mine[0]) > 1 and mine[0] == theirs[0]:  # one first name (a surname may change)
+    if _same_word(mine[0], theirs[0]):  # one first name, or its initial (a surname may change)
         return True
     if len(mine) == 1 and len(mine[0]) > 1 and mine[0] in theirs:
         return True
@@ -241,21 +241,20 @@ def _same_word(a: str, b: str) -> bool:
 
 
 def external_conflict(values: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-    """Record ids of one system that differ (``salesforce:A``, ``salesforce:B``):
-    two records that system kept apart, never one person. leadctl's own ids
-    (``leadctl:N``, from its exports) also name the stored lead ``N`` itself."""
+    """Two leads of a leadctl export with different ids (``leadctl:3``,
+    ``leadctl:4``): kept apart on purpose there (leadctl merges duplicates unless
+    told not to), so never one person here. Another CRM's two records of one
+    person are its own duplicates: their ids differing keeps nothing apart.
+    A stored lead ``N`` is also ``leadctl:N`` (an export of this database)."""
     mine, theirs = values.get("external_id"), other.get("external_id")
     if not mine or not theirs or mine == theirs:
         return False
-    system = mine.partition(":")[0]
-    if system != theirs.partition(":")[0]:
+    prefix = f"{LEADCTL_SYSTEM}:"
+    if not (mine.startswith(prefix) and theirs.startswith(prefix)):
         return False
-    if system == LEADCTL_SYSTEM:
-        if other.get("id") is not None and mine == f"{LEADCTL_SYSTEM}:{other['id']}":
-            return False
-        if values.get("id") is not None and theirs == f"{LEADCTL_SYSTEM}:{values['id']}":
-            return False
-    return True
+    if other.get("id") is not None and mine == f"{prefix}{other['id']}":
+        return False
+    return not (values.get("id") is not None and theirs == f"{prefix}{values['id']}")
 
 
 def key_agrees(key: str, value: str, folded: str, other_folded: str) -> bool:

@@ -415,6 +415,10 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       synonyms=("firstcontactedat", "firstcontacted", "firstcontactdate")),
     F("converted_at", datetime, "When the lead became a client.", lenient=_read_datetime,
       synonyms=("convertedat", "converteddate", "converteddatetime", "conversiondate")),
+    F("alt_emails", str, "Other email addresses a merge kept (a JSON list).", default="[]",
+      json_text=True, lenient=_read_list, round_trip=True, merge_fills=False),
+    F("alt_phones", str, "Other phones (E.164) a merge kept (a JSON list).", default="[]",
+      json_text=True, lenient=_read_list, round_trip=True, merge_fills=False),
     F("website", str, "Website URL.", strict=_text, option="--website", lenient=_as_text,
       synonyms=("website", "companywebsite", "websiteurl", "webpage", "website1value"),
       scoreable=True),
@@ -423,10 +427,6 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       synonyms=(
           "linkedin", "linkedinurl", "linkedinprofile", "linkedinprofileurl", "profileurl", "url",
       ), scoreable=True),
-    F("alt_emails", str, "Other email addresses a merge kept (a JSON list).", default="[]",
-      json_text=True, lenient=_read_list, round_trip=True, merge_fills=False),
-    F("alt_phones", str, "Other phones (E.164) a merge kept (a JSON list).", default="[]",
-      json_text=True, lenient=_read_list, round_trip=True, merge_fills=False),
 )  # fmt: skip
 del F
 

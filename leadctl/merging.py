@@ -100,9 +100,9 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
                 column.in_(keys[start : start + IN_CHUNK]), *active
             )
             for lead_id, name, record, value in conn.execute(statement.order_by(LEAD.c.id)):
-                same = by_key.setdefault(value, [])
-                if len(same) < COMPANY_CAP:
-                    same.append({"id": lead_id, "name": name, "external_id": record, key: value})
+                holders = by_key.setdefault(value, [])
+                if len(holders) < COMPANY_CAP:
+                    holders.append({"id": lead_id, "name": name, "external_id": record, key: value})
             for members in by_key.values():
                 # one person only when the names agree (and no record ids differ)
                 for i, one in enumerate(members[:-1]):
@@ -129,8 +129,8 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
                 same.append((lead_id, name.casefold()))
                 if record:
                     records[lead_id] = record
-        for members in by_company.values():
-            names = [name for _, name in members]
+        for in_company in by_company.values():
+            names = [name for _, name in in_company]
             for i, name in enumerate(names[:-1]):
                 similar = process.extract(
                     name,
@@ -140,12 +140,12 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
                     limit=None,
                 )
                 for _, _, j in similar:
-                    one, other = members[i][0], members[i + 1 + j][0]
+                    first, second = in_company[i][0], in_company[i + 1 + j][0]
                     if not duplicates.external_conflict(
-                        {"id": one, "external_id": records.get(one)},
-                        {"id": other, "external_id": records.get(other)},
+                        {"id": first, "external_id": records.get(first)},
+                        {"id": second, "external_id": records.get(second)},
                     ):
-                        links.link(one, other, duplicates.SAME_COMPANY)
+                        links.link(first, second, duplicates.SAME_COMPANY)
     return links.groups()
 
 

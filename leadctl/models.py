@@ -153,10 +153,10 @@ if TYPE_CHECKING:
         updated_at: datetime
         first_contacted_at: datetime | None
         converted_at: datetime | None
-        website: str | None
-        linkedin: str | None
         alt_emails: str
         alt_phones: str
+        website: str | None
+        linkedin: str | None
         # END generated
 
 else:

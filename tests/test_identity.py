@@ -140,7 +140,7 @@ SALESFORCE = (
 def test_a_salesforce_file_imported_twice_with_create_adds_nothing(cli, tmp_path):
     path = write(tmp_path, SALESFORCE, "Leads.csv")
     first = cli.json("import", str(path), "--on-duplicate", "create")
-    assert first["imported"] == 3  # two Salesforce records, one email: kept apart
+    assert first["imported"] == 3  # create: one lead per record
     again = cli.json("import", str(path), "--on-duplicate", "create")  # the same records
     assert (again["imported"], again["merged"]) == (0, 3)
     merged = cli.json("import", str(path))
@@ -150,10 +150,12 @@ def test_a_salesforce_file_imported_twice_with_create_adds_nothing(cli, tmp_path
     assert len(stored) == 3 and stored[0]["fields"]["Id"] == "00Q5g00000AAAA1"
 
 
-def test_records_kept_apart_in_their_system_stay_apart(cli, tmp_path):
+def test_two_records_of_one_person_in_another_crm_merge_by_email(cli, tmp_path):
     summary = cli.json("import", str(write(tmp_path, SALESFORCE, "Leads.csv")))
-    assert (summary["imported"], summary["merged"]) == (3, 0)
-    assert summary["warnings"] == 1  # the second Ana shares the first one's email
+    assert (summary["imported"], summary["merged"]) == (2, 1)
+    assert summary["merges"] == [{"line": 3, "lead_id": 1, "reason": "same email"}]
+    again = cli.json("import", str(write(tmp_path, SALESFORCE, "Leads.csv")))
+    assert (again["imported"], again["merged"]) == (0, 3)
 
 
 def test_a_leadctl_export_round_trip_keeps_deliberately_separate_leads(cli, tmp_path):
@@ -217,14 +219,24 @@ def test_merge_and_dedupe_keep_the_second_email_and_leave_different_people(cli, 
 @pytest.mark.parametrize(
     "email",
     ["a@a.com", "xx@xx.com", "test@test.com", "noreply@stripe.com", "No-Reply@x.io",
-     "none@none.com", "bob@mail.invalid", "x@shop.test", "test@example.com", "zzz@acme.com"],
+     "none@none.com", "bob@mail.invalid", "x@shop.test", "test@example.com", "zzz@acme.com",
+     "dummy@example.org"],
 )  # fmt: skip
 def test_placeholder_addresses(email):
     assert duplicates.placeholder_email(email.casefold())
 
 
 @pytest.mark.parametrize(
-    "email", ["ana@souza.com.br", "a@acme.example.com", "ada@example.com", "info@acme.com"]
+    "email",
+    [
+        "ana@souza.com.br",
+        "a@acme.example.com",
+        "ada@example.com",
+        "info@acme.com",
+        "x@example.com",
+        "hh@example.org",
+        "grace@navy.example",
+    ],
 )
 def test_real_addresses_are_no_placeholders(email):
     assert not duplicates.placeholder_email(email)

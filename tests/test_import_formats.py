@@ -32,6 +32,7 @@ def test_salesforce_data_export(cli, tmp_path):
         "warnings": 1,
         "rejects_file": None,
         "dry_run": False,
+        "merges": [],
     }
     found = leads(cli)
     grace = found["Grace Hopper"]
@@ -89,6 +90,7 @@ def test_hubspot_contacts_with_a_duplicate_in_the_file(cli):
         "warnings": 0,
         "rejects_file": None,
         "dry_run": False,
+        "merges": [{"line": 5, "lead_id": 1, "reason": "same email"}],
     }
     found = leads(cli)
     katherine = found["Katherine Johnson"]

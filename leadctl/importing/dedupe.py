@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 from leadctl.duplicates import (
     CONTACT_KEYS,
     KEYS,
+    NEVER_FILLED,
     REASONS,
     SAME_RECORD,
     SIMILAR_NAME_SCORE,
@@ -50,6 +51,7 @@ from leadctl.models import LEAD
 COMPANY_CANDIDATES = 2000  # stored leads compared by name per company key and batch
 SCRATCH_IDS = 1 << 62  # a dry run's new leads: numbered after every stored one
 EXACT = ("external_id", *CONTACT_KEYS)  # the keys compared whole (the company's by name)
+GAINED = tuple(k for k in KEYS if k not in NEVER_FILLED)  # keys a merge can fill (no record id)
 
 
 @dataclass(slots=True)
@@ -259,7 +261,7 @@ class DuplicateIndex:
         ``target_values`` are a pending target's values before the merge."""
         if match.target is not None:
             known = match.target
-            new = {k: values[k] for k in KEYS if values.get(k) and not known.keys.get(k)}
+            new = {k: values[k] for k in GAINED if values.get(k) and not known.keys.get(k)}
             known.keys.update(new)
             for key in EXACT:
                 if new.get(key):
@@ -270,6 +272,6 @@ class DuplicateIndex:
                 in_company = self.companies.setdefault(new["company_key"], [])
                 bisect.insort(in_company, known, key=lambda k: k.lead_id)
         elif target_values is not None and match.pending is not None:
-            new = {k: values[k] for k in KEYS if values.get(k) and not target_values.get(k)}
+            new = {k: values[k] for k in GAINED if values.get(k) and not target_values.get(k)}
             if new:
                 self.add_pending(new | {"name": target_values["name"]}, match.pending)
