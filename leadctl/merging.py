@@ -190,6 +190,8 @@ def merge(session: Session, who: Actor, keep_id: int, dup_ids: Sequence[int]) ->
         values = {k: getattr(dup, k) for k in LEAD.columns.keys()}
         values["tags"] = json.loads(dup.tags)
         values["fields"] = json.loads(dup.fields)
+        values["alt_emails"] = json.loads(dup.alt_emails)  # kept, with its email and phone
+        values["alt_phones"] = json.loads(dup.alt_phones)
         fill_lead(session, keep, values, actor=actor, kind="merge")
         session.flush()
         for table in (ACTIVITY, DEAL):

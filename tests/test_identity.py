@@ -210,9 +210,15 @@ def test_merge_and_dedupe_keep_the_second_email_and_leave_different_people(cli, 
     c = add_lead("Bruno Lima", phone="+55 11 91234 5601")  # shares the phone: another person
     groups = cli.json("dedupe")
     assert [sorted(lead["id"] for lead in g["leads"]) for g in groups] == [[a["id"], b["id"]]]
+    cli("edit", str(b["id"]), "--email", "ana.souza@outlook.com")
+    cli("add", "Ana Souza", "--email", "ana.souza@outlook.com", "--phone", "+55 11 91234 5688",
+        "--on-duplicate", "merge")  # fmt: skip
+    assert cli.json("show", str(b["id"]))["alt_phones"] == ["+5511912345688"]
     cli("merge", str(a["id"]), str(b["id"]))
     kept = cli.json("show", str(a["id"]))
-    assert kept["email"] == "ana@souza.com.br" and kept["alt_emails"] == ["ana.s@gmail.com"]
+    assert kept["email"] == "ana@souza.com.br"
+    assert kept["alt_emails"] == ["ana.souza@outlook.com"]
+    assert kept["alt_phones"] == ["+5511912345688"]  # the merged lead's own second phone
     assert cli.json("show", str(c["id"]))["name"] == "Bruno Lima"
 
 
