@@ -7,9 +7,13 @@ one ORM object per row. New leads get their ``created`` activity (field
 notes; a merge fills the stored lead's blanks, never overwriting, and appends
 notes it does not already have (``leadctl.duplicates``: the one fill rule, for
 stored leads and for earlier rows of the file alike), and is recorded as an
-``import`` activity. A merge with nothing new writes nothing, so importing a
-file twice changes nothing. A limited user's (a rep's) row whose duplicate is
-a lead they may not see, or (to merge) may not work on, is rejected
+``import`` activity naming the file's line, even when it filled nothing (once:
+a lead that already has that line, or came from that file, gets no second trace,
+so importing a file twice changes nothing). A row that shares an email or phone
+with another person (the names differ: ``duplicates.shared_key``) is stored as a
+new lead, both leads get a ``link`` activity and the row a warning. A limited
+user's (a rep's) row whose duplicate is a lead they may not see, or (to merge)
+may not work on, is rejected
 (``duplicates.refusal``): nothing about that lead is told or written.
 """
 
