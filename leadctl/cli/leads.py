@@ -182,7 +182,7 @@ def _local_field(key: str, lead: Any, value: Any) -> Any:
 
     if key in DATETIME_FIELDS:
         return render.local(getattr(lead, key))
-    if key == "tags":
+    if key in ("tags", "alt_emails", "alt_phones"):
         return ", ".join(value)
     if key == "fields":
         return ", ".join(f"{k}={v}" for k, v in value.items())
