@@ -2,11 +2,20 @@
 
 The one home of these rules; ``add``, ``import``, ``dedupe`` and ``merge`` use them:
 
-- **match**: two leads are one person when they have the same normalised email
-  (``email_key``), the same E.164 phone, or the same company key and similar
-  names (rapidfuzz ``token_sort_ratio`` ≥ :data:`SIMILAR_NAME_SCORE` on the
-  casefolded names). The duplicate of a new lead is its *first* match: the first
-  rule that matches (in :data:`RULES` order), and within a rule the oldest lead.
+- **match**: two leads are one person when they carry the same record id of
+  another system (``external_id``, ``"salesforce:00Q…"``: the first key), or the
+  same normalised email (``email_key``) or E.164 phone *and names that agree*
+  (:func:`names_agree`: similar, initials, one word of the other, or a side
+  without a name), or the same company key and similar names (rapidfuzz
+  ``token_sort_ratio`` ≥ :data:`SIMILAR_NAME_SCORE` on the casefolded names).
+  Two leads of a leadctl export with different ids are never one person (kept
+  apart on purpose there: :func:`external_conflict`). A shared email or phone
+  with names that clearly differ is two people (the import and ``add`` link
+  them: :func:`shared_key`). A role address (``info@``, ``sales@``:
+  :data:`ROLE_LOCALS`) matches only with similar names. Placeholder emails and
+  phones (:func:`placeholder_email`, :func:`placeholder_phone`) are never a key.
+  The duplicate of a new lead is its *first* match: the first rule that matches
+  (in :data:`RULES` order), and within a rule the oldest lead.
   :func:`first_match` and :func:`match_reasons` are the reference; :func:`find`
   asks the database for one lead, ``importing.dedupe.DuplicateIndex`` answers
   for a batch and ``merging.find_groups`` for all leads, and property tests
@@ -41,17 +50,28 @@ if TYPE_CHECKING:
     from leadctl.users import Actor
 
 SIMILAR_NAME_SCORE = 85  # rapidfuzz token_sort_ratio at which two names count as one person
+SAME_RECORD = "same record id"
 SAME_EMAIL = "same email"
 SAME_PHONE = "same phone"
 SAME_COMPANY = "same company and similar name"
 # The match rules, in the order they are tried: (the lead column compared, the reason).
-RULES = (("email_key", SAME_EMAIL), ("phone", SAME_PHONE), ("company_key", SAME_COMPANY))
+RULES = (
+    ("external_id", SAME_RECORD),
+    ("email_key", SAME_EMAIL),
+    ("phone", SAME_PHONE),
+    ("company_key", SAME_COMPANY),
+)
+LEADCTL_SYSTEM = "leadctl"  # external ids of a leadctl export's rows: "leadctl:<its id>"
+CONTACT_KEYS = ("email_key", "phone")  # shared by different people too: names must agree
 KEYS = tuple(key for key, _ in RULES)
 REASONS = dict(RULES)
 REASON_ORDER = [reason for _, reason in RULES]
 
 # Merged as unions (new tags and new custom fields added), never "filled".
 UNIONED = ("tags", "fields")
+# A different second email or phone is kept in these lists (JSON arrays), never dropped.
+ALTERNATES = (("email", "alt_emails"), ("phone", "alt_phones"))
+JSON_LISTS = ("tags", "alt_emails", "alt_phones")
 # The fields a merge never fills, whoever merges (add, import, merge, dedupe). One set
 # since issue 11, reconciling three that had drifted apart:
 #   leads.blanks_filled      never=("created_at",)
@@ -68,7 +88,7 @@ UNIONED = ("tags", "fields")
 # lost_reason move only through `status`), not a claim (taken only through `claim`),
 # not what the rules compute (score, band) nor the audited adjustment. Add the
 # internal columns: a lead's id and its archive link are its own.
-NEVER_FILLED = (fields.never_filled() - frozenset(UNIONED)) | {"id", "merged_into"}
+NEVER_FILLED = (fields.never_filled() - frozenset(UNIONED)) | {"id", "merged_into", "external_id"}
 HIDDEN = "duplicate of a lead you cannot see; ask a manager"
 
 Candidate = TypeVar("Candidate")
@@ -80,6 +100,88 @@ def not_merged(table: Table) -> ColumnElement[bool]:
     so that SQLite will not use its index: next to an ``IN`` list it would, and scan
     every active lead per query."""
     return (table.c.merged_into + literal_column("0")).is_(None)
+
+
+# --- placeholders and role addresses ------------------------------------------------------
+
+# Addresses seen standing in for "no email" in real exports: never a match key.
+PLACEHOLDER_EMAILS = frozenset(
+    """a@a.com aa@aa.com abc@abc.com asdf@asdf.com email@email.com fake@fake.com
+    na@na.com n/a@n/a.com no@email.com no@no.com noemail@noemail.com none@none.com
+    noone@nowhere.com nobody@nowhere.com null@null.com test@test.com test@example.com
+    unknown@unknown.com x@x.com xx@xx.com xxx@xxx.com""".split()
+)
+# Local parts that are no one's, at any domain.
+NO_REPLY_LOCALS = frozenset(
+    "noreply no-reply no_reply donotreply do-not-reply do_not_reply mailer-daemon".split()
+)
+# Domains that hold no one's mail: stand-ins, and the reserved top-level names
+# .invalid, .test and .localhost (RFC 2606/6761). Not .example nor example.com:
+# documentation (leadctl's own docs and tests) writes real-looking people there.
+PLACEHOLDER_DOMAINS = frozenset(
+    """none.com nomail.com noemail.com no-email.com nowhere.com fake.com test.com
+    email.invalid example.invalid""".split()
+)
+PLACEHOLDER_TLDS = frozenset(("invalid", "test", "localhost"))
+# example.com/.org/.net hold documentation addresses (the docs use them): a
+# placeholder there only when the local part is itself a stand-in word.
+EXAMPLE_DOMAINS = frozenset(("example.com", "example.org", "example.net"))
+PLACEHOLDER_LOCALS = frozenset(
+    "test tester none null noemail nomail unknown fake dummy sample email".split()
+)
+# Addresses of a role, not a person: they match only with a similar name.
+ROLE_LOCALS = frozenset(
+    """info sales contact contacts office hello admin support help enquiries enquiry
+    inquiries inquiry team mail marketing billing accounts service hr jobs careers
+    reception general""".split()
+)
+
+
+def _runs() -> frozenset[str]:
+    """Digit strings that are no one's phone: one repeated digit (6 or more), and
+    ascending or descending runs of 10 or more (``1234567890``, ``9876543210``)."""
+    found = {digit * size for digit in "0123456789" for size in range(6, 16)}
+    for cycle in ("0123456789" * 3, "9876543210" * 3):
+        for start in range(10):
+            for size in range(10, 16):
+                found.add(cycle[start : start + size])
+    return frozenset(found)
+
+
+PLACEHOLDER_RUNS = _runs()
+
+
+def placeholder_email(email: str) -> bool:
+    """Is this (valid, normalised) address a stand-in for none? The documented
+    list, ``noreply@``-like locals at any domain, reserved domains, a stand-in
+    local at example.com/.org/.net, a local part of one character repeated
+    three times or more (``xxx@``, ``aaaa@``; ``jj@`` may be someone's initials), and a local
+    part equal to its domain's label (``a@a.com``, ``test@test.com``)."""
+    folded = email.casefold()
+    if folded in PLACEHOLDER_EMAILS:
+        return True
+    local, _, domain = folded.rpartition("@")
+    if local in NO_REPLY_LOCALS or domain in PLACEHOLDER_DOMAINS:
+        return True
+    label, _, rest = domain.partition(".")
+    if rest.rpartition(".")[2] in PLACEHOLDER_TLDS or label in PLACEHOLDER_TLDS and not rest:
+        return True
+    if domain in EXAMPLE_DOMAINS and local in PLACEHOLDER_LOCALS:
+        return True
+    return local == label or (len(local) > 2 and local.count(local[0]) == len(local))
+
+
+def placeholder_phone(phone: str) -> bool:
+    """Is this E.164 phone a stand-in for none: after a country code of 0 to 3
+    digits, one repeated digit or a run such as ``1234567890``."""
+    digits = phone[1:] if phone.startswith("+") else phone
+    runs = PLACEHOLDER_RUNS
+    return digits in runs or digits[1:] in runs or digits[2:] in runs or digits[3:] in runs
+
+
+def role_address(email_key: str) -> bool:
+    """An address of a role (``info@``, ``sales@``): one only with a similar name."""
+    return email_key.partition("@")[0] in ROLE_LOCALS
 
 
 # --- the match rule ---------------------------------------------------------------------
@@ -98,14 +200,98 @@ def similar_names(folded: str, other_folded: str) -> bool:
     return bool(name_scorer()(folded, other_folded, score_cutoff=SIMILAR_NAME_SCORE))
 
 
+def _tokens(folded: str) -> list[str]:
+    return [t for t in folded.replace(".", " ").replace(",", " ").split() if t]
+
+
+def names_agree(folded: str, other_folded: str) -> bool:
+    """Two casefolded names that may be one person's, as a shared email or phone
+    needs: either is empty, they are similar (:func:`similar_names`), they begin
+    with one first name or its initial (``ada lovelace`` / ``ada king``,
+    ``a. lovelace`` / ``ada king``: a surname may change),
+    one is a single word of the other (``lovelace`` / ``ada lovelace``), or word by word each
+    pair is the same or an initial of the other (``a. lovelace`` / ``ada lovelace``)."""
+    if not folded or not other_folded or folded == other_folded:
+        return True
+    if similar_names(folded, other_folded):
+        return True
+    mine, theirs = _tokens(folded), _tokens(other_folded)
+    if not mine or not theirs:
+        return True
+    if _same_word(mine[0], theirs[0]):  # one first name, or its initial (a surname may change)
+        return True
+    if len(mine) == 1 and len(mine[0]) > 1 and mine[0] in theirs:
+        return True
+    if len(theirs) == 1 and len(theirs[0]) > 1 and theirs[0] in mine:
+        return True
+    if len(mine) != len(theirs):
+        return False
+    for order in (theirs, theirs[::-1]):
+        if all(_same_word(a, b) for a, b in zip(mine, order, strict=True)):
+            return True
+    return False
+
+
+def _same_word(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) == 1:
+        return b.startswith(a)
+    return len(b) == 1 and a.startswith(b)
+
+
+def external_conflict(values: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Two leads of a leadctl export with different ids (``leadctl:3``,
+    ``leadctl:4``): kept apart on purpose there (leadctl merges duplicates unless
+    told not to), so never one person here. Another CRM's two records of one
+    person are its own duplicates: their ids differing keeps nothing apart.
+    A stored lead ``N`` is also ``leadctl:N`` (an export of this database)."""
+    mine, theirs = values.get("external_id"), other.get("external_id")
+    if not mine or not theirs or mine == theirs:
+        return False
+    prefix = f"{LEADCTL_SYSTEM}:"
+    if not (mine.startswith(prefix) and theirs.startswith(prefix)):
+        return False
+    if other.get("id") is not None and mine == f"{prefix}{other['id']}":
+        return False
+    return not (values.get("id") is not None and theirs == f"{prefix}{values['id']}")
+
+
+def key_agrees(key: str, value: str, folded: str, other_folded: str) -> bool:
+    """Given a shared ``key`` (email_key or phone) of ``value``: do the names let
+    it make one person? (Placeholders never do; a role address needs similar names.)"""
+    if key == "phone":
+        if placeholder_phone(value):
+            return False
+    elif role_address(value):
+        return bool(folded and other_folded and similar_names(folded, other_folded))
+    return names_agree(folded, other_folded)
+
+
 def rule_matches(key: str, values: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """Does the rule on ``key`` (one of :data:`KEYS`) make the two one person?"""
     mine = values.get(key)
     if not mine or mine != other.get(key):
         return False
-    if key != "company_key":
+    if key == "external_id":
         return True
-    return similar_names(values["name"].casefold(), other["name"].casefold())
+    if external_conflict(values, other):
+        return False
+    folded = (values.get("name") or "").casefold()
+    other_folded = (other.get("name") or "").casefold()
+    if key != "company_key":
+        return key_agrees(key, mine, folded, other_folded)
+    return bool(folded and other_folded and similar_names(folded, other_folded))
+
+
+def shared_key(values: Mapping[str, Any], other: Mapping[str, Any]) -> str | None:
+    """The email or phone two leads share when they are *not* one person (their
+    names differ): what links them (``"email"``/``"phone"``), else None."""
+    for key, word in (("email_key", "email"), ("phone", "phone")):
+        mine = values.get(key)
+        if mine and mine == other.get(key) and not (key == "phone" and placeholder_phone(mine)):
+            return word
+    return None
 
 
 def match_reasons(values: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
@@ -146,10 +332,12 @@ def find(
 
     name: str = values.get("name") or ""
     keys = {
+        "external_id": values.get("external_id"),
         "email_key": normalize.email_key(values.get("email")),
         "phone": values.get("phone"),
         "company_key": normalize.company_key(values.get("company")),
     }
+    mine = {"name": name, **keys}
     found: dict[int, Duplicate] = {}
     excluded = set(exclude)
     for key, reason in RULES:
@@ -166,9 +354,42 @@ def find(
             assert lead_id is not None  # a stored lead
             if lead_id in found or lead_id in excluded:
                 continue
-            if key != "company_key" or similar_names(lead.name.casefold(), name.casefold()):
+            theirs = {k: getattr(lead, k) for k in KEYS} | {"name": lead.name, "id": lead_id}
+            if rule_matches(key, mine, theirs):
                 found[lead_id] = Duplicate(lead, reason)
     return list(found.values())
+
+
+def shared(session: Session, values: Mapping[str, Any], exclude: Iterable[int] = ()) -> list[Any]:
+    """Active leads sharing ``values``' email or phone that are *not* its duplicates
+    (names that differ): ``(lead, "email"|"phone")``, oldest first, each once."""
+    from sqlmodel import col, or_, select
+
+    from leadctl import normalize
+    from leadctl.models import Lead
+
+    mine = {
+        "name": values.get("name") or "",
+        "external_id": values.get("external_id"),
+        "email_key": normalize.email_key(values.get("email")),
+        "phone": values.get("phone"),
+    }
+    clauses = [getattr(Lead, k) == mine[k] for k in CONTACT_KEYS if mine[k]]
+    if not clauses:
+        return []
+    excluded = set(exclude)
+    statement = (
+        select(Lead).where(or_(*clauses), col(Lead.merged_into).is_(None)).order_by(col(Lead.id))
+    )
+    found = []
+    for lead in session.exec(statement):
+        theirs = {k: getattr(lead, k) for k in KEYS} | {"name": lead.name, "id": lead.id}
+        if lead.id in excluded or match_reasons(mine, theirs):
+            continue
+        word = shared_key(mine, theirs)
+        if word:
+            found.append((lead, word))
+    return found
 
 
 # --- the fill rule ----------------------------------------------------------------------
@@ -194,6 +415,17 @@ def fill(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any
     new_fields = {k: v for k, v in (values.get("fields") or {}).items() if k not in fields}
     if new_fields:
         changes["fields"] = fields | new_fields
+    for key, alt in ALTERNATES:  # a different email or phone is kept, never dropped
+        have = current.get(key) or changes.get(key)
+        known = [*(current.get(alt) or [])]
+        seen = {v.casefold() for v in known} | ({have.casefold()} if have else set())
+        theirs = values.get(alt)
+        for value in [values.get(key), *(theirs if isinstance(theirs, list) else [])]:
+            if value and value.casefold() not in seen:
+                seen.add(value.casefold())
+                known.append(value)
+        if len(known) > len(current.get(alt) or []):
+            changes[alt] = known
     return changes
 
 
@@ -201,10 +433,11 @@ def fill_stored(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[s
     """:func:`fill` for a stored lead: ``tags`` and ``fields`` as stored JSON text,
     in ``current`` and in the changes."""
     decoded = dict(current)
-    decoded["tags"] = json.loads(current["tags"])
-    decoded["fields"] = json.loads(current["fields"])
+    for name in (*UNIONED, "alt_emails", "alt_phones"):
+        if current.get(name) is not None:
+            decoded[name] = json.loads(current[name])
     changes = fill(decoded, values)
-    for name in UNIONED:
+    for name in (*UNIONED, "alt_emails", "alt_phones"):
         if name in changes:
             changes[name] = json.dumps(changes[name], ensure_ascii=False)
     return changes
@@ -217,7 +450,7 @@ def new_notes(have: Collection[str], notes: Iterable[str]) -> list[str]:
 
 def filled_names(changes: Mapping[str, Any]) -> list[str]:
     """What a merge filled, as told to people (derived match keys left out)."""
-    return [name for name in changes if not name.endswith("_key")]
+    return [name for name in changes if not name.endswith("_key") and name != "external_id"]
 
 
 def fill_lead(
@@ -240,7 +473,9 @@ def fill_lead(
     lead_id = lead.id
     assert lead_id is not None  # a stored lead
     current = {name: getattr(lead, name) for name in values if hasattr(lead, name)}
-    changes = fill_stored(current | {"tags": lead.tags, "fields": lead.fields}, values)
+    current |= {"tags": lead.tags, "fields": lead.fields}
+    current |= {"alt_emails": lead.alt_emails, "alt_phones": lead.alt_phones}
+    changes = fill_stored(current, values)
     for name, value in changes.items():
         setattr(lead, name, value)
     filled = filled_names(changes)

@@ -15,7 +15,7 @@ module that adds the column (``storage/migrations/``, named in
 ``python -m leadctl.fields`` to regenerate ``docs/fields.md`` and the typed view
 of ``Lead`` for mypy; tests/test_fields.py checks both are up to date.
 
-Internal columns (``id``, ``email_key``, ``company_key``, ``merged_into``) are no
+Internal columns (``id``, ``email_key``, ``company_key``, ``merged_into``, ``external_id``) are no
 lead fields: they stay declared in ``models.py``. Parsers import what they need
 when called, so that importing the registry (every command does, via the
 models) stays cheap.
@@ -131,16 +131,21 @@ def _text(text: str, ctx: StrictContext) -> str:
 
 
 def _email(text: str, ctx: StrictContext) -> str:
-    from leadctl import normalize
+    from leadctl import duplicates, normalize
 
-    return normalize.normalize_email(text)
+    email = normalize.normalize_email(text)
+    if duplicates.placeholder_email(email):
+        raise InvalidInput(f"invalid email {text!r}: a placeholder address, not a contact")
+    return email
 
 
 def _phone(text: str, ctx: StrictContext) -> str:
-    from leadctl import normalize, settings
+    from leadctl import duplicates, normalize, settings
 
     region = normalize.region_for(ctx.country, settings.get(ctx.session, "region"))
     e164, extension = normalize.normalize_phone(text, region)
+    if duplicates.placeholder_phone(e164):
+        raise InvalidInput(f"invalid phone {text!r}: a placeholder number, not a contact")
     if extension:
         ctx.extra["phone_ext"] = extension
     return e164
@@ -264,6 +269,18 @@ def stored_int(text: str) -> int:
 
 def _read_int(ctx: ImportContext) -> Callable[[str], Any]:
     return stored_int
+
+
+def _read_list(ctx: ImportContext) -> Callable[[str], Any]:
+    """A JSON list of strings, as `leadctl export` writes it."""
+
+    def parse(text: str) -> list[str]:
+        value = json.loads(text)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(text)
+        return value
+
+    return parse
 
 
 def _read_band(ctx: ImportContext) -> Callable[[str], Any]:
@@ -402,6 +419,10 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     F("converted_at", datetime, "When the lead became a client.", lenient=_read_datetime,
       merge_fills=False,  # only a conversion sets it: never on a lead that is not converted
       synonyms=("convertedat", "converteddate", "converteddatetime", "conversiondate")),
+    F("alt_emails", str, "Other email addresses a merge kept (a JSON list).", default="[]",
+      json_text=True, lenient=_read_list, round_trip=True, merge_fills=False),
+    F("alt_phones", str, "Other phones (E.164) a merge kept (a JSON list).", default="[]",
+      json_text=True, lenient=_read_list, round_trip=True, merge_fills=False),
     F("website", str, "Website URL.", strict=_text, option="--website", lenient=_as_text,
       synonyms=("website", "companywebsite", "websiteurl", "webpage", "website1value"),
       scoreable=True),

@@ -123,6 +123,8 @@ class AddResult:
     outcome: str  # created | merged | skipped
     duplicate: Duplicate | None = None
     filled: list[str] = field(default_factory=list)
+    # other people sharing its email or phone (names that differ): linked, not merged
+    shared: list[tuple[int, str, str]] = field(default_factory=list)  # (id, name, "email"…)
 
 
 def add(
@@ -192,8 +194,18 @@ def add(
         )
     if notes:
         activities.record(session, lead.id, "note", actor, body=notes)
+    linked = []
+    for other, word in duplicates.shared(session, values, exclude=[lead.id]):
+        if not users.may_see(who, other):
+            continue  # a limited user learns nothing of a lead they may not see
+        assert other.id is not None  # a stored lead
+        linked.append((other.id, other.name, word))
+        body = f"shares {word} with lead {other.id} ({other.name}): another person"
+        activities.record(session, lead.id, "link", actor, body=body)
+        theirs = f"shares {word} with lead {lead.id} ({lead.name}), added: another person"
+        activities.record(session, other.id, "link", actor, body=theirs)
     rescore(session, lead)
-    return AddResult(lead, "created")
+    return AddResult(lead, "created", shared=linked)
 
 
 def edit(session: Session, who: Actor, lead_id: int, raw: dict[str, Any]) -> tuple[Lead, list[str]]:

@@ -84,7 +84,8 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
     conn = session.connection()
     active = [duplicates.not_merged(LEAD), *extra]
     links = _Links()
-    for key, reason in duplicates.RULES[:2]:  # same email, same phone
+    rule = duplicates.rule_matches
+    for key, reason in duplicates.RULES[:3]:  # same record id, same email, same phone
         column = LEAD.c[key]
         shared = (
             select(column)
@@ -94,12 +95,20 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
         )
         keys = list(conn.scalars(shared))
         for start in range(0, len(keys), IN_CHUNK):
-            first: dict[str, int] = {}
-            statement = select(LEAD.c.id, column).where(
+            by_key: dict[str, list[dict[str, Any]]] = {}
+            statement = select(LEAD.c.id, LEAD.c.name, LEAD.c.external_id, column).where(
                 column.in_(keys[start : start + IN_CHUNK]), *active
             )
-            for lead_id, key in conn.execute(statement.order_by(LEAD.c.id)):
-                links.link(first.setdefault(key, lead_id), lead_id, reason)
+            for lead_id, name, record, value in conn.execute(statement.order_by(LEAD.c.id)):
+                holders = by_key.setdefault(value, [])
+                if len(holders) < COMPANY_CAP:
+                    holders.append({"id": lead_id, "name": name, "external_id": record, key: value})
+            for members in by_key.values():
+                # one person only when the names agree (and no record ids differ)
+                for i, one in enumerate(members[:-1]):
+                    for other in members[i + 1 :]:
+                        if rule(key, one, other):
+                            links.link(one["id"], other["id"], reason)
     company = LEAD.c.company_key
     shared = (
         select(company)
@@ -110,15 +119,18 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
     keys = list(conn.scalars(shared))
     for start in range(0, len(keys), IN_CHUNK):
         by_company: dict[str, list[tuple[int, str]]] = {}
-        named = select(LEAD.c.id, LEAD.c.name, company).where(
+        records: dict[int, str] = {}
+        named = select(LEAD.c.id, LEAD.c.name, LEAD.c.external_id, company).where(
             company.in_(keys[start : start + IN_CHUNK]), *active
         )
-        for lead_id, name, key in conn.execute(named.order_by(LEAD.c.id)):
+        for lead_id, name, record, key in conn.execute(named.order_by(LEAD.c.id)):
             same = by_company.setdefault(key, [])
             if len(same) < COMPANY_CAP:
                 same.append((lead_id, name.casefold()))
-        for members in by_company.values():
-            names = [name for _, name in members]
+                if record:
+                    records[lead_id] = record
+        for in_company in by_company.values():
+            names = [name for _, name in in_company]
             for i, name in enumerate(names[:-1]):
                 similar = process.extract(
                     name,
@@ -128,7 +140,12 @@ def find_groups(session: Session, extra: Sequence[Any] = ()) -> list[Group]:
                     limit=None,
                 )
                 for _, _, j in similar:
-                    links.link(members[i][0], members[i + 1 + j][0], duplicates.SAME_COMPANY)
+                    first, second = in_company[i][0], in_company[i + 1 + j][0]
+                    if not duplicates.external_conflict(
+                        {"id": first, "external_id": records.get(first)},
+                        {"id": second, "external_id": records.get(second)},
+                    ):
+                        links.link(first, second, duplicates.SAME_COMPANY)
     return links.groups()
 
 
@@ -173,6 +190,8 @@ def merge(session: Session, who: Actor, keep_id: int, dup_ids: Sequence[int]) ->
         values = {k: getattr(dup, k) for k in LEAD.columns.keys()}
         values["tags"] = json.loads(dup.tags)
         values["fields"] = json.loads(dup.fields)
+        values["alt_emails"] = json.loads(dup.alt_emails)  # kept, with its email and phone
+        values["alt_phones"] = json.loads(dup.alt_phones)
         fill_lead(session, keep, values, actor=actor, kind="merge")
         session.flush()
         for table in (ACTIVITY, DEAL):

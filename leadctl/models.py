@@ -50,24 +50,33 @@ LEAD_INDEXES = (
     Index("ix_lead_report_owner", "owner", "merged_into", "created_at", "first_contacted_at"),
     Index("ix_lead_report_source", "source", "merged_into", "created_at", "score"),
     Index("ix_lead_report_status", "status", "merged_into", "created_at"),
+    # another system's record id (issue 12): most leads have none, so only those that do
+    Index("ix_lead_external_id", "external_id", sqlite_where=text("external_id IS NOT NULL")),
 )
 
 # Columns that are no lead field: (the field they follow, type, declaration).
-# email_key and company_key are the duplicate check's match keys; merged_into
+# email_key, company_key and external_id are the duplicate check's match keys; merged_into
 # marks an archived duplicate (ix_lead_archived).
 INTERNAL_COLUMNS: dict[str, tuple[str | None, Any, Any]] = {
     "email_key": ("email", str | None, lambda: Field(default=None, index=True)),
     "company_key": ("company", str | None, lambda: Field(default=None, index=True)),
     "merged_into": ("converted_at", int | None, lambda: Field(default=None)),
+    # another system's record id, "system:value" (issue 12): the first match key
+    "external_id": ("name", str | None, lambda: Field(default=None)),
 }
+
+
+# JSON columns added after version 1 (m003_identity): NOT NULL with a DEFAULT in the schema
+SERVER_DEFAULTS = ("alt_emails", "alt_phones")
 
 
 def _column(spec: fields.LeadField) -> Any:
     """A lead field's SQLModel declaration."""
     if spec.json_text:
-        return Field(
-            default=spec.default, sa_column=Column(Text, nullable=False, default=spec.default)
-        )
+        # a column added by a migration (ALTER TABLE) carries its default in the schema
+        server = text(f"'{spec.default}'") if spec.name in SERVER_DEFAULTS else None
+        column = Column(Text, nullable=False, default=spec.default, server_default=server)
+        return Field(default=spec.default, sa_column=column)
     if spec.required:
         return Field(index=spec.index)
     return Field(default=spec.default, index=spec.index)
@@ -106,6 +115,7 @@ if TYPE_CHECKING:
         email_key: str | None
         company_key: str | None
         merged_into: int | None
+        external_id: str | None
         # BEGIN generated from leadctl.fields: python -m leadctl.fields
         name: str
         email: str | None
@@ -143,6 +153,8 @@ if TYPE_CHECKING:
         updated_at: datetime
         first_contacted_at: datetime | None
         converted_at: datetime | None
+        alt_emails: str
+        alt_phones: str
         website: str | None
         linkedin: str | None
         # END generated

@@ -20,11 +20,11 @@ ROB = ("--as", "rob")
 BY_RULE = {
     "email": (
         ["--email", "HANNAH@example.com"],
-        "Someone Else,HANNAH@example.com,,,from rob",
+        "H. Hidden,HANNAH@example.com,,,from rob",  # the same person (issue 12: names agree)
     ),
     "phone": (
         ["--email", "other@example.com", "--phone", "(415) 555-0123"],
-        "Someone Else,other@example.com,(415) 555-0123,,from rob",
+        "H. Hidden,other@example.com,(415) 555-0123,,from rob",
     ),
     "company and name": (
         ["--email", "hh@example.org", "--company", "SECRETCO"],
@@ -135,8 +135,8 @@ def test_import_rejects_a_reps_rows_duplicating_leads_out_of_reach(cli, team, tm
     reasons = [(r["line"], r["reason"]) for r in rejects(path)]
     assert reasons[:3] == [("2", HIDDEN), ("3", HIDDEN), ("4", HIDDEN)]
     assert [r["Name"] for r in rejects(path)][:3] == [
-        "Someone Else",
-        "Someone Else",
+        "H. Hidden",
+        "H. Hidden",
         "Hidden Hannah",
     ]
     if held is None:

@@ -1,5 +1,7 @@
 """The one duplicates module: its fast forms (the import's index, `dedupe`'s groups,
-`add`'s query) answer as its reference rule does, and its fill rule.
+`add`'s query) answer as its reference rule does, and its fill rule. The rule
+since issue 12: same record id first; a shared email or phone only with names that
+agree; never across differing record ids of one system; placeholders never.
 
 Random leads share emails, phones and companies and have similar and dissimilar
 names; each example gets its own real database file.
@@ -22,14 +24,23 @@ from leadctl.importing.rows import Parsed
 from leadctl.models import Lead
 from leadctl.storage import open_database
 
-# Names that are one person by token_sort_ratio ≥ 85 and names that are not.
+# Names that are one person by token_sort_ratio ≥ 85 and names that are not; names
+# that agree for a shared email or phone (initials, one first name, one word) and
+# names that clearly differ (issue 12: never merge two different people).
 NAMES = [
     "Ada Lovelace", "Lovelace Ada", "ada  lovelace", "ADA LOVELACE", "Ada Lovelac",
     "Ada King", "A. Lovelace", "Grace Hopper", "Grace M Hopper", "Hopper Grace",
-    "Alan Turing", "Alan Turin", "Émile Zola", "EMILE ZOLA",
+    "Alan Turing", "Alan Turin", "Émile Zola", "EMILE ZOLA", "Ada", "Bob Smith",
+    "Mary Smith", "G. Hopper",
 ]  # fmt: skip
-EMAILS = [None, "ada@example.com", "ADA@example.com", "grace@example.com", "alan@example.com"]
-PHONES = [None, "+14155550100", "+14155550101", "+442071234567"]
+EMAILS = [
+    None, "ada@example.com", "ADA@example.com", "grace@example.com", "alan@example.com",
+    "info@acme.com",  # a role address: one person only with similar names
+]  # fmt: skip
+# the last: a placeholder (one repeated digit), never a key, as stored by older versions
+PHONES = [None, "+14155550100", "+14155550101", "+442071234567", "+15555555555"]
+# other systems' record ids: the first key, and ids of one system that differ keep apart
+RECORDS = [None, None, None, "salesforce:A", "salesforce:B", "hubspot:A", "leadctl:1", "leadctl:2"]
 COMPANIES = [None, "Acme", "ACME Inc", "Globex", "Initech LLC"]
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -44,6 +55,9 @@ def people(draw: Any) -> dict[str, Any]:
     if email is None and phone is None:
         phone = PHONES[1]
     company = draw(st.sampled_from(COMPANIES))
+    record = draw(st.sampled_from(RECORDS))
+    if record:
+        values["external_id"] = record
     if email:
         values["email"] = normalize.normalize_email(email)
         values["email_key"] = normalize.email_key(values["email"])

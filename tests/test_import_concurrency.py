@@ -28,11 +28,14 @@ def test_bulk_import_beside_other_writers_and_readers(tmp_path, db_path):
     csv = tmp_path / "big.csv"
     write(csv, 30_000)  # a bulk load: indexes dropped while it runs
     run_leadctl("statuses")  # the empty database
+    # files, not pipes: the JSON summary (its merges) is bigger than a pipe's buffer,
+    # and nothing reads the pipes until the import ends
+    out_file, err_file = (tmp_path / "import.out").open("w+"), (tmp_path / "import.err").open("w+")
     importer = subprocess.Popen(
         [leadctl_bin(), "import", str(csv), "--json"],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=out_file,
+        stderr=err_file,
         text=True,
     )
     codes: dict[str, list[int]] = {"add": [], "cron": [], "list": []}
@@ -51,7 +54,10 @@ def test_bulk_import_beside_other_writers_and_readers(tmp_path, db_path):
         codes["list"].append(listed.returncode)
         errors += [done.stderr for done in (result, cron, listed) if done.returncode]
         assert listed.returncode != 0 or len(json.loads(listed.stdout)) <= 5
-    out, err = importer.communicate(timeout=300)
+    importer.wait(timeout=300)
+    out, err = (tmp_path / "import.out").read_text(), (tmp_path / "import.err").read_text()
+    out_file.close()
+    err_file.close()
     assert importer.returncode == 1, err  # the file's bad rows are rejected
     summary = json.loads(out)
     assert codes == {key: [0] * added for key in codes}, errors  # nobody waited in vain (exit 5)

@@ -43,6 +43,7 @@ def test_salesforce_data_export(cli, tmp_path):
         ],
         "encoding": "utf-8",
         "new_sources": [],
+        "merges": [],
     }
     found = leads(cli)
     grace = found["Grace Hopper"]
@@ -90,8 +91,9 @@ def test_salesforce_data_export(cli, tmp_path):
     assert shown["activities"][0]["created_at"] == "2022-12-21T14:27:52Z"
 
 
-def test_hubspot_contacts_with_a_duplicate_in_the_file(cli):
-    assert load(cli, "hubspot_contacts.csv") == {
+def test_hubspot_contacts_with_a_duplicate_in_the_file(cli, tmp_path):
+    rejects = tmp_path / "hubspot.rejects.csv"  # the merge is listed beside it, not in fixtures/
+    assert load(cli, "hubspot_contacts.csv", "--rejects", str(rejects)) == {
         "rows": 4,
         "imported": 3,
         "merged": 1,
@@ -100,11 +102,16 @@ def test_hubspot_contacts_with_a_duplicate_in_the_file(cli):
         "warnings": 0,
         "rejects_file": None,
         "dry_run": False,
-        "warnings_file": None,
+        "warnings_file": str(tmp_path / "hubspot.warnings.csv"),
         "warning_details": [],
         "encoding": "utf-8",
         "new_sources": [],
+        "merges": [{"line": 5, "lead_id": 1, "reason": "same email"}],
     }
+    assert (tmp_path / "hubspot.warnings.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "line,lead_id,field,value,warning",
+        "5,1,,,merged into lead 1: same email",
+    ]
     found = leads(cli)
     katherine = found["Katherine Johnson"]
     assert katherine["company"] == "Orbit Mechanics"  # from "Associated Company"

@@ -61,6 +61,11 @@ def add(
                 raise
             result = leads.add(session, who, values, on_duplicate=choice, notes=notes)
         lead = result.lead
+    for other_id, other_name, word in result.shared:
+        render.message(
+            f"warning: shares {word} with lead {other_id} ({other_name}), another name: "
+            "added as another person, linked"
+        )
     if json_out:
         render.emit_json(leads.to_dict(lead))
         return
@@ -177,7 +182,7 @@ def _local_field(key: str, lead: Any, value: Any) -> Any:
 
     if key in DATETIME_FIELDS:
         return render.local(getattr(lead, key))
-    if key == "tags":
+    if key in ("tags", "alt_emails", "alt_phones"):
         return ", ".join(value)
     if key == "fields":
         return ", ".join(f"{k}={v}" for k, v in value.items())

@@ -114,6 +114,8 @@ def import_command(
         render.message(text)
     for text in summary.notices:
         render.message(f"  {text}")
+    for line in _merge_lines(summary):
+        render.message(line)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -145,6 +147,21 @@ def _reading_notes(summary: Any) -> list[str]:
     return notes
 
 
+MERGES_SHOWN = 10  # merged rows listed after the summary line; the rest are counted
+
+
+def _merge_lines(summary: Any) -> list[str]:
+    """The merges, line → lead, for a person to review (``--dry-run`` first)."""
+    merges = summary.merges
+    shown = [
+        f"  line {line} → lead {lead_id} ({reason})"
+        for line, lead_id, reason in merges[:MERGES_SHOWN]
+    ]
+    if len(merges) > MERGES_SHOWN:
+        shown.append(f"  and {len(merges) - MERGES_SHOWN:,} more (--json lists them all)")
+    return [f"{'would merge' if summary.dry_run else 'merged'}:", *shown] if shown else []
+
+
 def _summary_line(summary: Any) -> str:
     verb = "would import" if summary.dry_run else "imported"
     parts = [
@@ -158,7 +175,12 @@ def _summary_line(summary: Any) -> str:
     if summary.rejects_file:
         line += f"; rejected rows are in {summary.rejects_file}"
     if summary.warnings_file:
-        line += f"; warnings are in {summary.warnings_file}"
+        listed = " and ".join(
+            word
+            for word, count in (("warnings", summary.warnings), ("merges", summary.merged))
+            if count
+        )
+        line += f"; {listed or 'warnings'} are in {summary.warnings_file}"
     if not summary.stored:
         line = f"nothing stored (--atomic, {summary.rejected:,} rejected): " + line
     return ("dry run: " if summary.dry_run else "") + line

@@ -44,7 +44,12 @@ from leadctl.storage import BULK_MARKER, Database, analyze, optimize, read_meta,
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-READ_WHILE_LOADING = {"ix_lead_email_key", "ix_lead_phone", "ix_lead_company_key"}
+READ_WHILE_LOADING = {
+    "ix_lead_email_key",
+    "ix_lead_phone",
+    "ix_lead_company_key",
+    "ix_lead_external_id",
+}
 MAX_STORED_LEADS = 1000  # "nearly empty": rebuilding the indexes of these costs nothing
 
 

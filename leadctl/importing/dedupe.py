@@ -1,10 +1,11 @@
 """Finding each imported row's duplicate: among stored leads and rows earlier
-in the file, by the match rule of ``leadctl.duplicates`` (same email, same
-phone, same company and a similar name, in that order; within a rule the
-oldest lead, stored ones before the file's new rows). A property test holds
+in the file, by the match rule of ``leadctl.duplicates`` (same record id of
+another system, same email or phone with names that agree, same company and
+a similar name, in that order; within a rule the oldest lead, stored ones
+before the file's new rows). A property test holds
 this index's answers equal to ``duplicates.first_match``.
 
-Memory stays flat: per batch, three indexed ``IN`` queries
+Memory stays flat: per batch, four indexed ``IN`` queries
 (``records.find_by_key``) fetch the stored leads that share a key with the
 batch's rows, and the batch's own new rows are held in dicts. Earlier batches
 are in the database by the time a batch is looked up (committed, or inside the
@@ -31,23 +32,40 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from leadctl.duplicates import KEYS, REASONS, SIMILAR_NAME_SCORE, name_scorer
+from leadctl.duplicates import (
+    CONTACT_KEYS,
+    KEYS,
+    NEVER_FILLED,
+    REASONS,
+    SAME_RECORD,
+    SIMILAR_NAME_SCORE,
+    external_conflict,
+    name_scorer,
+    placeholder_phone,
+    rule_matches,
+)
 from leadctl.importing import records
 from leadctl.importing.rows import Parsed
 from leadctl.models import LEAD
 
 COMPANY_CANDIDATES = 2000  # stored leads compared by name per company key and batch
 SCRATCH_IDS = 1 << 62  # a dry run's new leads: numbered after every stored one
+EXACT = ("external_id", *CONTACT_KEYS)  # the keys compared whole (the company's by name)
+GAINED = tuple(k for k in KEYS if k not in NEVER_FILLED)  # keys a merge can fill (no record id)
 
 
 @dataclass(slots=True)
 class Known:
-    """A stored lead a row may duplicate."""
+    """A stored lead a row may duplicate: its name and match keys (``values``)."""
 
     lead_id: int
     name: str
     folded: str
     keys: dict[str, str | None]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {"id": self.lead_id, "name": self.name, **self.keys}
 
 
 @dataclass(slots=True)
@@ -60,10 +78,21 @@ class Match:
     reason: str
 
 
+@dataclass(slots=True)
+class Shared:
+    """A lead (stored, or an earlier new row) sharing a row's email or phone that
+    is another person (their names differ): the two are linked, not merged."""
+
+    target: Known | None
+    pending: int | None
+    word: str  # "email" or "phone"
+    value: str
+
+
 class Scratch:
     """The keys a dry run would have stored, in a temporary SQLite file."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_id: int = SCRATCH_IDS) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="leadctl-dry-run-")
         self.engine = create_engine(f"sqlite:///{Path(self._dir.name) / 'scratch.db'}")
         meta = MetaData()
@@ -77,7 +106,8 @@ class Scratch:
         )
         meta.create_all(self.engine)
         self.conn = self.engine.connect()
-        self.next_id = SCRATCH_IDS
+        # new leads numbered after every stored one, as SQLite would number them
+        self.next_id = first_id
 
     def add(self, entries: Iterable[tuple[int | None, dict[str, Any]]]) -> None:
         """Remember leads a dry run would store (id None: new) with their keys."""
@@ -98,23 +128,40 @@ class Scratch:
 
 
 class DuplicateIndex:
-    """The duplicates of one batch of rows; build one per batch."""
+    """The duplicates of one batch of rows; build one per batch.
 
-    def __init__(self, conn: Connection, rows: list[Parsed], scratch: Scratch | None = None):
-        self.stored: dict[str, dict[str, Known]] = {"email_key": {}, "phone": {}}
+    Per key, every stored lead holding a value (oldest first) and every new row
+    of the batch (in row order): a shared email or phone is one person only when
+    the names agree (``duplicates.rule_matches``), compared only on a collision."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        rows: list[Parsed],
+        scratch: Scratch | None = None,
+        *,
+        records_only: bool = False,
+    ):
+        """``records_only``: only the record id rule (``--on-duplicate create``: the
+        same record of another system is still the same lead)."""
+        self.records_only = records_only
+        self.stored: dict[str, dict[str, list[Known]]] = {k: {} for k in EXACT}
         self.companies: dict[str, list[Known]] = {}
-        self.pending: dict[str, dict[str, int]] = {"email_key": {}, "phone": {}}
+        self.pending: dict[str, dict[str, list[int]]] = {k: {} for k in EXACT}
         self.pending_companies: dict[str, list[tuple[int, str]]] = {}
+        self.rows: dict[int, dict[str, Any]] = {}  # new rows' values, by index
         self._known: dict[int, Known] = {}
         wanted = {k: {r.values[k] for r in rows if r.values.get(k)} for k in KEYS}
         sources: list[tuple[Connection, Table]] = [(conn, LEAD)]
         if scratch is not None:
             sources.append((scratch.conn, scratch.table))
         for source_conn, table in sources:
-            for key in KEYS:
-                self._load(source_conn, table, key, sorted(wanted[key]))
+            for key in ("external_id",) if records_only else KEYS:
+                if wanted[key]:
+                    self._load(source_conn, table, key, sorted(wanted[key]))
 
     def _load(self, conn: Connection, table: Table, key: str, values: list[str]) -> None:
+        at = 2 + KEYS.index(key)
         for row in records.find_by_key(conn, table, key, values):
             known = self._known.get(row[0])
             if known is None:
@@ -122,61 +169,85 @@ class DuplicateIndex:
                 known = Known(row[0], row[1], row[1].casefold(), keys)
                 self._known[row[0]] = known
             if key == "company_key":
-                same = self.companies.setdefault(row[4], [])
+                same = self.companies.setdefault(row[at], [])
                 if len(same) < COMPANY_CANDIDATES:
                     same.append(known)
             else:
-                self.stored[key].setdefault(row[2 + KEYS.index(key)], known)
+                self.stored[key].setdefault(row[at], []).append(known)
 
     def find(self, values: dict[str, Any]) -> Match | None:
         """The lead this row duplicates, stored ones first within each rule."""
-        for key in ("email_key", "phone"):
+        record = values.get("external_id")
+        if record:
+            same = self.stored["external_id"].get(record)
+            if same:
+                return Match(same[0], None, SAME_RECORD)
+            held = self.pending["external_id"].get(record)
+            if held:
+                return Match(None, held[0], SAME_RECORD)
+        if self.records_only:
+            return None
+        for key in CONTACT_KEYS:
             value = values.get(key)
             if value:
-                known = self.stored[key].get(value)
-                if known is not None:
-                    return Match(known, None, REASONS[key])
-                pending = self.pending[key].get(value)
-                if pending is not None:
-                    return Match(None, pending, REASONS[key])
+                for known in self.stored[key].get(value, ()):
+                    if rule_matches(key, values, known.values):
+                        return Match(known, None, REASONS[key])
+                for pending in self.pending[key].get(value, ()):
+                    if rule_matches(key, values, self.rows[pending]):
+                        return Match(None, pending, REASONS[key])
         company = values.get("company_key")
         if company:
             similar = name_scorer()  # duplicates.similar_names, without a call per pair
             name = values["name"].casefold()
             cutoff = SIMILAR_NAME_SCORE
             for known in self.companies.get(company, ()):
-                if similar(known.folded, name, score_cutoff=cutoff):
+                if similar(known.folded, name, score_cutoff=cutoff) and not (
+                    record and external_conflict(values, known.values)
+                ):
                     return Match(known, None, REASONS["company_key"])
             for pending, folded in self.pending_companies.get(company, ()):
-                if similar(folded, name, score_cutoff=cutoff):
+                if similar(folded, name, score_cutoff=cutoff) and not (
+                    record and external_conflict(values, self.rows[pending])
+                ):
                     return Match(None, pending, REASONS["company_key"])
+        return None
+
+    def shared(self, values: dict[str, Any]) -> Shared | None:
+        """For a row with no duplicate: the first lead sharing its email or phone
+        (another person), stored ones first."""
+        for key, word in (("email_key", "email"), ("phone", "phone")):
+            value = values.get(key)
+            if not value or (key == "phone" and placeholder_phone(value)):
+                continue
+            same = self.stored[key].get(value)
+            if same:
+                return Shared(same[0], None, word, values[word])
+            held = self.pending[key].get(value)
+            if held:
+                return Shared(None, held[0], word, values[word])
         return None
 
     def add_pending(self, values: dict[str, Any], index: int) -> None:
         """Register a new row (``index`` among the batch's new rows) for later rows.
 
-        A merge can give an earlier new row a key later (``gained``): each key keeps
-        its earliest row, and a company's rows stay in row order, as the rule says."""
-        email, phone, company = (
-            values.get("email_key"),
-            values.get("phone"),
-            values.get("company_key"),
-        )
-        if email:
-            held = self.pending["email_key"].get(email)
-            if held is None or held > index:
-                self.pending["email_key"][email] = index
-        if phone:
-            held = self.pending["phone"].get(phone)
-            if held is None or held > index:
-                self.pending["phone"][phone] = index
+        A merge can give an earlier new row a key later (``gained``): each key's
+        rows stay in row order, as the rule says."""
+        self.rows.setdefault(index, values)
+        for key in EXACT:
+            value = values.get(key)
+            if value:
+                same = self.pending[key].setdefault(value, [])
+                if index not in same:
+                    bisect.insort(same, index)
+        company = values.get("company_key")
         if company:
             entry = (index, values["name"].casefold())
-            same = self.pending_companies.setdefault(company, [])
-            if same and same[-1][0] > index:
-                bisect.insort(same, entry)
+            same_company = self.pending_companies.setdefault(company, [])
+            if same_company and same_company[-1][0] > index:
+                bisect.insort(same_company, entry)
             else:
-                same.append(entry)
+                same_company.append(entry)
 
     def known_ids(self) -> list[int]:
         """The stored leads this batch's rows may match."""
@@ -190,17 +261,17 @@ class DuplicateIndex:
         ``target_values`` are a pending target's values before the merge."""
         if match.target is not None:
             known = match.target
-            new = {k: values[k] for k in KEYS if values.get(k) and not known.keys.get(k)}
+            new = {k: values[k] for k in GAINED if values.get(k) and not known.keys.get(k)}
             known.keys.update(new)
-            for key in ("email_key", "phone"):
+            for key in EXACT:
                 if new.get(key):
-                    held = self.stored[key].get(new[key])
-                    if held is None or held.lead_id > known.lead_id:  # the oldest lead wins
-                        self.stored[key][new[key]] = known
+                    same = self.stored[key].setdefault(new[key], [])
+                    if known not in same:
+                        bisect.insort(same, known, key=lambda k: k.lead_id)
             if new.get("company_key"):
-                same = self.companies.setdefault(new["company_key"], [])
-                bisect.insort(same, known, key=lambda k: k.lead_id)
+                in_company = self.companies.setdefault(new["company_key"], [])
+                bisect.insort(in_company, known, key=lambda k: k.lead_id)
         elif target_values is not None and match.pending is not None:
-            new = {k: values[k] for k in KEYS if values.get(k) and not target_values.get(k)}
+            new = {k: values[k] for k in GAINED if values.get(k) and not target_values.get(k)}
             if new:
                 self.add_pending(new | {"name": target_values["name"]}, match.pending)

@@ -41,6 +41,19 @@ ALWAYS_CUSTOM = {
     "opportunity", "lead", "createdbyid", "createdby", "totalrevenue", "leadownerid",
 }  # fmt: skip
 
+# Other systems' record id columns, as they spell them (case matters: HubSpot writes
+# "Record ID", Zoho "Record Id"): each row's id is kept as "system:value"
+# (``external_id``), the first match key when that system's file comes again.
+RECORD_IDS = {
+    "Id": "salesforce",
+    "ID": "pipedrive",
+    "Person - ID": "pipedrive",
+    "Record ID": "hubspot",
+    "Record Id": "zoho",
+    "External ID": "odoo",
+    "External Id": "odoo",
+}
+
 # Written by `leadctl export` only: taken from a file that is one, else custom fields.
 ROUND_TRIP = ["id", *fields.ROUND_TRIP]
 # A leadctl JSON export's history of each lead (``importing.restore``).
@@ -103,6 +116,8 @@ class Plan:
     leadctl_export: bool = False
     contact_name: bool = False  # the name is a `Contact` column (an address there is no name)
     ignored: set[int] = field(default_factory=set)  # a rejects file's line and reason
+    # another system's record id column (kept as a custom field too): (index, system)
+    record_id: tuple[int, str] | None = None
 
     def first(self, name: str) -> int | None:
         found = self.columns.get(name)
@@ -152,6 +167,12 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Pl
         plan.custom.append((index, header[index].replace("\ufeff", "").strip()))
     if "name" in plan.columns:
         plan.contact_name = header_key(header[plan.columns["name"][0]]) in CONTACT_HEADERS
+    if not plan.leadctl_export:  # a leadctl export's rows carry their own id
+        for index, text in enumerate(header):
+            system = RECORD_IDS.get(text.replace("\ufeff", "").strip())
+            if system is not None and index not in chosen and index not in plan.ignored:
+                plan.record_id = (index, system)
+                break
     _require_identity(plan)
     return plan
 

@@ -38,7 +38,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from leadctl import activities, fields
 from leadctl.activities import ActivityRow
-from leadctl.duplicates import KEYS, not_merged
+from leadctl.duplicates import JSON_LISTS, KEYS, not_merged
 from leadctl.models import ACTIVITY, LEAD
 
 COLUMNS = [c.name for c in LEAD.columns if c.name != "id"]
@@ -79,9 +79,8 @@ class Records:
     def values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Every column of a new lead, defaults filled, tags and fields as JSON."""
         record = DEFAULTS | values
-        record["tags"] = (
-            json.dumps(values["tags"], ensure_ascii=False) if "tags" in values else "[]"
-        )
+        for name in JSON_LISTS:
+            record[name] = json.dumps(values[name], ensure_ascii=False) if name in values else "[]"
         record["fields"] = (
             json.dumps(values["fields"], ensure_ascii=False) if "fields" in values else "{}"
         )
@@ -116,8 +115,9 @@ class Records:
                 value = values.get(key)
                 if value is not None:
                     row[key] = process(value)
-            if "tags" in values:
-                row["tags"] = dumps(values["tags"], ensure_ascii=False)
+            for name in JSON_LISTS:
+                if name in values:
+                    row[name] = dumps(values[name], ensure_ascii=False)
             if "fields" in values:
                 row["fields"] = dumps(values["fields"], ensure_ascii=False)
             ready.append((lead_id, *map(row.get, columns)))

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from leadctl import clock, fields, normalize
+from leadctl.duplicates import LEADCTL_SYSTEM, placeholder_email, placeholder_phone
 from leadctl.errors import InvalidInput
 from leadctl.importing import restore
 from leadctl.importing.headers import Plan
@@ -120,6 +121,7 @@ class RowParser:
         self.emails = plan.columns.get("email", [])
         self.phones = plan.columns.get("phone", [])
         self.custom = plan.custom
+        self.record_id = plan.record_id
         # The fields read by their registry parser, each resolved once for this
         # header: (field, column, parser or None to keep the text).
         context = fields.ImportContext(decimal_comma=decimal_comma, date_reader=DateReader)
@@ -190,6 +192,10 @@ class RowParser:
         if "email" not in values and "phone" not in values:
             problems = [p for p in (email_problem, phone_problem) if p]
             raise Rejected("no usable contact: " + ("; ".join(problems) or "no email or phone"))
+        if self.record_id is not None:
+            record = cells[self.record_id[0]].strip()
+            if record:
+                values["external_id"] = f"{self.record_id[1]}:{record}"
         for name_, index, parse in self.readers:
             text = cells[index].strip()
             if not text and name_ in self.fallbacks:
@@ -246,6 +252,11 @@ class RowParser:
                 if rank == 0:
                     _warn(extra, row, "email", text, "not a valid email")
                 continue
+            if placeholder_email(found):  # a@a.com, noreply@…: no one's address
+                problem = problem or f"placeholder email {text!r}"
+                if rank == 0:
+                    _warn(extra, row, "email", text, "a placeholder address, not a contact")
+                continue
             values["email"] = found
             values["email_key"] = normalize.email_key(found)
             if split and rank == 0:
@@ -272,6 +283,11 @@ class RowParser:
                 problem = problem or f"phone {text!r} does not parse for region {region}"
                 if rank == 0:
                     _warn(extra, row, "phone", text, f"phone does not parse for region {region}")
+                continue
+            if placeholder_phone(found[0]):  # 0000000000, 1234567890: no one's phone
+                problem = problem or f"placeholder phone {text!r}"
+                if rank == 0:
+                    _warn(extra, row, "phone", text, "a placeholder phone, not a contact")
                 continue
             values["phone"], extension = found
             if extension:
@@ -338,6 +354,8 @@ class RowParser:
                 _warn(extra, row, "id", text, "not a lead id")
             else:
                 row.lead_id = number if number > 0 else None
+                if row.lead_id is not None:
+                    values["external_id"] = f"{LEADCTL_SYSTEM}:{number}"
         if "fields" in at and (text := cells[at["fields"]].strip()):
             try:
                 stored = json.loads(text)

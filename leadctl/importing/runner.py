@@ -87,6 +87,8 @@ class ImportSummary:
     notices: list[str] = field(default_factory=list)
     encoding: str | None = None  # the one the file was read in (None: an .xlsx)
     new_sources: list[str] = field(default_factory=list)  # added to the list (or would be)
+    # each merged row, by line: (line, lead id (a dry run: the id it would get), reason)
+    merges: list[tuple[int, int | None, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary of SPEC."""
@@ -94,6 +96,10 @@ class ImportSummary:
         keys += ["warnings_file", "encoding", "new_sources"]
         data = {key: getattr(self, key) for key in keys}
         data["warning_details"] = self.warning_details or []
+        data["merges"] = [
+            {"line": line, "lead_id": lead_id, "reason": reason}
+            for line, lead_id, reason in self.merges
+        ]
         return data
 
 
@@ -152,7 +158,7 @@ def run_import(
         log.check()
         counts = Counts()
         if options.dry_run and options.on_duplicate != "create":
-            scratch = Scratch()
+            scratch = Scratch(_top_id(database) + 1)
         records = Records(database.engine.dialect, clock.now())
         writer = BatchWriter(
             records=records,
@@ -200,9 +206,16 @@ def run_import(
         unlogged: list[tuple[Parsed, int | None]] = []
         notices: list[str] = []
 
+        merges_logged = 0
+
         def log_stored() -> None:
+            """Warnings and merges of committed batches go to the warnings file."""
+            nonlocal merges_logged
             log.rows(unlogged)
             unlogged.clear()
+            for line, lead_id, reason in counts.merges[merges_logged:]:
+                log.write(line, lead_id, "", "", f"merged into lead {lead_id}: {reason}")
+            merges_logged = len(counts.merges)
 
         def account(chunk: Chunk) -> None:
             log_stored()  # the batch before this one is committed by now
@@ -247,6 +260,7 @@ def run_import(
             notices=notices,
             encoding=display_name(source.encoding) if source.kind == "text" else None,
             new_sources=new_sources.names if stored else [],
+            merges=sorted(counts.merges) if stored else [],
         )
     finally:
         source.close()
@@ -288,6 +302,16 @@ def _prepare(
             lists.find(session, "source", options.source).name if options.source else None
         )
         return Vocabulary.load(session), default_source, owner, who
+
+
+def _top_id(database: Database) -> int:
+    """The highest lead id: a dry run numbers its new leads after it."""
+    from sqlalchemy import func, select
+
+    from leadctl.models import LEAD
+
+    with database.session(immediate=False) as session:
+        return int(session.connection().scalar(select(func.max(LEAD.c.id))) or 0)
 
 
 def _rejects_path(location: str, options: ImportOptions) -> Path | None:

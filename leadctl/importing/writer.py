@@ -7,9 +7,13 @@ one ORM object per row. New leads get their ``created`` activity (field
 notes; a merge fills the stored lead's blanks, never overwriting, and appends
 notes it does not already have (``leadctl.duplicates``: the one fill rule, for
 stored leads and for earlier rows of the file alike), and is recorded as an
-``import`` activity. A merge with nothing new writes nothing, so importing a
-file twice changes nothing. A limited user's (a rep's) row whose duplicate is
-a lead they may not see, or (to merge) may not work on, is rejected
+``import`` activity naming the file's line, even when it filled nothing (once:
+a lead that already has that line, or came from that file, gets no second trace,
+so importing a file twice changes nothing). A row that shares an email or phone
+with another person (the names differ: ``duplicates.shared_key``) is stored as a
+new lead, both leads get a ``link`` activity and the row a warning. A limited
+user's (a rep's) row whose duplicate is a lead they may not see, or (to merge)
+may not work on, is rejected
 (``duplicates.refusal``): nothing about that lead is told or written.
 """
 
@@ -27,9 +31,9 @@ from sqlmodel import Session
 
 from leadctl import activities, duplicates, users
 from leadctl.activities import ActivityRow
-from leadctl.duplicates import NEVER_FILLED, UNIONED
+from leadctl.duplicates import NEVER_FILLED, SAME_RECORD, UNIONED
 from leadctl.importing import converted, records
-from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch
+from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch, Shared
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
 from leadctl.importing.restore import Restorer
@@ -51,6 +55,8 @@ class Counts:
     skipped: int = 0
     rejected: int = 0
     warnings: int = 0
+    # each merged row: (line, the lead it went into (a dry run: the id it would have), why)
+    merges: list[tuple[int, int | None, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -106,10 +112,19 @@ class BatchWriter:
         result = BatchResult()
         new: list[Parsed] = []
         pending_fills: list[tuple[int, Parsed, list[str]]] = []
+        pending_merges: list[tuple[int, Parsed, str]] = []  # (new row index, row, reason)
+        links: list[tuple[int, Parsed, Shared]] = []  # a new row and the other person
         stored_merges: dict[int, list[Parsed]] = {}
         touched: dict[int, Known] = {}  # stored leads merged into (a dry run remembers them)
         lookup = self.on_duplicate != "create" or self.scope is not None
-        index = DuplicateIndex(conn, rows, self.scratch) if lookup else None
+        # create: still one lead per record of another system (its id seen again)
+        records_only = not lookup and any(r.values.get("external_id") for r in rows)
+        index = (
+            DuplicateIndex(conn, rows, self.scratch, records_only=records_only)
+            if lookup or records_only
+            else None
+        )
+        create = self.on_duplicate == "create"
         reach = (
             duplicates.reach_rows(conn, self.scope, index.known_ids())
             if self.scope is not None and index is not None
@@ -138,27 +153,35 @@ class BatchWriter:
                     if row.warnings:
                         fates.append((row, None, None))
                     continue
-            if match is None or index is None or self.on_duplicate == "create":
-                if index is not None and self.on_duplicate != "create":
+            if match is None or index is None or (create and match.reason != SAME_RECORD):
+                if index is not None and records_only:
+                    index.add_pending(row.values, len(new))
+                elif index is not None and not create:
+                    shared = index.shared(row.values)
+                    if shared is not None and self._may_link(shared, reach):
+                        links.append((len(new), row, shared))
+                        self._shared_warning(row, shared, new)
                     index.add_pending(row.values, len(new))
                 if row.warnings:
                     fates.append((row, len(new), None))
                 new.append(row)
                 continue
-            if row.warnings:
-                if self.on_duplicate == "merge" and known is not None:
+            if row.warnings:  # where a merged row's warnings belong
+                merging = self.on_duplicate == "merge" or create
+                if merging and known is not None:
                     fates.append((row, None, known.lead_id))
-                elif self.on_duplicate == "merge":
+                elif merging:
                     fates.append((row, match.pending, None))
                 else:
                     fates.append((row, None, None))
-            if self.on_duplicate == "skip":
+            if self.on_duplicate == "skip" and not create:
                 self.counts.skipped += 1
             elif self.on_duplicate == "fail":
                 what = _described(match, new)
                 result.duplicates.append((row, f"duplicate of {what}: {match.reason}"))
-            elif known is not None:  # merge into a stored lead
+            elif known is not None:  # merge into a stored lead (create: the same record)
                 self.counts.merged += 1
+                self.counts.merges.append((row.line, known.lead_id, match.reason))
                 stored_merges.setdefault(known.lead_id, []).append(row)
                 touched[known.lead_id] = known
                 index.gained(match, row.values, None)
@@ -167,10 +190,12 @@ class BatchWriter:
                 pending = new[match.pending]
                 before = dict(pending.values)
                 filled = _fill_pending(pending, row)
-                if filled:
-                    pending_fills.append((match.pending, row, filled))
+                pending_fills.append((match.pending, row, filled))  # a trace, filled or not
+                pending_merges.append((match.pending, row, match.reason))
                 index.gained(match, row.values, before)
         if self.scratch is not None:
+            for position, row, reason in pending_merges:  # the ids they would get
+                self.counts.merges.append((row.line, self.scratch.next_id + position, reason))
             self.counts.imported += len(new)
             entries: list[tuple[int | None, dict[str, Any]]] = [(None, r.values) for r in new]
             entries += [(k.lead_id, {"name": k.name, **k.keys}) for k in touched.values()]
@@ -187,13 +212,61 @@ class BatchWriter:
             (row, ids[position] if position is not None else lead) for row, position, lead in fates
         ]
         self.counts.imported += len(ids)
+        for position, row, reason in pending_merges:
+            self.counts.merges.append((row.line, ids[position], reason))
         made = self._new_activities(conn, new, ids, pending_fills, now)
         made += converted.activities_for(attached, ids, self.actor)
+        made += self._links(new, ids, links, now)
         result.merged_ids = self._merge(conn, stored_merges, made, now)
         self.records.insert_activities(conn, made)
         if self.restore is not None:
             self.restore.after_insert(conn, new, ids)
         return result
+
+    def _may_link(self, shared: Shared, reach: dict[int, Any]) -> bool:
+        """A limited user is told of (and links to) only the leads they may see."""
+        if self.scope is None or shared.target is None:
+            return True
+        stored = reach.get(shared.target.lead_id)
+        return stored is not None and users.may_see(self.scope, stored)
+
+    def _shared_warning(self, row: Parsed, shared: Shared, new: list[Parsed]) -> None:
+        """Another person (their names differ) shares this row's email or phone."""
+        if shared.target is not None:
+            other = f"lead {shared.target.lead_id} ({shared.target.name})"
+        else:
+            assert shared.pending is not None  # a shared lead is stored or an earlier row
+            earlier = new[shared.pending]
+            other = f"line {earlier.line} ({earlier.values['name']})"
+        message = f"shares {shared.word} with {other}, another name: stored apart, linked"
+        row.warnings.append(RowWarning(shared.word, shared.value, message))
+        self.counts.warnings += 1
+
+    def _links(
+        self,
+        new: list[Parsed],
+        ids: list[int],
+        links: list[tuple[int, Parsed, Shared]],
+        now: datetime,
+    ) -> list[ActivityRow]:
+        """An activity on each of two people sharing an email or phone."""
+        made = []
+        for position, row, shared in links:
+            lead_id = ids[position]
+            if shared.target is not None:
+                other_id, other_name = shared.target.lead_id, shared.target.name
+            else:
+                assert shared.pending is not None
+                other_id, other_name = ids[shared.pending], new[shared.pending].values["name"]
+            word, name = shared.word, row.values["name"]
+            mine = f"shares {word} with lead {other_id} ({other_name}): another person"
+            theirs = (
+                f"shares {word} with lead {lead_id} ({name}), imported from "
+                f"{self.origin} line {row.line}: another person"
+            )
+            made.append(activities.row(lead_id, "link", self.actor, body=mine, at=now))
+            made.append(activities.row(other_id, "link", self.actor, body=theirs, at=now))
+        return made
 
     def _check_clients(self, conn: Connection, rows: list[Parsed]) -> None:
         """A client id must name a client here, and for a limited actor one they may
@@ -309,7 +382,7 @@ class BatchWriter:
                 for note in row.notes:
                     made.append(activities.row(lead_id, "note", actor, body=note, at=created))
         for position, row, filled in pending_fills:
-            text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
+            text = _trace(filled, self.origin, row.line)
             made.append(activities.row(ids[position], "import", actor, body=text, at=now))
         return made
 
@@ -326,7 +399,8 @@ class BatchWriter:
         ids = list(merges)
         wanted = {k for rows in merges.values() for r in rows for k in r.values} - NEVER_FILLED
         # Only blankness is read, so the stored text is enough: no datetime parsing.
-        columns = [type_coerce(LEAD.c[k], String).label(k) for k in sorted(wanted | set(UNIONED))]
+        read = wanted | set(UNIONED) | {"alt_emails", "alt_phones"}
+        columns = [type_coerce(LEAD.c[k], String).label(k) for k in sorted(read)]
         current = {
             row.id: dict(row._mapping)
             for row in conn.execute(select(LEAD.c.id, *columns).where(LEAD.c.id.in_(ids)))
@@ -340,6 +414,7 @@ class BatchWriter:
             for lead_id, text in conn.execute(statement):
                 notes.setdefault(lead_id, set()).add(text)
         changed_ids = []
+        unchanged: list[tuple[int, Parsed]] = []  # rows that brought nothing: traced below
         for lead_id, rows in merges.items():
             lead = current[lead_id]
             changes: dict[str, Any] = {}
@@ -353,13 +428,48 @@ class BatchWriter:
                 if added:
                     filled.append("notes")
                 if filled:
-                    text = f"filled {', '.join(filled)} from {self.origin} line {row.line}"
+                    text = _trace(filled, self.origin, row.line)
                     made.append(activities.row(lead_id, "import", self.actor, body=text, at=now))
+                else:
+                    unchanged.append((lead_id, row))
             if changes:
                 changes["updated_at"] = now
                 conn.execute(update(LEAD).where(LEAD.c.id == lead_id).values(changes))
                 changed_ids.append(lead_id)
+        made.extend(self._traces(conn, unchanged, now))
         return changed_ids
+
+    def _traces(
+        self, conn: Connection, unchanged: list[tuple[int, Parsed]], now: datetime
+    ) -> list[ActivityRow]:
+        """A merged row that filled nothing still leaves a trace on the lead, unless
+        the lead already has this file's line (or came from this file), or the row
+        is that very lead in a leadctl export (its id): importing a file again
+        changes nothing."""
+        unchanged = [(lead_id, row) for lead_id, row in unchanged if row.lead_id != lead_id]
+        if not unchanged:
+            return []
+        ids = sorted({lead_id for lead_id, _ in unchanged})
+        seen: dict[int, list[str]] = {}
+        for start in range(0, len(ids), records.IN_CHUNK):
+            statement = select(ACTIVITY.c.lead_id, ACTIVITY.c.body).where(
+                ACTIVITY.c.kind.in_(("created", "import")),
+                ACTIVITY.c.lead_id.in_(ids[start : start + records.IN_CHUNK]),
+            )
+            for lead_id, body in conn.execute(statement):
+                if body:
+                    seen.setdefault(lead_id, []).append(body)
+        came_from = f"imported from {self.origin}"
+        made = []
+        for lead_id, row in unchanged:
+            ending = f" from {self.origin} line {row.line}"
+            bodies = seen.setdefault(lead_id, [])
+            if any(b == came_from or b.endswith(ending) for b in bodies):
+                continue
+            text = _trace([], self.origin, row.line)
+            bodies.append(text)
+            made.append(activities.row(lead_id, "import", self.actor, body=text, at=now))
+        return made
 
 
 def _described(match: Match, new: list[Parsed]) -> str:
@@ -370,6 +480,12 @@ def _described(match: Match, new: list[Parsed]) -> str:
         raise ValueError("a match names a stored lead or an earlier row")
     earlier = new[match.pending]
     return f"line {earlier.line} ({earlier.values['name']})"
+
+
+def _trace(filled: list[str], origin: str, line: int) -> str:
+    """A merged row's activity on the lead it went into."""
+    what = f"filled {', '.join(filled)}" if filled else "merged (nothing new)"
+    return f"{what} from {origin} line {line}"
 
 
 def fill_blanks(lead: dict[str, Any], values: dict[str, Any], changes: dict[str, Any]) -> list[str]:
