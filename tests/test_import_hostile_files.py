@@ -118,6 +118,9 @@ def test_ctrl_c_during_a_bulk_import_exits_130_at_once_and_leaves_a_whole_databa
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # as a terminal's job gets it: a test run started in the background (`&`)
+        # ignores SIGINT, and a child inherits that (Python then leaves it ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while _leads(db_path) < 1000 and time.monotonic() < deadline:
