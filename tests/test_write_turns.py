@@ -44,19 +44,21 @@ def test_a_batch_writer_lets_waiting_writers_in(db_path, tmp_path):
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert writer.stdout is not None
-    assert writer.stdout.readline() == "writing\n"
-    for n in range(4):  # each waits 3 s at most for the lock (exit 5 after)
-        added = run_leadctl(
-            "add",
-            f"Walk-in {n}",
-            "--email",
-            f"walkin{n}@example.org",
-            env={"LEADCTL_BUSY_TIMEOUT": "3"},
-        )
-        assert added.returncode == 0, added.stderr
-    assert writer.poll() is None, "the batch writer stopped before the adds were done"
-    stop.touch()
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == "writing\n"
+        for n in range(4):  # each waits 3 s at most for the lock (exit 5 after)
+            added = run_leadctl(
+                "add",
+                f"Walk-in {n}",
+                "--email",
+                f"walkin{n}@example.org",
+                env={"LEADCTL_BUSY_TIMEOUT": "3"},
+            )
+            assert added.returncode == 0, added.stderr
+        assert writer.poll() is None, "the batch writer stopped before the adds were done"
+    finally:
+        stop.touch()  # whatever happened: no writer left running
     out, _ = writer.communicate(timeout=60)
     assert writer.returncode == 0
     assert int(out) >= 4  # it went on writing between the adds: paused, not stopped
