@@ -218,12 +218,14 @@ class DuplicateIndex:
         (another person), stored ones first."""
         for key, word in (("email_key", "email"), ("phone", "phone")):
             value = values.get(key)
-            if not value or (key == "phone" and placeholder_phone(value)):
+            if not value:
                 continue
             same = self.stored[key].get(value)
+            held = None if same else self.pending[key].get(value)
+            if (same or held) and key == "phone" and placeholder_phone(value):
+                continue  # checked only on a hit: a row's own phone is rarely shared
             if same:
                 return Shared(same[0], None, word, values[word])
-            held = self.pending[key].get(value)
             if held:
                 return Shared(None, held[0], word, values[word])
         return None
@@ -234,11 +236,14 @@ class DuplicateIndex:
         A merge can give an earlier new row a key later (``gained``): each key's
         rows stay in row order, as the rule says."""
         self.rows.setdefault(index, values)
+        pending = self.pending
         for key in EXACT:
             value = values.get(key)
             if value:
-                same = self.pending[key].setdefault(value, [])
-                if index not in same:
+                same = pending[key].get(value)
+                if same is None:  # the common case: a key no earlier row holds
+                    pending[key][value] = [index]
+                elif index not in same:
                     bisect.insort(same, index)
         company = values.get("company_key")
         if company:
