@@ -429,13 +429,27 @@ def fill(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any
     return changes
 
 
+# Each stored JSON column a merge may change, and what in a row can change it.
+_FILL_INPUTS = (
+    *((name, (name,)) for name in UNIONED),
+    *((alt, (key, alt)) for key, alt in ALTERNATES),
+)
+
+
 def fill_stored(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """:func:`fill` for a stored lead: ``tags`` and ``fields`` as stored JSON text,
     in ``current`` and in the changes."""
     decoded = dict(current)
-    for name in (*UNIONED, "alt_emails", "alt_phones"):
-        if current.get(name) is not None:
-            decoded[name] = json.loads(current[name])
+    for name, inputs in _FILL_INPUTS:
+        text = current.get(name)
+        if text is None:
+            continue
+        if not any(values.get(given) for given in inputs):
+            decoded[name] = None  # nothing in the row can change it: not decoded
+        elif text in ("[]", "{}"):  # most leads: no tags, custom fields or second contacts
+            decoded[name] = [] if text == "[]" else {}
+        else:
+            decoded[name] = json.loads(text)
     changes = fill(decoded, values)
     for name in (*UNIONED, "alt_emails", "alt_phones"):
         if name in changes:

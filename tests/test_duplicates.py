@@ -214,3 +214,49 @@ def test_the_fields_never_filled_are_lead_columns_a_merge_must_not_take():
 
 def test_new_notes_are_those_the_lead_lacks_each_once():
     assert duplicates.new_notes({"met"}, ["met", "call back", "call back", ""]) == ["call back"]
+
+
+# fill_stored decodes a stored lead's JSON columns only when the row can change them
+_texts = st.sampled_from(["a", "B", "ada@example.org", "ADA@example.org", "+14155550100", ""])
+_lists = st.lists(_texts, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    current=st.fixed_dictionaries(
+        {
+            "email": st.none() | _texts,
+            "phone": st.none() | _texts,
+            "tags": st.none() | _lists,
+            "fields": st.none() | st.dictionaries(_texts, _texts, max_size=2),
+            "alt_emails": st.none() | _lists,
+            "alt_phones": st.none() | _lists,
+        }
+    ),
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            "email": _texts,
+            "phone": _texts,
+            "company": _texts,
+            "tags": _lists,
+            "fields": st.dictionaries(_texts, _texts, max_size=2),
+            "alt_emails": _lists,
+        },
+    ),
+)
+def test_fill_stored_is_fill_on_the_stored_json(current, values):
+    import json
+
+    from leadctl.duplicates import fill, fill_stored
+
+    json_columns = ("tags", "fields", "alt_emails", "alt_phones")
+    stored = {
+        k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v)
+        for k, v in current.items()
+    }
+    expected = {
+        k: (json.dumps(v, ensure_ascii=False) if k in json_columns else v)
+        for k, v in fill(current, values).items()
+    }
+    assert fill_stored(stored, values) == expected

@@ -97,13 +97,14 @@ def test_the_same_person_twice_with_two_phones_is_one_lead_keeping_both(cli, tmp
     assert "filled alt_phones from in.csv line 3" in bodies(cli, lead["id"], "import")
 
 
-def test_every_merged_row_leaves_a_trace_once(cli, add_lead, tmp_path):
+@pytest.mark.parametrize("name", ["in.csv", "100%_done\\x.csv"])  # LIKE's wildcards, literally
+def test_every_merged_row_leaves_a_trace_once(cli, add_lead, tmp_path, name):
     stored = add_lead("Grace Hopper", email="grace@navy.mil", phone="+1 202 555 0101")
-    path = write(tmp_path, HEADER + "Grace Hopper,grace@navy.mil,+1 202 555 0101,,\n")
+    path = write(tmp_path, HEADER + "Grace Hopper,grace@navy.mil,+1 202 555 0101,,\n", name)
     summary = cli.json("import", str(path))
     assert summary["merges"] == [{"line": 2, "lead_id": stored["id"], "reason": "same email"}]
     traces = bodies(cli, stored["id"], "import")
-    assert traces == ["merged (nothing new) from in.csv line 2"]
+    assert traces == [f"merged (nothing new) from {name} line 2"]
     before = cli.json("show", str(stored["id"]))
     cli.json("import", str(path))  # again: nothing changes
     assert cli.json("show", str(stored["id"])) == before

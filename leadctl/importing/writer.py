@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import String, and_, func, insert, select, type_coerce, update
+from sqlalchemy import String, and_, func, insert, or_, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -450,16 +450,22 @@ class BatchWriter:
         if not unchanged:
             return []
         ids = sorted({lead_id for lead_id, _ in unchanged})
+        came_from = f"imported from {self.origin}"
+        # Only the activities that can tell (the lead's creation from this file,
+        # this file's traces), not whole timelines: a re-import asks for every lead.
+        traced = f"% from {_like_literal(self.origin)} line %"
         seen: dict[int, list[str]] = {}
         for start in range(0, len(ids), records.IN_CHUNK):
+            chunk = ids[start : start + records.IN_CHUNK]
             statement = select(ACTIVITY.c.lead_id, ACTIVITY.c.body).where(
-                ACTIVITY.c.kind.in_(("created", "import")),
-                ACTIVITY.c.lead_id.in_(ids[start : start + records.IN_CHUNK]),
+                ACTIVITY.c.lead_id.in_(chunk),
+                or_(
+                    and_(ACTIVITY.c.kind == "created", ACTIVITY.c.body == came_from),
+                    and_(ACTIVITY.c.kind == "import", ACTIVITY.c.body.like(traced, escape="\\")),
+                ),
             )
             for lead_id, body in conn.execute(statement):
-                if body:
-                    seen.setdefault(lead_id, []).append(body)
-        came_from = f"imported from {self.origin}"
+                seen.setdefault(lead_id, []).append(body)
         made = []
         for lead_id, row in unchanged:
             ending = f" from {self.origin} line {row.line}"
@@ -470,6 +476,11 @@ class BatchWriter:
             bodies.append(text)
             made.append(activities.row(lead_id, "import", self.actor, body=text, at=now))
         return made
+
+
+def _like_literal(text: str) -> str:
+    """``text`` matched literally by LIKE (with ``ESCAPE '\\'``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _described(match: Match, new: list[Parsed]) -> str:
