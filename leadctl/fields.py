@@ -271,16 +271,17 @@ def _read_int(ctx: ImportContext) -> Callable[[str], Any]:
     return stored_int
 
 
+def json_strings(text: str) -> list[str]:
+    """A JSON list of strings, as `leadctl export` writes lists (tags, notes);
+    ValueError for anything else."""
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(text)
+    return value
+
+
 def _read_list(ctx: ImportContext) -> Callable[[str], Any]:
-    """A JSON list of strings, as `leadctl export` writes it."""
-
-    def parse(text: str) -> list[str]:
-        value = json.loads(text)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(text)
-        return value
-
-    return parse
+    return json_strings
 
 
 def _read_band(ctx: ImportContext) -> Callable[[str], Any]:

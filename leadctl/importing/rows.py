@@ -399,11 +399,9 @@ def split_notes(text: str) -> list[str]:
     notes), else the cell is one note."""
     if text.startswith("["):
         try:
-            parsed = json.loads(text)
+            return [n for n in fields.json_strings(text) if n.strip()]
         except ValueError:
-            parsed = None
-        if isinstance(parsed, list) and all(isinstance(n, str) for n in parsed):
-            return [n for n in parsed if n.strip()]
+            pass
     return [text]
 
 
@@ -413,10 +411,8 @@ def split_tags(text: str) -> list[str]:
     text = text.strip()
     if text.startswith("["):
         try:
-            parsed = json.loads(text)
+            return list(dict.fromkeys(fields.json_strings(text)))
         except ValueError:
-            parsed = None
-        if isinstance(parsed, list) and all(isinstance(t, str) for t in parsed):
-            return list(dict.fromkeys(parsed))
+            pass
     tags = (part.removeprefix("* ").strip() for part in _SPLIT_MULTI.split(text))
     return list(dict.fromkeys(t for t in tags if t))
