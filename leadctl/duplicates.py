@@ -42,10 +42,13 @@ from leadctl import fields
 from leadctl.errors import Conflict
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy import ColumnElement, Table
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
+    from leadctl.activities import ActivityRow
     from leadctl.models import Lead
     from leadctl.users import Actor
 
@@ -390,6 +393,29 @@ def shared(session: Session, values: Mapping[str, Any], exclude: Iterable[int] =
         if word:
             found.append((lead, word))
     return found
+
+
+def link_rows(
+    word: str,
+    new: tuple[int, str],
+    other: tuple[int, str],
+    *,
+    how: str,
+    actor: str,
+    at: datetime | None = None,
+) -> list[ActivityRow]:
+    """The two ``link`` activities of two people sharing an email or phone (their
+    names differ): one on each lead (id, name), naming the other; ``how`` says
+    how the new one came ("added", "imported from FILE line N")."""
+    from leadctl import activities
+
+    (lead_id, name), (other_id, other_name) = new, other
+    mine = f"shares {word} with lead {other_id} ({other_name}): another person"
+    theirs = f"shares {word} with lead {lead_id} ({name}), {how}: another person"
+    return [
+        activities.row(lead_id, "link", actor, body=mine, at=at),
+        activities.row(other_id, "link", actor, body=theirs, at=at),
+    ]
 
 
 # --- the fill rule ----------------------------------------------------------------------

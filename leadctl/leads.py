@@ -200,10 +200,10 @@ def add(
             continue  # a limited user learns nothing of a lead they may not see
         assert other.id is not None  # a stored lead
         linked.append((other.id, other.name, word))
-        body = f"shares {word} with lead {other.id} ({other.name}): another person"
-        activities.record(session, lead.id, "link", actor, body=body)
-        theirs = f"shares {word} with lead {lead.id} ({lead.name}), added: another person"
-        activities.record(session, other.id, "link", actor, body=theirs)
+        rows = duplicates.link_rows(
+            word, (lead.id, lead.name), (other.id, other.name), how="added", actor=actor
+        )
+        activities.record_many(session.connection(), rows)
     rescore(session, lead)
     return AddResult(lead, "created", shared=linked)
 

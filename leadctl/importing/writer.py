@@ -258,14 +258,14 @@ class BatchWriter:
             else:
                 assert shared.pending is not None
                 other_id, other_name = ids[shared.pending], new[shared.pending].values["name"]
-            word, name = shared.word, row.values["name"]
-            mine = f"shares {word} with lead {other_id} ({other_name}): another person"
-            theirs = (
-                f"shares {word} with lead {lead_id} ({name}), imported from "
-                f"{self.origin} line {row.line}: another person"
+            made += duplicates.link_rows(
+                shared.word,
+                (lead_id, row.values["name"]),
+                (other_id, other_name),
+                how=f"imported from {self.origin} line {row.line}",
+                actor=self.actor,
+                at=now,
             )
-            made.append(activities.row(lead_id, "link", self.actor, body=mine, at=now))
-            made.append(activities.row(other_id, "link", self.actor, body=theirs, at=now))
         return made
 
     def _check_clients(self, conn: Connection, rows: list[Parsed]) -> None:
