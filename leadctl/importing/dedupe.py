@@ -38,17 +38,15 @@ from leadctl.duplicates import (
     NEVER_FILLED,
     REASONS,
     SAME_RECORD,
-    SIMILAR_NAME_SCORE,
     external_conflict,
-    name_scorer,
     placeholder_phone,
     rule_matches,
 )
 from leadctl.importing import records
+from leadctl.importing.companies import Companies, Names
 from leadctl.importing.rows import Parsed
 from leadctl.models import LEAD
 
-COMPANY_CANDIDATES = 2000  # stored leads compared by name per company key and batch
 SCRATCH_IDS = 1 << 62  # a dry run's new leads: numbered after every stored one
 EXACT = ("external_id", *CONTACT_KEYS)  # the keys compared whole (the company's by name)
 GAINED = tuple(k for k in KEYS if k not in NEVER_FILLED)  # keys a merge can fill (no record id)
@@ -141,39 +139,58 @@ class DuplicateIndex:
         scratch: Scratch | None = None,
         *,
         records_only: bool = False,
+        companies: Companies | None = None,
     ):
         """``records_only``: only the record id rule (``--on-duplicate create``: the
-        same record of another system is still the same lead)."""
+        same record of another system is still the same lead). ``companies``: the
+        import's names by company, kept from batch to batch (default: this batch's)."""
         self.records_only = records_only
         self.stored: dict[str, dict[str, list[Known]]] = {k: {} for k in EXACT}
-        self.companies: dict[str, list[Known]] = {}
+        self.companies = companies if companies is not None else Companies()
         self.pending: dict[str, dict[str, list[int]]] = {k: {} for k in EXACT}
-        self.pending_companies: dict[str, list[tuple[int, str]]] = {}
+        self.pending_companies: dict[str, Names] = {}  # ids: the new rows' indexes
         self.rows: dict[int, dict[str, Any]] = {}  # new rows' values, by index
         self._known: dict[int, Known] = {}
-        wanted = {k: {r.values[k] for r in rows if r.values.get(k)} for k in KEYS}
-        sources: list[tuple[Connection, Table]] = [(conn, LEAD)]
+        self._sources: list[tuple[Connection, Table]] = [(conn, LEAD)]
         if scratch is not None:
-            sources.append((scratch.conn, scratch.table))
-        for source_conn, table in sources:
-            for key in ("external_id",) if records_only else KEYS:
+            self._sources.append((scratch.conn, scratch.table))
+        wanted = {k: {r.values[k] for r in rows if r.values.get(k)} for k in KEYS}
+        for source_conn, table in self._sources:
+            for key in ("external_id",) if records_only else EXACT:
                 if wanted[key]:
                     self._load(source_conn, table, key, sorted(wanted[key]))
+        if not records_only:
+            self.companies.prepare(conn, wanted["company_key"], self._company_names)
+
+    def _company_names(self, keys: list[str]) -> Iterable[tuple[int, str, str]]:
+        at = 2 + KEYS.index("company_key")
+        for source_conn, table in self._sources:
+            for row in records.find_by_key(source_conn, table, "company_key", keys):
+                yield row[0], row[1], row[at]
 
     def _load(self, conn: Connection, table: Table, key: str, values: list[str]) -> None:
         at = 2 + KEYS.index(key)
         for row in records.find_by_key(conn, table, key, values):
-            known = self._known.get(row[0])
-            if known is None:
-                keys: dict[str, str | None] = {k: row[2 + i] for i, k in enumerate(KEYS)}
-                known = Known(row[0], row[1], row[1].casefold(), keys)
-                self._known[row[0]] = known
-            if key == "company_key":
-                same = self.companies.setdefault(row[at], [])
-                if len(same) < COMPANY_CANDIDATES:
-                    same.append(known)
-            else:
-                self.stored[key].setdefault(row[at], []).append(known)
+            self.stored[key].setdefault(row[at], []).append(self._remember(row))
+
+    def _remember(self, row: Any) -> Known:
+        known = self._known.get(row[0])
+        if known is None:
+            keys: dict[str, str | None] = {k: row[2 + i] for i, k in enumerate(KEYS)}
+            known = Known(row[0], row[1], row[1].casefold(), keys)
+            self._known[row[0]] = known
+        return known
+
+    def _stored_lead(self, lead_id: int) -> Known:
+        """A stored lead the company rule found (its keys were not loaded)."""
+        known = self._known.get(lead_id)
+        if known is None:
+            for source_conn, table in self._sources:
+                row = records.find_by_id(source_conn, table, lead_id)
+                if row is not None:
+                    return self._remember(row)
+            raise LookupError(f"lead {lead_id} is gone")  # held in the cache: cannot happen
+        return known
 
     def find(self, values: dict[str, Any]) -> Match | None:
         """The lead this row duplicates, stored ones first within each rule."""
@@ -198,18 +215,15 @@ class DuplicateIndex:
                         return Match(None, pending, REASONS[key])
         company = values.get("company_key")
         if company:
-            similar = name_scorer()  # duplicates.similar_names, without a call per pair
             name = values["name"].casefold()
-            cutoff = SIMILAR_NAME_SCORE
-            for known in self.companies.get(company, ()):
-                if similar(known.folded, name, score_cutoff=cutoff) and not (
-                    record and external_conflict(values, known.values)
-                ):
+            names = self.companies.get(company)
+            for lead_id in names.similar(name) if names is not None else ():
+                known = self._stored_lead(lead_id)
+                if not (record and external_conflict(values, known.values)):
                     return Match(known, None, REASONS["company_key"])
-            for pending, folded in self.pending_companies.get(company, ()):
-                if similar(folded, name, score_cutoff=cutoff) and not (
-                    record and external_conflict(values, self.rows[pending])
-                ):
+            earlier = self.pending_companies.get(company)
+            for pending in earlier.similar(name) if earlier is not None else ():
+                if not (record and external_conflict(values, self.rows[pending])):
                     return Match(None, pending, REASONS["company_key"])
         return None
 
@@ -247,12 +261,8 @@ class DuplicateIndex:
                     bisect.insort(same, index)
         company = values.get("company_key")
         if company:
-            entry = (index, values["name"].casefold())
-            same_company = self.pending_companies.setdefault(company, [])
-            if same_company and same_company[-1][0] > index:
-                bisect.insort(same_company, entry)
-            else:
-                same_company.append(entry)
+            held = self.pending_companies.setdefault(company, Names())
+            held.add(index, values["name"].casefold())
 
     def known_ids(self) -> list[int]:
         """The stored leads this batch's rows may match."""
@@ -274,8 +284,7 @@ class DuplicateIndex:
                     if known not in same:
                         bisect.insort(same, known, key=lambda k: k.lead_id)
             if new.get("company_key"):
-                in_company = self.companies.setdefault(new["company_key"], [])
-                bisect.insort(in_company, known, key=lambda k: k.lead_id)
+                self.companies.add(new["company_key"], known.lead_id, known.name)
         elif target_values is not None and match.pending is not None:
             new = {k: values[k] for k in GAINED if values.get(k) and not target_values.get(k)}
             if new:

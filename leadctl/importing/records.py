@@ -195,6 +195,13 @@ def find_by_key(
             yield from conn.execute(statement.order_by(table.c.id))
 
 
+def find_by_id(conn: Connection, table: Table, lead_id: int) -> Sequence[Any] | None:
+    """``(id, name, *duplicates.KEYS)`` of one active row, or None."""
+    columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
+    statement = select(*columns).where(not_merged(table), table.c.id == lead_id)
+    return conn.execute(statement).first()
+
+
 @lru_cache(maxsize=64)
 def _lookup_sql(dialect: Dialect, table: Table, key: str, size: int) -> str:
     """The lookup of ``size`` keys as SQL for the driver (``?`` placeholders)."""

@@ -20,6 +20,7 @@ may not work on, is rejected
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from leadctl import activities, duplicates, users
 from leadctl.activities import ActivityRow
 from leadctl.duplicates import NEVER_FILLED, SAME_RECORD, UNIONED
 from leadctl.importing import converted, records
+from leadctl.importing.companies import Companies
 from leadctl.importing.dedupe import DuplicateIndex, Known, Match, Scratch, Shared
 from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
@@ -99,6 +101,7 @@ class BatchWriter:
         self.counts = counts
         self.scratch = scratch  # set for a dry run: nothing is written
         self.keep_ids = keep_ids
+        self.companies = Companies()  # names by company, from batch to batch
 
     def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
         conn = session.connection()
@@ -120,7 +123,9 @@ class BatchWriter:
         # create: still one lead per record of another system (its id seen again)
         records_only = not lookup and any(r.values.get("external_id") for r in rows)
         index = (
-            DuplicateIndex(conn, rows, self.scratch, records_only=records_only)
+            DuplicateIndex(
+                conn, rows, self.scratch, records_only=records_only, companies=self.companies
+            )
             if lookup or records_only
             else None
         )
@@ -136,6 +141,9 @@ class BatchWriter:
         for row in rows:
             match = index.find(row.values) if index is not None else None
             known = match.target if match is not None else None
+            if scope is not None and known is not None and known.lead_id not in reach:
+                # found by company: its keys (and so its reach) were not loaded
+                reach.update(duplicates.reach_rows(conn, scope, [known.lead_id]))
             if (
                 match is not None
                 and known is not None
@@ -199,7 +207,10 @@ class BatchWriter:
             self.counts.imported += len(new)
             entries: list[tuple[int | None, dict[str, Any]]] = [(None, r.values) for r in new]
             entries += [(k.lead_id, {"name": k.name, **k.keys}) for k in touched.values()]
+            first = self.scratch.next_id  # the ids the dry run's new leads get
+            self._remember_companies(new, range(first, first + len(new)))
             self.scratch.add(entries)
+            self.companies.done(conn)
             result.placed = [(row, lead) for row, _, lead in fates]
             return result
         if self.restore is not None:
@@ -207,6 +218,7 @@ class BatchWriter:
         visible = users.visible_clauses(self.scope) if self.scope is not None else None
         attached = converted.attach_clients(conn, new, now, visible)
         ids = self._insert(conn, new)
+        self._remember_companies(new, ids)
         result.inserted_ids = ids
         result.placed = [
             (row, ids[position] if position is not None else lead) for row, position, lead in fates
@@ -221,7 +233,15 @@ class BatchWriter:
         self.records.insert_activities(conn, made)
         if self.restore is not None:
             self.restore.after_insert(conn, new, ids)
+        self.companies.done(conn)
         return result
+
+    def _remember_companies(self, new: list[Parsed], ids: Iterable[int]) -> None:
+        """New leads with a company, for the company rule in later batches."""
+        for row, lead_id in zip(new, ids, strict=True):
+            company = row.values.get("company_key")
+            if company:
+                self.companies.add(company, lead_id, row.values["name"])
 
     def _may_link(self, shared: Shared, reach: dict[int, Any]) -> bool:
         """A limited user is told of (and links to) only the leads they may see."""

@@ -1,0 +1,176 @@
+"""The rule "same company and a similar name" for an import, without comparing a
+row with every earlier lead of its company.
+
+Real exports hold accounts of thousands of leads; comparing each row's name
+with every earlier name of its company made an import quadratic. Here each
+name gets a *signature*, 64 bits saying which characters it holds (32 classes)
+and which it holds twice or more. The bits two names differ in never exceed
+the number of edits (insertions and deletions) between them, and
+``token_sort_ratio`` reaches :data:`~leadctl.duplicates.SIMILAR_NAME_SCORE`
+only within ``(100 - score) %`` of their joint length in edits; so one
+vectorised pass (numpy's popcount) over a company's signatures leaves a
+handful of candidates, and only those are scored, by rapidfuzz as the rule
+says. A property test holds the filter to never drop a pair the scorer
+accepts.
+
+A company's names are loaded from the database on its first row and kept, in
+id order, for the rest of the import (ids, signatures, lengths, and the names
+as UTF-8 in one buffer: about 40 bytes a lead); leads the import stores are
+appended. Another writer committing between two batches makes the cache
+stale: it is dropped and reloaded (SQLite's ``data_version`` tells; on other
+engines it is reloaded every batch).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from array import array
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from leadctl.duplicates import SIMILAR_NAME_SCORE, name_scorer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+LOOP_BELOW = 48  # a company with fewer names is filtered in Python: numpy's set-up costs more
+_SLACK = 100 - SIMILAR_NAME_SCORE  # percent of the joint length allowed in edits
+_FRESH = itertools.count()
+
+
+def name_key(folded: str) -> str:
+    """A casefolded name as ``token_sort_ratio`` compares it: its words sorted."""
+    return " ".join(sorted(folded.split()))
+
+
+def signature(key: str) -> int:
+    """Which of 32 character classes ``key`` holds (low bits), and which it
+    holds twice or more (high bits). For two keys, the differing bits are at
+    most the insertions and deletions that turn one into the other: a class
+    held by one key only, or twice by one and once by the other, costs at least
+    one edit, held twice by one and not at all by the other at least two."""
+    once = twice = 0
+    for char in key:
+        bit = 1 << (ord(char) & 31)
+        twice |= once & bit
+        once |= bit
+    return once | twice << 32
+
+
+@lru_cache(maxsize=16384)  # a row's name is looked up, then added twice (held, then stored)
+def _measure(folded: str) -> tuple[int, int]:
+    key = name_key(folded)
+    return signature(key), len(key)
+
+
+def may_be_similar(key: str, other: str) -> bool:
+    """The filter for one pair of name keys: False only when they cannot reach the score."""
+    joint = len(key) + len(other)
+    edits = max((signature(key) ^ signature(other)).bit_count(), abs(len(key) - len(other)))
+    return edits * 100 <= _SLACK * joint
+
+
+class Names:
+    """One company's names, in id order: compact arrays, and the names as UTF-8
+    in one buffer (appended to, never moved)."""
+
+    __slots__ = ("ids", "sigs", "lengths", "starts", "ends", "text")
+
+    def __init__(self) -> None:
+        self.ids = array("q")
+        self.sigs = array("Q")
+        self.lengths = array("q")  # of the name keys, in characters
+        self.starts = array("q")  # where each name lies in ``text``
+        self.ends = array("q")
+        self.text = bytearray()
+
+    def add(self, lead_id: int, folded: str) -> None:
+        """Add a lead: appended (its id above every id held), or inserted in id order."""
+        sig, length = _measure(folded)
+        start = len(self.text)
+        self.text += folded.encode()
+        values = (lead_id, sig, length, start, len(self.text))
+        arrays = (self.ids, self.sigs, self.lengths, self.starts, self.ends)
+        if not self.ids or self.ids[-1] < lead_id:
+            for held, value in zip(arrays, values, strict=True):
+                held.append(value)
+            return
+        at = bisect.bisect(self.ids, lead_id)  # a merge gave an older lead this company
+        for held, value in zip(arrays, values, strict=True):
+            held.insert(at, value)
+
+    def similar(self, folded: str) -> Iterator[int]:
+        """Ids of the leads whose names score as one person's with ``folded``, oldest first."""
+        sig, length = _measure(folded)
+        scorer = name_scorer()
+        for at in self._candidates(sig, length):
+            name = self.text[self.starts[at] : self.ends[at]].decode()
+            if scorer(name, folded, score_cutoff=SIMILAR_NAME_SCORE):
+                yield self.ids[at]
+
+    def _candidates(self, sig: int, length: int) -> list[int]:
+        if len(self.ids) < LOOP_BELOW:
+            # the loosest bound first (the longest partner the score allows), then the exact one
+            cap = _SLACK * (length + length * (100 + _SLACK) // (100 - _SLACK) + 1) // 100
+            near = [i for i, other in enumerate(self.sigs) if (other ^ sig).bit_count() <= cap]
+            lengths, sigs = self.lengths, self.sigs
+            return [
+                i
+                for i in near
+                if max((sigs[i] ^ sig).bit_count(), abs(lengths[i] - length)) * 100
+                <= _SLACK * (lengths[i] + length)
+            ]
+        sizes = np.frombuffer(self.lengths, dtype=np.int64)
+        differ = np.bitwise_count(np.frombuffer(self.sigs, dtype=np.uint64) ^ np.uint64(sig))
+        edits = np.maximum(differ, np.abs(sizes - length))
+        return np.flatnonzero(edits * 100 <= (sizes + length) * _SLACK).tolist()
+
+
+class Companies:
+    """Names by company key, for one import: loaded on first use, kept current."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, Names] = {}
+        self._seen: tuple[int, int] | None = None  # (connection, data_version) after a batch
+
+    def prepare(self, conn: Connection, keys: Iterable[str], load: Any) -> None:
+        """Before a batch (inside its transaction): forget everything if another
+        writer committed since the last batch, then load the companies in
+        ``keys`` not yet held. ``load(missing)`` yields ``(id, name, key)`` by id."""
+        if self._changed(conn):
+            self._names.clear()
+        self._seen = None  # until done(): a batch that fails leaves the cache suspect
+        missing = sorted({k for k in keys if k not in self._names})
+        for key in missing:
+            self._names[key] = Names()
+        for lead_id, name, key in load(missing):
+            self._names[key].add(lead_id, name.casefold())
+
+    def done(self, conn: Connection) -> None:
+        """After a batch's writes: what the database looks like to the next batch."""
+        self._seen = _version(conn)
+
+    def _changed(self, conn: Connection) -> bool:
+        return self._seen is None or _version(conn) != self._seen
+
+    def get(self, key: str) -> Names | None:
+        return self._names.get(key)
+
+    def add(self, key: str, lead_id: int, name: str) -> None:
+        """A lead stored (or given this company) by the import."""
+        names = self._names.get(key)
+        if names is not None:
+            names.add(lead_id, name.casefold())
+
+
+def _version(conn: Connection) -> tuple[int, int]:
+    """Which connection, and SQLite's count of other connections' commits on it;
+    elsewhere a fresh value each time (the cache is reloaded every batch)."""
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name != "sqlite":
+        return (id(raw), -1 - next(_FRESH))
+    return (id(raw), conn.exec_driver_sql("PRAGMA data_version").scalar_one())
