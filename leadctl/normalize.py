@@ -85,9 +85,10 @@ def country_code(country: str | None) -> str | None:
     if not country:
         return None
     text = country.strip()
-    if len(text) == 2 and text.isalpha():
+    named = _COUNTRY_CODES.get(text.casefold())  # first: "UK" is GB, not a code
+    if named is None and len(text) == 2 and text.isalpha():
         return text.upper()
-    return _COUNTRY_CODES.get(text.casefold())
+    return named
 
 
 def normalize_phone(value: str, region: str = "US") -> tuple[str, str | None]:
@@ -329,14 +330,55 @@ def normalize_phone_fast(value: str, region: str = "US") -> tuple[str, str | Non
     candidate = None
     if digits[:1] == "+" and digits[1:].isascii() and digits[1:].isdigit():
         candidate = digits
-    elif digits.isascii() and digits.isdigit() and region.upper() in _nanp_regions():
-        if len(digits) == 10:
-            candidate = "+1" + digits
-        elif len(digits) == 11 and digits[0] == "1":
-            candidate = "+" + digits
+    elif digits.isascii() and digits.isdigit():
+        if region.upper() in _nanp_regions():
+            if len(digits) == 10:
+                candidate = "+1" + digits
+            elif len(digits) == 11 and digits[0] == "1":
+                candidate = "+" + digits
+        else:
+            candidate = _national_candidate(digits, region.upper())
     if candidate is not None and _valid_international(candidate):
         return candidate, None
     return normalize_phone(text, region)
+
+
+def _national_candidate(digits: str, region: str) -> str | None:
+    """A national number (``0795 4959534`` in GB) in international form, where
+    phonenumbers' parser would only strip a trunk ``0`` (or nothing, in regions
+    without one); None where it might do more: an international call prefix,
+    the calling code written without ``+``, a longer national prefix."""
+    rule = _national_rule(region)
+    if rule is None:
+        return None
+    code, trunk, calling = rule
+    if calling.match(digits) or digits.startswith(str(code)):
+        return None
+    if trunk is None:
+        return f"+{code}{digits}"
+    found = trunk.match(digits)
+    if found is None or found.end() != 1 or digits[0] != "0" or any(found.groups()):
+        return None
+    return f"+{code}{digits[1:]}"
+
+
+@lru_cache(maxsize=256)
+def _national_rule(region: str) -> tuple[int, re.Pattern[str] | None, re.Pattern[str]] | None:
+    """A region's calling code, national-prefix pattern (None: the region has no
+    trunk prefix) and international call prefix; None for regions whose parsing
+    takes more than stripping a prefix (a transform rule, a trunk prefix not ``0``)."""
+    from phonenumbers import PhoneMetadata
+
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.international_prefix is None or not metadata.country_code:
+        return None
+    calling = re.compile(metadata.international_prefix)
+    pattern = metadata.national_prefix_for_parsing
+    if metadata.national_prefix is None and pattern is None:
+        return metadata.country_code, None, calling
+    if metadata.national_prefix != "0" or pattern is None:
+        return None
+    return metadata.country_code, re.compile(pattern), calling
 
 
 @lru_cache(maxsize=1)

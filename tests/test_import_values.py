@@ -69,6 +69,72 @@ def test_fast_phone_agrees_with_phonenumbers(number, region):
     )
 
 
+def _supported_regions() -> list[str]:
+    import phonenumbers
+
+    return sorted(phonenumbers.SUPPORTED_REGIONS)
+
+
+def national_written(region: str, kind: int, tail: str, style: int) -> str:
+    """A region's example number of one type, its last digits replaced, written as
+    people there write it (national format), or with its trunk prefix doubled or
+    dropped, or the calling code without ``+``: what a real export's phone column holds."""
+    import phonenumbers
+
+    example = phonenumbers.example_number_for_type(region, kind) or phonenumbers.example_number(
+        region
+    )
+    if example is None:
+        return "0" + tail
+    national = phonenumbers.national_significant_number(example)
+    national = (national[: max(len(national) - len(tail), 1)] + tail)[:17]
+    number = phonenumbers.parse(f"+{example.country_code}{national}")
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return [
+        written,
+        national,
+        "0" + national,
+        f"{example.country_code}{national}",
+        written.replace(" ", "-"),
+        "00" + national,
+    ][style]
+
+
+@settings(max_examples=4000, deadline=None)
+@given(
+    st.sampled_from(_supported_regions()),
+    st.integers(0, 10),
+    st.text(st.sampled_from("0123456789"), max_size=5),
+    st.integers(0, 5),
+)
+def test_fast_national_phone_agrees_with_phonenumbers(region, kind, tail, style):
+    """Numbers in national form, in every region phonenumbers knows: the fast path
+    (a trunk 0 stripped where that is all the parser would do) equals the parser."""
+    number = national_written(region, kind, tail, style)
+    assert outcome(normalize.normalize_phone_fast, number, region) == outcome(
+        normalize.normalize_phone, number, region
+    )
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.sampled_from(_supported_regions()),
+    st.text(st.sampled_from("0123456789"), min_size=1, max_size=17),
+)
+def test_fast_phone_agrees_with_phonenumbers_on_any_digits(region, digits):
+    assert outcome(normalize.normalize_phone_fast, digits, region) == outcome(
+        normalize.normalize_phone, digits, region
+    )
+
+
+def test_uk_is_great_britain():
+    """ "UK" is the name people write, not an ISO code (GB): a phone column's numbers
+    parse for GB."""
+    assert normalize.country_code("UK") == "GB"
+    assert normalize.region_for("uk") == "GB"
+    assert normalize.country_code("DE") == "DE"
+
+
 main_regions = st.sampled_from(
     ["US", "CA", "GB", "DE", "FR", "IT", "AR", "RU", "CN", "IN", "AU", "IE", "MX", "JP", "BR", "NL"]
 )
