@@ -4,6 +4,7 @@ the database's own lists they are mapped onto (SPEC: Pipeline, Import)."""
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -285,15 +286,21 @@ def _matched(names: list[str], words: dict[str, list[str]]) -> dict[str, str]:
     return mapped | own
 
 
+_SHAPE = str.maketrans("0123456789" + string.ascii_letters, "9" * 10 + "a" * 52)
+MAX_SHAPES = 64  # date shapes remembered per column: a column holds a few
+
+
 class DateReader:
-    """Reads one column's dates, remembering the format that worked last.
+    """Reads one column's dates, remembering for each shape of text (``99/99/9999
+    99:99 aa``) the format that read it last: a column mixing two formats costs
+    one try a value, not a walk through every format on each change.
 
     Times without a zone are taken as UTC (CRM exports write UTC); a bare date
     is midnight UTC, or ``bare_time`` local for a future appointment.
     """
 
     def __init__(self, bare_time: time | None = None) -> None:
-        self.last: str | None = None
+        self.formats: dict[str, str] = {}  # shape of the text → the format that read it
         self.bare_time = bare_time
 
     def __call__(self, text: str) -> datetime:
@@ -318,17 +325,22 @@ class DateReader:
         return value
 
     def _parse_any(self, text: str) -> datetime:
-        if self.last is not None:
+        shape = text.translate(_SHAPE)
+        known = self.formats.get(shape)
+        if known is not None:
             try:
-                return _with_format(text, self.last)
+                return _with_format(text, known)
             except ValueError:
                 pass
+        if "9" not in shape and not any(c.isdigit() for c in text):
+            raise ValueError(text)  # every format has digits: "n/a", "sometime in May"
         for fmt in ("iso", *DATE_FORMATS):
             try:
                 value = _with_format(text, fmt)
             except ValueError:
                 continue
-            self.last = fmt
+            if known is not None or len(self.formats) < MAX_SHAPES:
+                self.formats[shape] = fmt
             return value
         raise ValueError(text)
 
