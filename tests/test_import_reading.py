@@ -5,7 +5,7 @@ rows with their clients, Mailchimp times and `Contact` names."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +245,23 @@ def test_date_reader_takes_only_real_dates(day):
     else:
         with pytest.raises(InvalidInput):
             clock.parse_date(day.isoformat())
+
+
+def test_a_column_mixing_date_formats_reads_each_by_its_shape():
+    """ISO and US 12-hour dates in one column (a real export's two sources): each
+    value read right whatever came before, and a day-first column stays day-first
+    for its shape even after an ISO value came between."""
+    reader = DateReader()
+    assert reader("01/02/2024 09:30 PM") == datetime(2024, 1, 2, 21, 30, tzinfo=UTC)
+    assert reader("2024-03-04 05:06:07") == datetime(2024, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert reader("01/02/2024 09:30 AM") == datetime(2024, 1, 2, 9, 30, tzinfo=UTC)
+    day_first = DateReader()
+    assert day_first("13/02/2024").date() == date(2024, 2, 13)
+    assert day_first("2024-01-01").date() == date(2024, 1, 1)
+    assert day_first("05/06/2024").date() == date(2024, 6, 5)
+    for text in ("n/a", "sometime in May", "-"):
+        with pytest.raises(ValueError):
+            reader(text)
 
 
 # --- vocabularies -----------------------------------------------------------------
