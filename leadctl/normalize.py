@@ -408,14 +408,31 @@ def _valid_international(candidate: str) -> bool:
     # main region first: a number valid there is valid, found in half the work.
     if main is not None and _valid_in_region(code, main, national):
         return True
-    import phonenumbers
+    # phonenumbers' region_code_for_number: the first of the code's regions whose
+    # leading digits match, or (regions without them) where the number has a type;
+    # valid when it has a type there
+    for region, leading in _regions_of(code):
+        if leading is None:
+            if _valid_in_region(code, region, national):
+                return True
+        elif leading.match(national):
+            return _valid_in_region(code, region, national)
+    return False
 
-    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-    if zeros:
-        number.italian_leading_zero = True
-        if zeros > 1:
-            number.number_of_leading_zeros = zeros
-    return phonenumbers.is_valid_number(number)
+
+@lru_cache(maxsize=512)
+def _regions_of(code: int) -> tuple[tuple[str, re.Pattern[str] | None], ...]:
+    """A calling code's regions in phonenumbers' order, with their leading-digits patterns."""
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+
+    found = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        if metadata is not None:
+            leading = metadata.leading_digits
+            found.append((region, re.compile(leading) if leading is not None else None))
+    return tuple(found)
 
 
 def _valid_in_region(code: int, region: str, national: str) -> bool:
