@@ -109,13 +109,13 @@ def test_the_import_index_answers_as_the_reference_rule(stored, rows):
     with database.session(immediate=True) as session:
         index = DuplicateIndex(session.connection(), parsed)
         new: list[Parsed] = []
-        for row in parsed:
-            match = index.find(row.values)
+        for position, row in enumerate(parsed):
+            match = index.find(row.values, position)
             expected = duplicates.first_match(row.values, candidates)
             if expected is None:
                 assert match is None
                 candidates.append({"id": f"new {len(new)}", **_keys(row.values)})
-                index.add_pending(row.values, len(new))
+                index.add_pending(row.values, len(new), position)
                 new.append(row)
                 continue
             target, reason = expected

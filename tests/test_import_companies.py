@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 
 from leadctl import duplicates
 from leadctl.database import open_database
-from leadctl.importing import ImportOptions, run_import
+from leadctl.importing import ImportOptions, companies, run_import
 from leadctl.importing.companies import LOOP_BELOW, Names, may_be_similar, name_key, signature
 
 LETTERS = "abcdeéilmnorstuyzøß-' .\t"
@@ -90,14 +90,22 @@ def test_a_company_answers_as_comparing_every_name(pairs, queries, rng):
     company = Names()
     for lead_id, name in order:
         company.add(lead_id, name.casefold())
-    for query in [*queries, *(rng.choice(held) for _ in range(3))]:
-        folded = query.casefold()
-        expected = [
+    asked = [q.casefold() for q in [*queries, *(rng.choice(held) for _ in range(3))]]
+    expected = [
+        [
             lead_id
             for lead_id, name in zip(ids, held, strict=True)
             if fuzz.token_sort_ratio(name.casefold(), folded, score_cutoff=85)
         ]
-        assert list(company.similar(folded)) == expected
+        for folded in asked
+    ]
+    assert [list(company.similar(folded)) for folded in asked] == expected
+    assert company.matching(asked) == expected  # a batch's rows at once
+    cells, companies.BLOCK_CELLS = companies.BLOCK_CELLS, 50  # a pass of one or two rows
+    try:
+        assert company.matching(asked) == expected
+    finally:
+        companies.BLOCK_CELLS = cells
 
 
 HEADER = ["First Name", "Last Name", "Email", "Company"]

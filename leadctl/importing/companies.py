@@ -37,6 +37,7 @@ from leadctl.duplicates import SIMILAR_NAME_SCORE, name_scorer
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+BLOCK_CELLS = 1 << 16  # name pairs filtered in one numpy pass (a few hundred KiB)
 LOOP_BELOW = 48  # a company with fewer names is filtered in Python: numpy's set-up costs more
 _SLACK = 100 - SIMILAR_NAME_SCORE  # percent of the joint length allowed in edits
 _FRESH = itertools.count()
@@ -103,13 +104,55 @@ class Names:
         for held, value in zip(arrays, values, strict=True):
             held.insert(at, value)
 
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def matching(self, folded: list[str]) -> list[list[int]]:
+        """For each name of ``folded``, the ids of the leads whose names score as
+        one person's with it, oldest first: a batch's rows of one company at once,
+        the filter as one numpy pass per block of rows."""
+        measured = [_measure(name) for name in folded]
+        if len(self.ids) * len(folded) < LOOP_BELOW * 4:
+            positions = [self._candidates(sig, length) for sig, length in measured]
+        else:
+            positions = self._candidate_rows(measured)
+        scorer = name_scorer()
+        found: list[list[int]] = []
+        for name, candidates in zip(folded, positions, strict=True):
+            found.append(
+                [
+                    self.ids[at]
+                    for at in candidates
+                    if scorer(self._name(at), name, score_cutoff=SIMILAR_NAME_SCORE)
+                ]
+            )
+        return found
+
+    def _candidate_rows(self, measured: list[tuple[int, int]]) -> list[list[int]]:
+        sigs = np.frombuffer(self.sigs, dtype=np.uint64)
+        sizes = np.frombuffer(self.lengths, dtype=np.int64)
+        block = max(1, BLOCK_CELLS // len(sigs))  # rows a pass: its arrays stay small
+        found: list[list[int]] = []
+        for start in range(0, len(measured), block):
+            part = measured[start : start + block]
+            wanted = np.array([sig for sig, _ in part], dtype=np.uint64)[:, None]
+            length = np.array([size for _, size in part], dtype=np.int64)[:, None]
+            edits = np.maximum(np.bitwise_count(sigs ^ wanted), np.abs(sizes - length))
+            rows, columns = np.nonzero(edits * 100 <= (sizes + length) * _SLACK)
+            found.extend([] for _ in part)
+            for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+                found[start + row].append(column)
+        return found
+
+    def _name(self, at: int) -> str:
+        return self.text[self.starts[at] : self.ends[at]].decode()
+
     def similar(self, folded: str) -> Iterator[int]:
         """Ids of the leads whose names score as one person's with ``folded``, oldest first."""
         sig, length = _measure(folded)
         scorer = name_scorer()
         for at in self._candidates(sig, length):
-            name = self.text[self.starts[at] : self.ends[at]].decode()
-            if scorer(name, folded, score_cutoff=SIMILAR_NAME_SCORE):
+            if scorer(self._name(at), folded, score_cutoff=SIMILAR_NAME_SCORE):
                 yield self.ids[at]
 
     def _candidates(self, sig: int, length: int) -> list[int]:

@@ -148,7 +148,6 @@ class DuplicateIndex:
         self.stored: dict[str, dict[str, list[Known]]] = {k: {} for k in EXACT}
         self.companies = companies if companies is not None else Companies()
         self.pending: dict[str, dict[str, list[int]]] = {k: {} for k in EXACT}
-        self.pending_companies: dict[str, Names] = {}  # ids: the new rows' indexes
         self.rows: dict[int, dict[str, Any]] = {}  # new rows' values, by index
         self._known: dict[int, Known] = {}
         self._sources: list[tuple[Connection, Table]] = [(conn, LEAD)]
@@ -159,8 +158,39 @@ class DuplicateIndex:
             for key in ("external_id",) if records_only else EXACT:
                 if wanted[key]:
                     self._load(source_conn, table, key, sorted(wanted[key]))
+        # the company rule, for the whole batch at once: by row position, the
+        # stored leads and the earlier rows whose names score as one person's
+        self._similar_stored: dict[int, list[int]] = {}
+        self._similar_earlier: dict[int, list[int]] = {}
+        self._pending_at: dict[int, int] = {}  # a new row's position → its index
+        # leads given a company by a merge in this batch (stored ids, new rows' indexes)
+        self._late_stored: dict[str, Names] = {}
+        self._late_pending: dict[str, Names] = {}
         if not records_only:
             self.companies.prepare(conn, wanted["company_key"], self._company_names)
+            self._compare_names(rows)
+
+    def _compare_names(self, rows: list[Parsed]) -> None:
+        by_company: dict[str, list[int]] = {}
+        for position, row in enumerate(rows):
+            company = row.values.get("company_key")
+            if company and row.values.get("name"):
+                by_company.setdefault(company, []).append(position)
+        for company, positions in by_company.items():
+            folded = [rows[p].values["name"].casefold() for p in positions]
+            stored = self.companies.get(company)
+            if stored is not None and len(stored):
+                for position, ids in zip(positions, stored.matching(folded), strict=True):
+                    if ids:
+                        self._similar_stored[position] = ids
+            if len(positions) > 1:
+                batch = Names()
+                for position, name in zip(positions, folded, strict=True):
+                    batch.add(position, name)
+                for position, ids in zip(positions, batch.matching(folded), strict=True):
+                    earlier = [j for j in ids if j < position]
+                    if earlier:
+                        self._similar_earlier[position] = earlier
 
     def _company_names(self, keys: list[str]) -> Iterable[tuple[int, str, str]]:
         at = 2 + KEYS.index("company_key")
@@ -192,8 +222,9 @@ class DuplicateIndex:
             raise LookupError(f"lead {lead_id} is gone")  # held in the cache: cannot happen
         return known
 
-    def find(self, values: dict[str, Any]) -> Match | None:
-        """The lead this row duplicates, stored ones first within each rule."""
+    def find(self, values: dict[str, Any], position: int) -> Match | None:
+        """The lead the row at ``position`` of the batch duplicates, stored ones
+        first within each rule."""
         record = values.get("external_id")
         if record:
             same = self.stored["external_id"].get(record)
@@ -215,17 +246,30 @@ class DuplicateIndex:
                         return Match(None, pending, REASONS[key])
         company = values.get("company_key")
         if company:
-            name = values["name"].casefold()
-            names = self.companies.get(company)
-            for lead_id in names.similar(name) if names is not None else ():
+            for lead_id in self._with_late(
+                self._similar_stored.get(position, []), self._late_stored, company, values
+            ):
                 known = self._stored_lead(lead_id)
                 if not (record and external_conflict(values, known.values)):
                     return Match(known, None, REASONS["company_key"])
-            earlier = self.pending_companies.get(company)
-            for pending in earlier.similar(name) if earlier is not None else ():
+            pending_at = self._pending_at
+            earlier = [
+                pending_at[j] for j in self._similar_earlier.get(position, ()) if j in pending_at
+            ]
+            for pending in self._with_late(earlier, self._late_pending, company, values):
                 if not (record and external_conflict(values, self.rows[pending])):
                     return Match(None, pending, REASONS["company_key"])
         return None
+
+    @staticmethod
+    def _with_late(
+        found: list[int], late: dict[str, Names], company: str, values: dict[str, Any]
+    ) -> list[int]:
+        """``found`` and the leads a merge gave this company in the batch, in order."""
+        given = late.get(company)
+        if given is None:
+            return found
+        return sorted({*found, *given.similar(values["name"].casefold())})
 
     def shared(self, values: dict[str, Any]) -> Shared | None:
         """For a row with no duplicate: the first lead sharing its email or phone
@@ -244,12 +288,15 @@ class DuplicateIndex:
                 return Shared(None, held[0], word, values[word])
         return None
 
-    def add_pending(self, values: dict[str, Any], index: int) -> None:
-        """Register a new row (``index`` among the batch's new rows) for later rows.
+    def add_pending(self, values: dict[str, Any], index: int, position: int | None) -> None:
+        """Register a new row (``index`` among the batch's new rows, ``position``
+        in the batch) for later rows.
 
-        A merge can give an earlier new row a key later (``gained``): each key's
-        rows stay in row order, as the rule says."""
+        A merge can give an earlier new row a key later (``gained``, no position):
+        each key's rows stay in row order, as the rule says."""
         self.rows.setdefault(index, values)
+        if position is not None:
+            self._pending_at[position] = index
         pending = self.pending
         for key in EXACT:
             value = values.get(key)
@@ -260,8 +307,8 @@ class DuplicateIndex:
                 elif index not in same:
                     bisect.insort(same, index)
         company = values.get("company_key")
-        if company:
-            held = self.pending_companies.setdefault(company, Names())
+        if company and position is None:  # a company given by a merge
+            held = self._late_pending.setdefault(company, Names())
             held.add(index, values["name"].casefold())
 
     def known_ids(self) -> list[int]:
@@ -285,7 +332,9 @@ class DuplicateIndex:
                         bisect.insort(same, known, key=lambda k: k.lead_id)
             if new.get("company_key"):
                 self.companies.add(new["company_key"], known.lead_id, known.name)
+                late = self._late_stored.setdefault(new["company_key"], Names())
+                late.add(known.lead_id, known.folded)
         elif target_values is not None and match.pending is not None:
             new = {k: values[k] for k in GAINED if values.get(k) and not target_values.get(k)}
             if new:
-                self.add_pending(new | {"name": target_values["name"]}, match.pending)
+                self.add_pending(new | {"name": target_values["name"]}, match.pending, None)

@@ -138,8 +138,8 @@ class BatchWriter:
         scope = self.scope
         # rows with warnings: where they went (a new row's position, or a lead id)
         fates: list[tuple[Parsed, int | None, int | None]] = []  # (row, new position, lead)
-        for row in rows:
-            match = index.find(row.values) if index is not None else None
+        for position, row in enumerate(rows):
+            match = index.find(row.values, position) if index is not None else None
             known = match.target if match is not None else None
             if scope is not None and known is not None and known.lead_id not in reach:
                 # found by company: its keys (and so its reach) were not loaded
@@ -163,13 +163,13 @@ class BatchWriter:
                     continue
             if match is None or index is None or (create and match.reason != SAME_RECORD):
                 if index is not None and records_only:
-                    index.add_pending(row.values, len(new))
+                    index.add_pending(row.values, len(new), position)
                 elif index is not None and not create:
                     shared = index.shared(row.values)
                     if shared is not None and self._may_link(shared, reach):
                         links.append((len(new), row, shared))
                         self._shared_warning(row, shared, new)
-                    index.add_pending(row.values, len(new))
+                    index.add_pending(row.values, len(new), position)
                 if row.warnings:
                     fates.append((row, len(new), None))
                 new.append(row)
