@@ -99,7 +99,7 @@ def test_a_company_answers_as_comparing_every_name(pairs, queries, rng):
         ]
         for folded in asked
     ]
-    assert [list(company.similar(folded)) for folded in asked] == expected
+    assert [company.similar(folded) for folded in asked] == expected
     assert company.matching(asked) == expected  # a batch's rows at once
     cells, companies.BLOCK_CELLS = companies.BLOCK_CELLS, 50  # a pass of one or two rows
     try:

@@ -14,11 +14,11 @@ says. A property test holds the filter to never drop a pair the scorer
 accepts.
 
 A company's names are loaded from the database on its first row and kept, in
-id order, for the rest of the import (ids, signatures, lengths, and the names
-as UTF-8 in one buffer: about 40 bytes a lead); leads the import stores are
-appended. Another writer committing between two batches makes the cache
-stale: it is dropped and reloaded (SQLite's ``data_version`` tells; on other
-engines it is reloaded every batch).
+id order, for the rest of the import (ids, signatures and lengths: 20 bytes a
+lead; the few candidates' names are read back from the database to be
+scored); leads the import stores are appended. Another writer committing
+between two batches makes the cache stale: it is dropped and reloaded
+(SQLite's ``data_version`` tells; on other engines it is reloaded every batch).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -76,67 +76,49 @@ def may_be_similar(key: str, other: str) -> bool:
 
 
 class Names:
-    """One company's names, in id order: compact arrays, and the names as UTF-8
-    in one buffer (appended to, never moved)."""
+    """One company's names, in id order, as compact arrays (20 bytes a lead);
+    with ``keep_names`` also the names themselves, to score the candidates
+    (the import's cache of stored leads reads those from the database instead)."""
 
-    __slots__ = ("ids", "sigs", "lengths", "starts", "ends", "text")
+    __slots__ = ("ids", "sigs", "lengths", "names")
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_names: bool = True) -> None:
         self.ids = array("q")
         self.sigs = array("Q")
-        self.lengths = array("q")  # of the name keys, in characters
-        self.starts = array("q")  # where each name lies in ``text``
-        self.ends = array("q")
-        self.text = bytearray()
+        self.lengths = array("i")  # of the name keys, in characters
+        self.names: list[str] | None = [] if keep_names else None
 
     def add(self, lead_id: int, folded: str) -> None:
         """Add a lead: appended (its id above every id held), or inserted in id order."""
         sig, length = _measure(folded)
-        start = len(self.text)
-        self.text += folded.encode()
-        values = (lead_id, sig, length, start, len(self.text))
-        arrays = (self.ids, self.sigs, self.lengths, self.starts, self.ends)
         if not self.ids or self.ids[-1] < lead_id:
-            for held, value in zip(arrays, values, strict=True):
-                held.append(value)
-            return
-        at = bisect.bisect(self.ids, lead_id)  # a merge gave an older lead this company
-        for held, value in zip(arrays, values, strict=True):
-            held.insert(at, value)
+            at = len(self.ids)
+        else:
+            at = bisect.bisect(self.ids, lead_id)  # a merge gave an older lead this company
+        self.ids.insert(at, lead_id)
+        self.sigs.insert(at, sig)
+        self.lengths.insert(at, length)
+        if self.names is not None:
+            self.names.insert(at, folded)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def matching(self, folded: list[str]) -> list[list[int]]:
-        """For each name of ``folded``, the ids of the leads whose names score as
-        one person's with it, oldest first: a batch's rows of one company at once,
-        the filter as one numpy pass per block of rows."""
+    def candidates(self, folded: list[str]) -> list[list[int]]:
+        """For each name of ``folded``, the positions of the names the filter lets
+        through (in id order): a batch's rows of one company at once, as one numpy
+        pass per block of rows."""
         measured = [_measure(name) for name in folded]
         if len(self.ids) * len(folded) < LOOP_BELOW * 4:
-            positions = [self._candidates(sig, length) for sig, length in measured]
-        else:
-            positions = self._candidate_rows(measured)
-        scorer = name_scorer()
-        found: list[list[int]] = []
-        for name, candidates in zip(folded, positions, strict=True):
-            found.append(
-                [
-                    self.ids[at]
-                    for at in candidates
-                    if scorer(self._name(at), name, score_cutoff=SIMILAR_NAME_SCORE)
-                ]
-            )
-        return found
-
-    def _candidate_rows(self, measured: list[tuple[int, int]]) -> list[list[int]]:
+            return [self._near(sig, length) for sig, length in measured]
         sigs = np.frombuffer(self.sigs, dtype=np.uint64)
-        sizes = np.frombuffer(self.lengths, dtype=np.int64)
+        sizes = np.frombuffer(self.lengths, dtype=np.int32)
         block = max(1, BLOCK_CELLS // len(sigs))  # rows a pass: its arrays stay small
         found: list[list[int]] = []
         for start in range(0, len(measured), block):
             part = measured[start : start + block]
             wanted = np.array([sig for sig, _ in part], dtype=np.uint64)[:, None]
-            length = np.array([size for _, size in part], dtype=np.int64)[:, None]
+            length = np.array([size for _, size in part], dtype=np.int32)[:, None]
             edits = np.maximum(np.bitwise_count(sigs ^ wanted), np.abs(sizes - length))
             rows, columns = np.nonzero(edits * 100 <= (sizes + length) * _SLACK)
             found.extend([] for _ in part)
@@ -144,33 +126,35 @@ class Names:
                 found[start + row].append(column)
         return found
 
-    def _name(self, at: int) -> str:
-        return self.text[self.starts[at] : self.ends[at]].decode()
-
-    def similar(self, folded: str) -> Iterator[int]:
-        """Ids of the leads whose names score as one person's with ``folded``, oldest first."""
-        sig, length = _measure(folded)
-        scorer = name_scorer()
-        for at in self._candidates(sig, length):
-            if scorer(self._name(at), folded, score_cutoff=SIMILAR_NAME_SCORE):
-                yield self.ids[at]
-
-    def _candidates(self, sig: int, length: int) -> list[int]:
-        if len(self.ids) < LOOP_BELOW:
-            # the loosest bound first (the longest partner the score allows), then the exact one
-            cap = _SLACK * (length + length * (100 + _SLACK) // (100 - _SLACK) + 1) // 100
-            near = [i for i, other in enumerate(self.sigs) if (other ^ sig).bit_count() <= cap]
-            lengths, sigs = self.lengths, self.sigs
-            return [
-                i
-                for i in near
-                if max((sigs[i] ^ sig).bit_count(), abs(lengths[i] - length)) * 100
-                <= _SLACK * (lengths[i] + length)
+    def matching(self, folded: list[str]) -> list[list[int]]:
+        """For each name of ``folded``, the ids of the leads whose names score as
+        one person's with it, oldest first."""
+        assert self.names is not None, "scoring needs the names"
+        names, scorer = self.names, name_scorer()
+        return [
+            [
+                self.ids[at]
+                for at in near
+                if scorer(names[at], name, score_cutoff=SIMILAR_NAME_SCORE)
             ]
-        sizes = np.frombuffer(self.lengths, dtype=np.int64)
-        differ = np.bitwise_count(np.frombuffer(self.sigs, dtype=np.uint64) ^ np.uint64(sig))
-        edits = np.maximum(differ, np.abs(sizes - length))
-        return np.flatnonzero(edits * 100 <= (sizes + length) * _SLACK).tolist()
+            for name, near in zip(folded, self.candidates(folded), strict=True)
+        ]
+
+    def similar(self, folded: str) -> list[int]:
+        """Ids of the leads whose names score as one person's with ``folded``, oldest first."""
+        return self.matching([folded])[0]
+
+    def _near(self, sig: int, length: int) -> list[int]:
+        # the loosest bound first (the longest partner the score allows), then the exact one
+        cap = _SLACK * (length + length * (100 + _SLACK) // (100 - _SLACK) + 1) // 100
+        near = [i for i, other in enumerate(self.sigs) if (other ^ sig).bit_count() <= cap]
+        lengths, sigs = self.lengths, self.sigs
+        return [
+            i
+            for i in near
+            if max((sigs[i] ^ sig).bit_count(), abs(lengths[i] - length)) * 100
+            <= _SLACK * (lengths[i] + length)
+        ]
 
 
 class Companies:
@@ -189,7 +173,7 @@ class Companies:
         self._seen = None  # until done(): a batch that fails leaves the cache suspect
         missing = sorted({k for k in keys if k not in self._names})
         for key in missing:
-            self._names[key] = Names()
+            self._names[key] = Names(keep_names=False)
         for lead_id, name, key in load(missing):
             self._names[key].add(lead_id, name.casefold())
 

@@ -38,7 +38,9 @@ from leadctl.duplicates import (
     NEVER_FILLED,
     REASONS,
     SAME_RECORD,
+    SIMILAR_NAME_SCORE,
     external_conflict,
+    name_scorer,
     placeholder_phone,
     rule_matches,
 )
@@ -176,21 +178,46 @@ class DuplicateIndex:
             company = row.values.get("company_key")
             if company and row.values.get("name"):
                 by_company.setdefault(company, []).append(position)
+        wanted: dict[int, list[int]] = {}  # row position → stored candidates' ids
         for company, positions in by_company.items():
             folded = [rows[p].values["name"].casefold() for p in positions]
             stored = self.companies.get(company)
             if stored is not None and len(stored):
-                for position, ids in zip(positions, stored.matching(folded), strict=True):
-                    if ids:
-                        self._similar_stored[position] = ids
+                ids = stored.ids
+                for position, near in zip(positions, stored.candidates(folded), strict=True):
+                    if near:
+                        wanted[position] = [ids[at] for at in near]
             if len(positions) > 1:
                 batch = Names()
                 for position, name in zip(positions, folded, strict=True):
                     batch.add(position, name)
-                for position, ids in zip(positions, batch.matching(folded), strict=True):
-                    earlier = [j for j in ids if j < position]
+                for position, same in zip(positions, batch.matching(folded), strict=True):
+                    earlier = [j for j in same if j < position]
                     if earlier:
                         self._similar_earlier[position] = earlier
+        if wanted:
+            self._score_stored(rows, wanted)
+
+    def _score_stored(self, rows: list[Parsed], wanted: dict[int, list[int]]) -> None:
+        """The stored candidates scored by name, their names read in one query."""
+        names = self._stored_names(sorted({i for ids in wanted.values() for i in ids}))
+        scorer = name_scorer()
+        for position, ids in wanted.items():
+            folded = rows[position].values["name"].casefold()
+            same = [
+                i
+                for i in ids
+                if i in names and scorer(names[i], folded, score_cutoff=SIMILAR_NAME_SCORE)
+            ]
+            if same:
+                self._similar_stored[position] = same
+
+    def _stored_names(self, ids: list[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for source_conn, table in self._sources:
+            for lead_id, name in records.names_by_id(source_conn, table, ids):
+                found.setdefault(lead_id, name.casefold())
+        return found
 
     def _company_names(self, keys: list[str]) -> Iterable[tuple[int, str, str]]:
         at = 2 + KEYS.index("company_key")

@@ -202,6 +202,14 @@ def find_by_id(conn: Connection, table: Table, lead_id: int) -> Sequence[Any] | 
     return conn.execute(statement).first()
 
 
+def names_by_id(conn: Connection, table: Table, ids: Sequence[int]) -> Iterator[Sequence[Any]]:
+    """``(id, name)`` of the active rows among ``ids``, by chunks of ``IN_CHUNK``."""
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = list(ids[start : start + IN_CHUNK])
+        statement = select(table.c.id, table.c.name).where(not_merged(table), table.c.id.in_(chunk))
+        yield from conn.execute(statement)
+
+
 @lru_cache(maxsize=64)
 def _lookup_sql(dialect: Dialect, table: Table, key: str, size: int) -> str:
     """The lookup of ``size`` keys as SQL for the driver (``?`` placeholders)."""
