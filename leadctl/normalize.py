@@ -108,12 +108,16 @@ def normalize_phone(value: str, region: str = "US") -> tuple[str, str | None]:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidInput(
-            f"invalid phone {text!r}: expected a number valid for region {region.upper()} "
-            "or in international form like +14155550100"
-        )
+        raise _invalid_phone(text, region)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164, number.extension or None
+
+
+def _invalid_phone(text: str, region: str) -> InvalidInput:
+    return InvalidInput(
+        f"invalid phone {text!r}: expected a number valid for region {region.upper()} "
+        "or in international form like +14155550100"
+    )
 
 
 def normalize_priority(value: str) -> str:
@@ -328,8 +332,9 @@ def normalize_phone_fast(value: str, region: str = "US") -> tuple[str, str | Non
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     candidate = None
+    sure = True  # an invalid candidate is what the parser would find
     if digits[:1] == "+" and digits[1:].isascii() and digits[1:].isdigit():
-        candidate = digits
+        candidate = digits if digits[1:2] != "0" else None  # no calling code starts with 0
     elif digits.isascii() and digits.isdigit():
         if region.upper() in _nanp_regions():
             if len(digits) == 10:
@@ -338,8 +343,14 @@ def normalize_phone_fast(value: str, region: str = "US") -> tuple[str, str | Non
                 candidate = "+" + digits
         else:
             candidate = _national_candidate(digits, region.upper())
-    if candidate is not None and _valid_international(candidate):
-        return candidate, None
+            # a trunk 0 stripped: when the rest is no number, the parser tries it with the 0
+            sure = candidate is None or not candidate.endswith(digits)
+    if candidate is not None:
+        valid = _valid_international(candidate)
+        if valid:
+            return candidate, None
+        if valid is False and sure:  # the parser would read the same number: invalid
+            raise _invalid_phone(text, region)
     return normalize_phone(text, region)
 
 
@@ -388,8 +399,9 @@ def _nanp_regions() -> frozenset[str]:
     return frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 
 
-def _valid_international(candidate: str) -> bool:
-    """Whether ``+digits`` is a valid number that phonenumbers would keep as is."""
+def _valid_international(candidate: str) -> bool | None:
+    """Whether ``+digits`` is a valid number, as phonenumbers would parse it;
+    None when the parser might read it otherwise (strip a national prefix)."""
     code, length = _calling_code_of(candidate[1:4])
     if code is None:
         return False
@@ -400,7 +412,7 @@ def _valid_international(candidate: str) -> bool:
     if prefix is not None:
         stripped = prefix.match(national)
         if stripped is not None and stripped.end() > 0:
-            return False  # the parser might strip or transform a national prefix
+            return None  # the parser might strip or transform a national prefix
     zeros = len(national) - len(national.lstrip("0"))
     if zeros == len(national):
         return False

@@ -127,6 +127,38 @@ def test_fast_phone_agrees_with_phonenumbers_on_any_digits(region, digits):
     )
 
 
+@pytest.mark.parametrize(
+    ("number", "region"),
+    [
+        ("06449361", "RW"),  # the rest is too short: the parser keeps the trunk 0
+        ("00036703129287", "MW"),  # 00 then 0: no calling code starts with 0
+        ("000031232618122", "TG"),
+        ("0795 4959534", "GB"),
+        ("612 34 56 78", "ES"),
+        ("0660874644", "FR"),
+        ("1-206-357-9782", "US"),
+        ("0311234567", "JP"),
+        ("010 1234 5678", "JP"),  # JP's international prefix
+    ],
+)
+def test_fast_phone_known_cases(number, region):
+    assert outcome(normalize.normalize_phone_fast, number, region) == outcome(
+        normalize.normalize_phone, number, region
+    )
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.sampled_from(_supported_regions()),
+    st.sampled_from(["", "0", "00", "000", "+", "+0"]),
+    st.text(st.sampled_from("0123456789"), min_size=1, max_size=15),
+)
+def test_fast_phone_agrees_with_phonenumbers_after_any_prefix(region, prefix, digits):
+    assert outcome(normalize.normalize_phone_fast, prefix + digits, region) == outcome(
+        normalize.normalize_phone, prefix + digits, region
+    )
+
+
 def test_uk_is_great_britain():
     """ "UK" is the name people write, not an ISO code (GB): a phone column's numbers
     parse for GB."""
