@@ -139,7 +139,7 @@ TEMPLATES: dict[str, list[str]] = {
             for verb in ("add V", "rename V Other", "remove V")
         ),
         "statuses rename new V", "sources rename Website V", "statuses role V open",
-        "--as V list", "--db V list",
+        "--as V list", "--db V list", "--as V undo",
     ],
 }  # fmt: skip
 
@@ -269,7 +269,7 @@ NO_VALUE = [
         ["list"], ["client", "list"], ["user", "list"], ["statuses"], ["sources"],
         ["reasons"], ["config", "get"], ["dedupe"], ["score"], ["claim", "--next"],
         ["claim", "--release-expired"], ["import", "--template"], ["export"],
-        ["report", "summary"], ["dedupe", "--merge"],
+        ["report", "summary"], ["dedupe", "--merge"], ["undo"], ["undo", "--json"],
 ]  # fmt: skip
 
 

@@ -26,7 +26,7 @@ COMMANDS = {
     "score": "scoring", "convert": "clients", "client": "clients", "report": "reports",
     "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
     "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
-    "config": "admin", "backup": "admin",
+    "config": "admin", "backup": "admin", "undo": "history",
 }  # fmt: skip
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 

@@ -34,7 +34,7 @@ DEFAULT_BUSY_SECONDS = 15.0
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index (SQLite's advice: 100 to 1000)
 
 # The modules of ``leadctl.storage.migrations``, in the order they run.
-MIGRATIONS = ("m001_initial", "m002_website_linkedin", "m003_identity")
+MIGRATIONS = ("m001_initial", "m002_website_linkedin", "m003_identity", "m004_undo")
 SCHEMA_VERSION = len(MIGRATIONS)
 # SQLite's words for a file it cannot read as a database (truncated, overwritten, foreign)
 DAMAGED = ("malformed", "not a database", "file is encrypted")
