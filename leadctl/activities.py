@@ -61,6 +61,9 @@ class ActivityRow(NamedTuple):
     outcome: str | None
     actor: str
     created_at: datetime
+    # its command (``command_log``): given when stored (:func:`record`,
+    # :func:`record_many`); the import's driver path stores none
+    command_id: int | None = None
 
 
 COLUMNS: tuple[str, ...] = ActivityRow._fields
@@ -110,7 +113,8 @@ def record(
     made = row(
         lead_id, kind, actor, field=field, old=old, new=new, body=body, outcome=outcome, at=at
     )
-    activity = Activity(**made._asdict(), command_id=command_of(session.connection(), actor))
+    group = {"command_id": command_of(session.connection(), actor)}
+    activity = Activity(**(made._asdict() | group))
     session.add(activity)
     return activity
 
@@ -119,16 +123,17 @@ def record_many(
     conn: Connection, rows: Sequence[ActivityRow], *, ids: Sequence[int] | None = None
 ) -> None:
     """Store many activities at once: one Core ``INSERT`` run for all the rows;
-    ``ids`` gives each its id (a restored timeline keeps its ids where free)."""
+    ``ids`` gives each its id (a restored timeline keeps its ids where free;
+    such rows belong to no command, so undo never takes them for a change)."""
     if not rows:
         return
-    group = {"command_id": command_of(conn, rows[0].actor)}
     if ids is None:
+        group = {"command_id": command_of(conn, rows[0].actor)}
         conn.execute(insert(ACTIVITY), [r._asdict() | group for r in rows])
-    else:
+    else:  # history restored as it was (an import of an export): no command of today's
         conn.execute(
             insert(ACTIVITY),
-            [r._asdict() | group | {"id": i} for r, i in zip(rows, ids, strict=True)],
+            [r._asdict() | {"id": i} for r, i in zip(rows, ids, strict=True)],
         )
 
 

@@ -364,3 +364,26 @@ def test_values_come_back_from_their_text(name, text, value):
 def test_times_come_back_from_their_text():
     restored = undo.from_text("next_call_at", "2026-11-25T10:00:00Z")
     assert restored.isoformat() == "2026-11-25T10:00:00+00:00"
+
+
+def test_an_import_is_history_not_undone(cli, add_lead, tmp_path):
+    lead = add_lead()
+    cli("status", lead["id"], "contacted")
+    source = tmp_path / "in.csv"
+    source.write_text("name,email\nGrace Hopper,grace@example.com\n", encoding="utf-8")
+    cli("import", source)
+    assert cli.json("undo")["leads"] == [lead["id"]]
+    assert len(cli.json("list")) == 2
+    cli("undo", code=1)
+
+
+def test_a_restored_export_brings_no_change_to_undo(cli, add_lead, tmp_path):
+    lead = add_lead()
+    cli("status", lead["id"], "contacted")
+    cli("edit", lead["id"], "--title", "CTO")
+    out = tmp_path / "all.json"
+    cli("export", "-o", out)
+    target = tmp_path / "target.db"
+    cli("--db", target, "import", out)
+    cli("--db", target, "undo", code=1)
+    assert cli.json("--db", target, "show", lead["id"])["title"] == "CTO"
