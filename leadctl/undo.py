@@ -50,6 +50,9 @@ from leadctl.users import Actor
 # kinds with a field that are no change to revert: a lead's creation (add,
 # import), links between people, refusals, and undo's own records
 NOT_CHANGES = ("created", "import", "link", "denied", "undo")
+# kinds that change a lead without naming a field: blanks filled (a merge, an
+# import merging a row into it), a conversion
+FIELDLESS_CHANGES = ("merge", "import", "convert")
 # a command holding one of these added leads: history, not undone (see above)
 ADDS = ("created", "import")
 IN_CHUNK = 2000
@@ -148,7 +151,7 @@ def _refuse_if_changed_since(session: Session, actor: str, lead_ids: list[int], 
             .where(
                 _A.lead_id.in_(lead_ids[start : start + IN_CHUNK]),
                 _A.id > last,
-                or_(_A.field.is_not(None), _A.kind.in_(("merge", "convert"))),
+                or_(_A.field.is_not(None), _A.kind.in_(FIELDLESS_CHANGES)),
                 ~undone,
                 ~and_(_A.kind == "undo", _A.actor == actor),
             )
@@ -201,7 +204,9 @@ def _revert(session: Session, actor: str, lead: Lead, change: Activity, command_
 def _restore_status(session: Session, lead: Lead, change: Activity, status: str) -> None:
     """The lost reason, conversion time and first contact that go with a status."""
     assert lead.id is not None
-    statuses = lists.entries(session, "status")
+    statuses: list[Any] = session.info.setdefault("leadctl_undo_statuses", [])
+    if not statuses:  # read once per undo, however many leads it reverts
+        statuses += lists.entries(session, "status")
     role = next((s.role for s in statuses if s.name == status), None)
     earlier = _earlier(session, lead.id, change.id, _A.field == "status", _A.new_value == status)
     if role == "final":

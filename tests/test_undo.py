@@ -387,3 +387,13 @@ def test_a_restored_export_brings_no_change_to_undo(cli, add_lead, tmp_path):
     cli("--db", target, "import", out)
     cli("--db", target, "undo", code=1)
     assert cli.json("--db", target, "show", lead["id"])["title"] == "CTO"
+
+
+def test_an_import_merging_into_the_lead_since_blocks(cli, add_lead, tmp_path):
+    lead = add_lead("Ann Lee", email="ann@example.com")
+    cli("status", lead["id"], "contacted")
+    source = tmp_path / "in.csv"
+    source.write_text("name,email,company\nAnn Lee,ann@example.com,Acme\n", encoding="utf-8")
+    cli("--as", "bob", "import", source)
+    result = cli("undo", code=3)
+    assert "lead 1 was changed by bob since (import)" in result.stderr
