@@ -355,5 +355,6 @@ def _describe(group: list[Activity], merges: list[dict[str, Any]], lead_ids: lis
     text = f"{' + '.join(kinds)} on {where}"
     if len(changes) == 1 and not merges:
         (change,) = changes
-        text += f": {change.field} {change.new_value or '—'} → {change.old_value or '—'}"
+        label = "" if change.field == change.kind else f"{change.field} "
+        text += f": {label}{change.new_value or '—'} → {change.old_value or '—'}"
     return text

@@ -24,7 +24,7 @@ def test_undo_reverts_a_status_move_and_records_itself(cli, add_lead):
     lead = add_lead()
     cli("status", lead["id"], "contacted")
     done = cli.json("undo")
-    assert done == {"undone": f"status on lead {lead['id']}: status contacted → new", "leads": [1]}
+    assert done == {"undone": f"status on lead {lead['id']}: contacted → new", "leads": [1]}
     shown = cli.json("show", lead["id"])
     assert shown["status"] == "new"
     assert shown["first_contacted_at"] is None
