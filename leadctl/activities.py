@@ -17,20 +17,30 @@ through the ORM: it joins the command's session like the lead it is about) or
 :class:`ActivityRow` is a plain tuple in :data:`COLUMNS` order, so the import's
 fast path (``leadctl.importing.records``, the one place that hands rows to the
 driver itself) stores these very rows.
+
+Commands (schema version 4, for ``leadctl undo``): the first activity a
+transaction writes through :func:`record` or :func:`record_many` opens a
+``command_log`` row, and every activity of that transaction carries its id
+(``command_id``), so one command's worth of changes, on one lead or ten
+thousand, is one group. This is the one place a group id is given. The import's
+driver path (``leadctl.importing.records``) stores none: an import is history
+that undo never reverts. :func:`remember` keeps, on the command, what it needs
+to be undone beyond its activities (what a merge moved).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from leadctl import clock
-from leadctl.models import ACTIVITY, Activity
+from leadctl.models import ACTIVITY, COMMAND_LOG, Activity
 
 # Kinds a person logs with `log --type`; the engagement ones feed behavioural scoring.
 CONTACT_KINDS = ["call", "email", "meeting", "task"]
@@ -51,6 +61,9 @@ class ActivityRow(NamedTuple):
     outcome: str | None
     actor: str
     created_at: datetime
+    # its command (``command_log``): given when stored (:func:`record`,
+    # :func:`record_many`); the import's driver path stores none
+    command_id: int | None = None
 
 
 COLUMNS: tuple[str, ...] = ActivityRow._fields
@@ -100,7 +113,8 @@ def record(
     made = row(
         lead_id, kind, actor, field=field, old=old, new=new, body=body, outcome=outcome, at=at
     )
-    activity = Activity(**made._asdict())
+    group = {"command_id": command_of(session.connection(), actor)}
+    activity = Activity(**(made._asdict() | group))
     session.add(activity)
     return activity
 
@@ -109,16 +123,52 @@ def record_many(
     conn: Connection, rows: Sequence[ActivityRow], *, ids: Sequence[int] | None = None
 ) -> None:
     """Store many activities at once: one Core ``INSERT`` run for all the rows;
-    ``ids`` gives each its id (a restored timeline keeps its ids where free)."""
+    ``ids`` gives each its id (a restored timeline keeps its ids where free;
+    such rows belong to no command, so undo never takes them for a change)."""
     if not rows:
         return
     if ids is None:
-        conn.execute(insert(ACTIVITY), [r._asdict() for r in rows])
-    else:
+        group = {"command_id": command_of(conn, rows[0].actor)}
+        conn.execute(insert(ACTIVITY), [r._asdict() | group for r in rows])
+    else:  # history restored as it was (an import of an export): no command of today's
         conn.execute(
             insert(ACTIVITY),
             [r._asdict() | {"id": i} for r, i in zip(rows, ids, strict=True)],
         )
+
+
+_COMMAND_KEY = "leadctl_command"  # conn.info: (the transaction, its command id)
+
+
+def command_of(conn: Connection, actor: str) -> int:
+    """The id of the command this transaction is (its ``command_log`` row,
+    made on first use): every activity written in one transaction is one
+    command's worth for ``undo``."""
+    transaction = conn.get_transaction()
+    known = conn.info.get(_COMMAND_KEY)
+    if known is not None and known[0] is transaction and transaction is not None:
+        command_id: int = known[1]
+        return command_id
+    made = conn.execute(insert(COMMAND_LOG).values(actor=actor, created_at=clock.now()))
+    command_id = int(made.inserted_primary_key[0])  # type: ignore[index]
+    conn.info[_COMMAND_KEY] = (transaction, command_id)
+    return command_id
+
+
+def remember(conn: Connection, actor: str, key: str, item: Any) -> None:
+    """Keep ``item`` (JSON-able) under ``key`` in this command's undo data
+    (a list per key): what undoing the command needs beyond its activities."""
+    command_id = command_of(conn, actor)
+    stored = conn.execute(
+        select(COMMAND_LOG.c.data).where(COMMAND_LOG.c.id == command_id)
+    ).scalar_one()
+    data = json.loads(stored) if stored else {}
+    data.setdefault(key, []).append(item)
+    conn.execute(
+        update(COMMAND_LOG)
+        .where(COMMAND_LOG.c.id == command_id)
+        .values(data=json.dumps(data, ensure_ascii=False))
+    )
 
 
 def timeline(session: Session, lead_ids: list[int]) -> list[Activity]:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from leadctl import activities, clock, duplicates, leads, users
+from leadctl import activities, clock, duplicates, leads, undo, users
 from leadctl.duplicates import fill_lead
 from leadctl.errors import Conflict, InvalidInput
 from leadctl.models import ACTIVITY, DEAL, LEAD, Lead, id_of
@@ -187,6 +187,7 @@ def merge(session: Session, who: Actor, keep_id: int, dup_ids: Sequence[int]) ->
     actor = who.name
     now = clock.now()
     for dup in others:
+        undo.remember_merge(session, actor, keep, dup)  # what `leadctl undo` needs
         values = {k: getattr(dup, k) for k in LEAD.columns.keys()}
         values["tags"] = json.loads(dup.tags)
         values["fields"] = json.loads(dup.fields)

@@ -192,6 +192,8 @@ class Activity(SQLModel, table=True):
             sqlite_where=text("field = 'status'"),
         ),
         Index("ix_activity_kind_actor_time", "kind", "actor", "created_at"),
+        # undo: one command's activities (m004_undo)
+        Index("ix_activity_command_id", "command_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -204,6 +206,24 @@ class Activity(SQLModel, table=True):
     outcome: str | None = None
     actor: str
     created_at: datetime
+    # the command that wrote it (``command_log``); None before schema version 4
+    command_id: int | None = None
+
+
+class CommandLog(SQLModel, table=True):
+    """One command that wrote activities (m004_undo): who ran it and when,
+    the ``undo`` command that reverted it, and ``data``: JSON the command kept
+    only so that it can be undone (what a merge moved). Written through
+    ``leadctl.activities`` only."""
+
+    __tablename__ = "command_log"
+    __table_args__ = (Index("ix_command_log_actor", "actor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str
+    created_at: datetime
+    undone_by: int | None = None
+    data: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Choice(SQLModel, table=True):
@@ -293,6 +313,7 @@ USER = table_of(User)
 CLIENT = table_of(Client)
 DEAL = table_of(Deal)
 META = table_of(Meta)
+COMMAND_LOG = table_of(CommandLog)
 
 
 class Stored(Protocol):

@@ -93,9 +93,14 @@ def rows(db: Path, table: str, *, live_leads_only: bool = False) -> list[tuple[A
         found = conn.execute(f"SELECT * FROM {table}{where} ORDER BY id")
         columns = [d[0] for d in found.description]
         # ids aside: a restored lead records the export's id it came from
-        # (``leadctl:N``, its first match key on a re-import), the source has none
+        # (``leadctl:N``, its first match key on a re-import), the source has none;
+        # an activity's command (undo's bookkeeping, m004_undo) is no history to export
         return [
-            tuple(v for c, v in zip(columns, row, strict=True) if c != "external_id")
+            tuple(
+                v
+                for c, v in zip(columns, row, strict=True)
+                if c not in ("external_id", "command_id")
+            )
             for row in found
         ]
 

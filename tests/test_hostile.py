@@ -125,7 +125,7 @@ TEMPLATES: dict[str, list[str]] = {
         "import FILE --delimiter V", "import FILE --source V", "import FILE --map V",
         "import FILE --map V=email", "user add bob --role V", "statuses add Extra --role V",
         "statuses role new V", "config get V", "config set V 1", "config set region V",
-        "score --rules V",
+        "score --rules V", "--show-completion V", "--install-completion V",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -139,7 +139,7 @@ TEMPLATES: dict[str, list[str]] = {
             for verb in ("add V", "rename V Other", "remove V")
         ),
         "statuses rename new V", "sources rename Website V", "statuses role V open",
-        "--as V list", "--db V list",
+        "--as V list", "--db V list", "--as V undo",
     ],
 }  # fmt: skip
 
@@ -208,6 +208,7 @@ def prepared(tmp_path_factory) -> Path:
 def hostile_env(prepared, db_path, tmp_path, monkeypatch) -> Path:
     shutil.copy(prepared, db_path)
     monkeypatch.chdir(tmp_path)  # backup/export/rejects files land here
+    monkeypatch.setenv("HOME", str(tmp_path))  # and shell completion scripts
     (tmp_path / "leads.csv").write_text(
         "name,email,company\nAlan Turing,alan@example.com,Bletchley\n", encoding="utf-8"
     )
@@ -269,7 +270,7 @@ NO_VALUE = [
         ["list"], ["client", "list"], ["user", "list"], ["statuses"], ["sources"],
         ["reasons"], ["config", "get"], ["dedupe"], ["score"], ["claim", "--next"],
         ["claim", "--release-expired"], ["import", "--template"], ["export"],
-        ["report", "summary"], ["dedupe", "--merge"],
+        ["report", "summary"], ["dedupe", "--merge"], ["undo"], ["undo", "--json"],
 ]  # fmt: skip
 
 

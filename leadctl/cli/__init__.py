@@ -3,6 +3,8 @@ database or imports SQLAlchemy until a command runs."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import MutableMapping
 from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,9 +28,10 @@ COMMANDS = {
     "score": "scoring", "convert": "clients", "client": "clients", "report": "reports",
     "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
     "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
-    "config": "admin", "backup": "admin",
+    "config": "admin", "backup": "admin", "undo": "history",
 }  # fmt: skip
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
 
 
 @cache
@@ -51,7 +54,35 @@ class LeadctlGroup(TyperGroup):
         module_name = COMMANDS.get(cmd_name)
         if module_name is None:
             return None
-        return _module_commands(module_name).get_command(ctx, cmd_name)
+        command = _module_commands(module_name).get_command(ctx, cmd_name)
+        if os.environ.get("_LEADCTL_COMPLETE"):  # a tab key: names from the database
+            from leadctl.cli import completion
+
+            completion.attach(command, cmd_name)
+        return command
+
+    def _main_shell_completion(
+        self, ctx_args: MutableMapping[str, Any], prog_name: str, complete_var: str | None = None
+    ) -> None:
+        """Shell completion (``_LEADCTL_COMPLETE=complete_bash`` …): typer's
+        completion classes, registered only while completing, so the CLI's
+        start-up does not pay for them."""
+        if os.environ.get(complete_var or "_LEADCTL_COMPLETE"):
+            from typer._completion_classes import completion_init
+
+            completion_init()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        """``--install-completion`` / ``--show-completion`` take an optional
+        shell: given no value, they get "" (the shell this runs under)."""
+        for i, arg in enumerate(args):
+            if arg in COMPLETION_OPTIONS and (i + 1 == len(args) or args[i + 1].startswith("-")):
+                args = [*args[: i + 1], "", *args[i + 1 :]]
+                break
+            if not arg.startswith("-"):
+                break  # a command: its own arguments are its own
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: ClickContext) -> Any:
         from leadctl.errors import LeadctlError
@@ -108,6 +139,37 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _install_completion(ctx: typer.Context, value: str | None) -> None:
+    if value is not None and not ctx.resilient_parsing:
+        from leadctl.cli import completion
+
+        _handled(completion.install, value)
+
+
+def _show_completion(ctx: typer.Context, value: str | None) -> None:
+    if value is not None and not ctx.resilient_parsing:
+        from leadctl.cli import completion
+
+        _handled(completion.show, value)
+
+
+def _handled(action: Any, value: str) -> None:
+    """Run an eager option's action, its errors mapped as a command's are."""
+    from leadctl.errors import LeadctlError
+
+    try:
+        action(value)
+    except LeadctlError as error:
+        _fail(str(error), error.exit_code)
+    raise typer.Exit()
+
+
+def _complete_user(ctx: typer.Context, incomplete: str) -> list[str]:
+    from leadctl.cli import completion
+
+    return completion.users(ctx, incomplete)
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -121,12 +183,38 @@ def root(
     ] = None,
     as_user: Annotated[
         str | None,
-        typer.Option("--as", help="Act as this user (env LEADCTL_USER; default: OS login)."),
+        typer.Option(
+            "--as",
+            help="Act as this user (env LEADCTL_USER; default: OS login).",
+            autocompletion=_complete_user,
+        ),
     ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="[SHELL]",
+            callback=_install_completion,
+            expose_value=False,
+            is_eager=True,
+            help="Install shell completion: bash, zsh or fish (default: your shell).",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="[SHELL]",
+            callback=_show_completion,
+            expose_value=False,
+            is_eager=True,
+            help="Print the completion script for bash, zsh or fish (default: your shell).",
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = AppState(db_target=db, as_user=as_user)
 

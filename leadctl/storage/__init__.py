@@ -34,7 +34,7 @@ DEFAULT_BUSY_SECONDS = 15.0
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index (SQLite's advice: 100 to 1000)
 
 # The modules of ``leadctl.storage.migrations``, in the order they run.
-MIGRATIONS = ("m001_initial", "m002_website_linkedin", "m003_identity")
+MIGRATIONS = ("m001_initial", "m002_website_linkedin", "m003_identity", "m004_undo")
 SCHEMA_VERSION = len(MIGRATIONS)
 # SQLite's words for a file it cannot read as a database (truncated, overwritten, foreign)
 DAMAGED = ("malformed", "not a database", "file is encrypted")
@@ -211,6 +211,32 @@ def open_database(target: str | None = None) -> Database:
     return database
 
 
+def open_existing(target: str | None = None, *, busy: float = 0.5) -> Database | None:
+    """Open a database that exists, at this version's schema, creating,
+    upgrading and finishing nothing (shell completion: a tab key never
+    writes); None when there is none such. ``busy``: how long to wait for
+    another writer's lock, in seconds. Errors of a broken file are raised."""
+    target = target or default_target()
+    if is_url(target) and not target.startswith("sqlite:"):
+        engine = _server_engine(target)
+    else:
+        path = Path(target.removeprefix("sqlite:///")).expanduser()
+        if not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+                return None
+        engine = _sqlite_engine(path, busy=busy)
+        target = str(path)
+    database = Database(engine=engine, target=target)
+    with engine.connect() as conn:
+        version = read_meta(conn, SCHEMA_KEY).get(SCHEMA_KEY)
+    if version != str(SCHEMA_VERSION):
+        database.close()
+        return None
+    return database
+
+
 def _prepare_sqlite_file(path: Path) -> None:
     if path.is_dir():
         raise DatabaseError(f"database path {path} is a directory; give a file path with --db")
@@ -234,15 +260,16 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise DatabaseError(f"cannot create database {path}: {error.strerror}") from None
 
 
-def _sqlite_engine(path: Path) -> Engine:
+def _sqlite_engine(path: Path, *, busy: float | None = None) -> Engine:
     from sqlalchemy import create_engine, event
 
     from leadctl.storage import turns
 
-    busy_ms = int(busy_seconds() * 1000)
+    busy = busy_seconds() if busy is None else busy
+    busy_ms = int(busy * 1000)
     engine = create_engine(
         f"sqlite:///{path}",
-        connect_args={"timeout": busy_seconds(), "check_same_thread": False},
+        connect_args={"timeout": busy, "check_same_thread": False},
     )
 
     # Connection set-up speaks to the driver itself: these are settings of the
