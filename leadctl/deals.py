@@ -150,13 +150,13 @@ def edit(session: Session, who: Actor, deal_id: int, raw: dict[str, str | None])
     session.add(deal)
     session.flush()
     after = describe(deal)
-    if after != before or deal.lead_id != old_lead:
-        body = f"deal {deal.id}: {before} → {after}"
-        if deal.lead_id != old_lead:
-            body += f"; lead {old_lead or 'none'} → {deal.lead_id or 'none'}"
-            if old_lead is not None:
-                _record(session, who, deal, body, lead_id=old_lead)
-        _record(session, who, deal, body)
+    changes = [f"{before} → {after}"] if after != before else []
+    if deal.lead_id != old_lead:
+        changes.append(f"lead {old_lead or 'none'} → {deal.lead_id or 'none'}")
+        if old_lead is not None:  # the lead it leaves keeps the record too
+            _record(session, who, deal, f"deal {deal.id}: {'; '.join(changes)}", lead_id=old_lead)
+    if changes:
+        _record(session, who, deal, f"deal {deal.id}: {'; '.join(changes)}")
     return deal
 
 
