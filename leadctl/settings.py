@@ -45,7 +45,7 @@ def _region(value: str) -> str:
     return code
 
 
-DEFAULT_DEAL_STAGES = "qualification:10,proposal:40,negotiation:70,won:100,lost:0"
+DEFAULT_DEAL_STAGES = "qualification:10, proposal:40, negotiation:70, won:100, lost:0"
 _STAGES_HELP = (
     "expected stages in order with their default probabilities, like "
     f"{DEFAULT_DEAL_STAGES} (names unique, probabilities 0-100, the first stage open: 1-99)"
@@ -82,7 +82,7 @@ def stage_pairs(value: str) -> dict[str, int]:
 
 
 def _deal_stages(value: str) -> str:
-    return ",".join(f"{name}:{number}" for name, number in stage_pairs(value).items())
+    return ", ".join(f"{name}:{number}" for name, number in stage_pairs(value).items())
 
 
 # key: (default, validator returning the stored text, help)

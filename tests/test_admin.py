@@ -56,7 +56,7 @@ def test_config_get_set_and_validation(cli):
         "claim_hours": 24,
         "region": "US",
         "stuck_days": 14,
-        "deal_stages": "qualification:10,proposal:40,negotiation:70,won:100,lost:0",
+        "deal_stages": "qualification:10, proposal:40, negotiation:70, won:100, lost:0",
     }
     cli("config", "set", "claim_hours", "48")
     assert cli("config", "get", "claim_hours").stdout.strip() == "48"

@@ -47,6 +47,9 @@ def test_client_add_prints_a_client_object(cli, acme):
     shown = cli.json("client", "show", "1")
     assert shown["leads"] == [] and shown["deals"] == []
     assert shown["totals"] == {"leads": 0, "deals": 0, "value": 0, "weighted_value": 0}
+    table = cli("client", "show", "1").stdout
+    assert "0 lead(s), 0 deal(s), value 0, weighted open value 0" in table
+    assert "Contacts" not in table and "Deals" not in table  # no empty tables
 
 
 @pytest.mark.parametrize(
@@ -262,10 +265,10 @@ def test_client_show_totals_weigh_open_deals(cli, acme):
 
 def test_deal_stages_are_a_setting(cli, acme):
     assert cli("config", "get", "deal_stages").stdout == (
-        "qualification:10,proposal:40,negotiation:70,won:100,lost:0\n"
+        "qualification:10, proposal:40, negotiation:70, won:100, lost:0\n"
     )
     result = cli("config", "set", "deal_stages", "Lead: 5, Demo=30%, Contract:80, Signed:100")
-    assert result.stderr == "deal_stages = Lead:5,Demo:30,Contract:80,Signed:100\n"
+    assert result.stderr == "deal_stages = Lead:5, Demo:30, Contract:80, Signed:100\n"
     deal = cli.json("deal", "add", "1", "--value", "100")
     assert (deal["stage"], deal["probability"]) == ("Lead", 5)
     assert cli.json("deal", "stage", "1", "demo")["probability"] == 30
@@ -296,7 +299,7 @@ def test_deal_stages_are_a_setting(cli, acme):
 def test_deal_stages_are_validated_when_set(cli, value):
     result = cli("config", "set", "deal_stages", value, code=1)
     assert result.stderr.startswith("error: invalid deal_stages")
-    assert "qualification:10,proposal:40,negotiation:70,won:100,lost:0" in result.stderr
+    assert "qualification:10, proposal:40, negotiation:70, won:100, lost:0" in result.stderr
     assert "probabilities 0-100" in result.stderr
     assert cli("config", "get", "deal_stages").stdout.startswith("qualification:10,")
 

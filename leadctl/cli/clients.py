@@ -1,11 +1,14 @@
 """`convert`, `client …`, `deal …`: won leads become clients and deals, and
 the deals move through their stages."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from leadctl.cli.state import IdArg, JsonOpt, state
+
+if TYPE_CHECKING:
+    from leadctl.clients import ClientDetail
 
 ClientIdArg = Annotated[int, typer.Argument(help="Client id.", show_default=False)]
 DealIdArg = Annotated[int, typer.Argument(help="Deal id.", show_default=False)]
@@ -165,6 +168,16 @@ def client_show(ctx: typer.Context, client_id: ClientIdArg, json_out: JsonOpt = 
         ],
         title=f"client #{client.id} {client.name}",
     )
+    if found.leads:
+        _contacts(found)
+    if found.deals:
+        _deals(found)
+
+
+def _contacts(found: "ClientDetail") -> None:
+    from leadctl import clock
+    from leadctl.cli import render
+
     render.table(
         ["ID", "Name", "Email", "Status", "Converted", "Deal value"],
         [
@@ -181,6 +194,12 @@ def client_show(ctx: typer.Context, client_id: ClientIdArg, json_out: JsonOpt = 
         title="Contacts",
         justify={"ID": "right", "Deal value": "right"},
     )
+
+
+def _deals(found: "ClientDetail") -> None:
+    from leadctl import clock
+    from leadctl.cli import render
+
     render.table(
         ["ID", "Lead", "Value", "Close date", "Stage", "Probability", "Created"],
         [
