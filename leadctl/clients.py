@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from leadctl import activities, clock, leads, lists, normalize, settings, users
@@ -410,8 +410,8 @@ def list_clients(session: Session, who: Actor) -> list[ClientRow]:
     database in one query.
 
     A client is the actor's to see when a lead under it is (archived duplicates
-    included: they are its history); the counts cover those leads and their
-    deals only.
+    included: they are its history); the counts cover those leads and the deals
+    the actor may see (:func:`deal_scope`).
     """
     visible = users.visible_clauses(who)
     lead_counts = (
@@ -420,10 +420,9 @@ def list_clients(session: Session, who: Actor) -> list[ClientRow]:
         .group_by(col(Lead.client_id))
         .subquery()
     )
-    deals = select(col(Deal.client_id), col(Deal.value))
-    if visible:
-        deals = deals.join(Lead, col(Lead.id) == col(Deal.lead_id)).where(*visible)
-    visible_deals = deals.subquery()
+    visible_deals = (
+        select(col(Deal.client_id), col(Deal.value)).where(*deal_scope(visible)).subquery()
+    )
     deal_totals = (
         select(
             visible_deals.c.client_id,
@@ -469,6 +468,22 @@ class ClientDetail:
 def _visible_clients(visible: Sequence[Any]) -> Any:
     """Ids of the clients with a lead within ``visible`` (the actor's scope)."""
     return select(Lead.client_id).where(col(Lead.client_id).is_not(None), *visible)
+
+
+def deal_scope(visible: Sequence[Any]) -> list[Any]:
+    """WHERE clauses limiting deals to those an actor may see, given the actor's
+    lead scope ``visible`` (``users.visible_clauses``; empty: every deal): the
+    deals of those leads, and the deals with no lead of the clients one of those
+    leads belongs to."""
+    if not visible:
+        return []
+    seen_leads = select(col(Lead.id)).where(*visible)
+    return [
+        or_(
+            col(Deal.lead_id).in_(seen_leads),
+            and_(col(Deal.lead_id).is_(None), col(Deal.client_id).in_(_visible_clients(visible))),
+        )
+    ]
 
 
 def detail(session: Session, who: Actor, client_id: int) -> ClientDetail:

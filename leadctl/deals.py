@@ -12,17 +12,15 @@ recorded in that lead's timeline (a ``deal`` activity).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
 from leadctl import activities, clients, clock, leads, normalize, users
 from leadctl.errors import InvalidInput, NotFound
-from leadctl.models import Client, Deal, Lead
+from leadctl.models import Client, Deal
 from leadctl.users import Actor
 
 EDITABLE = ("value", "close_date", "stage", "probability", "lead")
@@ -33,22 +31,6 @@ def get(session: Session, deal_id: int) -> Deal:
     if deal is None:
         raise NotFound(f"no deal with id {deal_id}")
     return deal
-
-
-def scope(visible: Sequence[Any]) -> list[ColumnElement[bool]]:
-    """WHERE clauses limiting deals to those of the leads within ``visible`` (an
-    actor's scope, ``users.visible_clauses``), and the deals with no lead of the
-    clients one of those leads belongs to; none when ``visible`` is empty (all)."""
-    if not visible:
-        return []
-    seen_leads = select(col(Lead.id)).where(*visible)
-    seen_clients = select(col(Lead.client_id)).where(col(Lead.client_id).is_not(None), *visible)
-    return [
-        or_(
-            col(Deal.lead_id).in_(seen_leads),
-            and_(col(Deal.lead_id).is_(None), col(Deal.client_id).in_(seen_clients)),
-        )
-    ]
 
 
 def for_change(session: Session, who: Actor, deal_id: int, doing: str) -> Deal:
@@ -203,7 +185,7 @@ def list_deals(
     statement = (
         select(Deal, col(Client.name))
         .join(Client, col(Client.id) == col(Deal.client_id))
-        .where(*scope(users.visible_clauses(who)))
+        .where(*clients.deal_scope(users.visible_clauses(who)))
         .order_by(col(Deal.created_at), col(Deal.id))
     )
     if client_id is not None:

@@ -420,6 +420,9 @@ def test_a_reps_deal_list_and_pipeline_cover_their_leads(cli, shared):
     assert [d["id"] for d in cli.json("--as", "rob", "deal", "list", "--client", "1")] == [2, 4]
     assert [d["id"] for d in cli.json("--as", "vic", "deal", "list")] == [1, 2, 3, 4]
     assert [d["id"] for d in cli.json("--as", "rita", "client", "show", "1")["deals"]] == [1, 4]
+    lines = cli("--as", "rita", "client", "list").stdout.splitlines()
+    row = next(line for line in lines if "Rita Client" in line)
+    assert [cell.strip() for cell in row.split("│")[1:-1]][-3:] == ["1", "2", "1,100"]
     everyone = cli.json("--as", "ann", "report", "summary")["rows"][0]["pipeline_value"]
     assert everyone == (100 + 200 + 400 + 1000) * 0.1
     mine = cli.json("--as", "rita", "report", "summary")["rows"][0]["pipeline_value"]

@@ -100,7 +100,7 @@ def run(session: Session, period: Period) -> Report:
     )
     pipeline_value = session.execute(
         select(func.sum(deals.pipeline_value(clients.stages(session)))).where(
-            *period.within(Deal.created_at), *deals.scope(period.leads)
+            *period.within(Deal.created_at), *clients.deal_scope(period.leads)
         )
     ).scalar()
     row = {
