@@ -23,8 +23,6 @@ from leadctl.errors import InvalidInput, NotFound
 from leadctl.models import Client, Deal
 from leadctl.users import Actor
 
-EDITABLE = ("value", "close_date", "stage", "probability", "lead")
-
 
 def get(session: Session, deal_id: int) -> Deal:
     deal = session.get(Deal, deal_id)
