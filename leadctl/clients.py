@@ -191,18 +191,19 @@ def convert(
     assert client.id is not None  # the flush stored it
     deal = None
     if not no_deal:
-        stage = stages(session).check(terms.stage) if terms.stage is not None else None
+        listed = stages(session)
+        stage = listed.check(terms.stage or DEFAULT_STAGE, unstaged=True)
         deal = Deal(
             client_id=client.id,
             lead_id=lead.id,
             value=terms.value if terms.value is not None else lead.deal_value,
             close_date=terms.close_date or lead.timeline,
-            stage=stage or DEFAULT_STAGE,
+            stage=stage,
             probability=terms.probability,
             created_at=now,
         )
-        if stage is not None and terms.probability is None:
-            deal.probability = stages(session).default(stage)
+        if stage in listed.defaults and terms.probability is None:
+            deal.probability = listed.default(stage)  # a stage's; `open` has none yet
         session.add(deal)
         session.flush()
     activities.record(session, lead_id, "status", actor, field="status", old=lead.status, new=won)

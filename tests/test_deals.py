@@ -435,3 +435,14 @@ def test_solo_mode_changes_everything(cli, acme):
     cli("deal", "stage", "1", "won")
     cli("client", "edit", "1", "--name", "Acme Solo")
     assert cli.json("client", "show", "1")["name"] == "Acme Solo"
+
+
+def test_convert_takes_a_listed_stage_with_its_probability(cli, add_lead):
+    ada, grace, alan = add_lead("Ada Lovelace"), add_lead("Grace Hopper"), add_lead("Alan Turing")
+    staged = cli.json("convert", ada["id"], "--stage", "Negotiation")["deal"]
+    assert (staged["stage"], staged["probability"]) == ("negotiation", 70)
+    unstaged = cli.json("convert", grace["id"], "--stage", "open")["deal"]
+    assert (unstaged["stage"], unstaged["probability"]) == ("open", None)  # as without --stage
+    result = cli("convert", alan["id"], "--stage", "signed", code=1)
+    assert result.stderr == f"error: invalid stage 'signed': expected one of {STAGES}, open\n"
+    assert cli.json("show", alan["id"])["status"] == "new"
