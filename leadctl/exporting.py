@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from leadctl import clock, fields, leads
+from leadctl.clients import deal_to_dict
 from leadctl.errors import InvalidInput, invalid_choice
 from leadctl.fields import EXPORT_COLUMNS
 from leadctl.models import ACTIVITY, CLIENT, DEAL, LEAD
@@ -47,7 +48,6 @@ HISTORY_KEYS = ["notes", "activities", "client", "deals"]
 CSV_COLUMNS = [*EXPORT_COLUMNS, "notes"]
 ACTIVITY_KEYS = ["id", "lead_id", "kind", "field", "old_value", "new_value", "body", "outcome"]
 CLIENT_KEYS = ["id", "name", "company", "email", "phone"]
-DEAL_KEYS = ["id", "client_id", "lead_id", "value", "close_date", "stage", "probability"]
 NUMERIC = {"id", *fields.NUMERIC_FIELDS}  # numbers in a workbook; the rest is text
 _UNSAFE_TAG = re.compile(r"[,;]|:::|^\s|\s$|^\* |^\[")
 FETCH_ROWS = 1000
@@ -128,15 +128,9 @@ def history_for(
         return batch
     iso = clock.iso
     deals: dict[int, list[dict[str, Any]]] = {lead_id: [] for lead_id in ids}
-    columns = [DEAL.c[k] for k in DEAL_KEYS] + [DEAL.c.created_at]
-    statement = (
-        select(*columns).where(DEAL.c.lead_id.in_(ids)).order_by(DEAL.c.created_at, DEAL.c.id)
-    )
+    statement = select(DEAL).where(DEAL.c.lead_id.in_(ids)).order_by(DEAL.c.created_at, DEAL.c.id)
     for row in conn.execute(statement):
-        deal = dict(zip(DEAL_KEYS, row, strict=False))
-        deal["close_date"] = iso(row.close_date)
-        deal["created_at"] = iso(row.created_at)
-        deals[row.lead_id].append(deal)
+        deals[row.lead_id].append(deal_to_dict(row))
     wanted = {lead["client_id"] for lead in batch if lead["client_id"] is not None}
     clients: dict[int, dict[str, Any]] = {}
     if wanted:

@@ -45,11 +45,52 @@ def _region(value: str) -> str:
     return code
 
 
+DEFAULT_DEAL_STAGES = "qualification:10, proposal:40, negotiation:70, won:100, lost:0"
+_STAGES_HELP = (
+    "expected stages in order with their default probabilities, like "
+    f"{DEFAULT_DEAL_STAGES} (names unique, probabilities 0-100, the first stage open: 1-99)"
+)
+
+
+def stage_pairs(value: str) -> dict[str, int]:
+    """The ``deal_stages`` setting read: stage name → default probability, in order.
+
+    Written ``name:probability`` (or ``name=probability``, with an optional
+    ``%``), comma-separated. A stage at 100 % is a won stage, at 0 % a lost one;
+    both are closed. The first stage is where a new deal starts, so it must be
+    open (1-99).
+    """
+    stages: dict[str, int] = {}
+    for part in value.split(","):
+        name, sep, number = part.replace("=", ":").rpartition(":")
+        name, number = name.strip(), number.strip().removesuffix("%").strip()
+        if (
+            not sep
+            or not name
+            or len(name) > 40
+            or not name.isprintable()
+            or ":" in name
+            or name.casefold() in {known.casefold() for known in stages}
+            or not (number.isascii() and number.isdigit())
+            or not 0 <= int(number) <= 100
+        ):
+            raise InvalidInput(f"invalid deal_stages {value!r}: {_STAGES_HELP}")
+        stages[name] = int(number)
+    if not 0 < next(iter(stages.values())) < 100:
+        raise InvalidInput(f"invalid deal_stages {value!r}: {_STAGES_HELP}")
+    return stages
+
+
+def _deal_stages(value: str) -> str:
+    return ", ".join(f"{name}:{number}" for name, number in stage_pairs(value).items())
+
+
 # key: (default, validator returning the stored text, help)
 KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
     "claim_hours": ("24", _positive_number, "hours a claim holds a lead"),
     "region": ("US", _region, "phone region for numbers without + (after LEADCTL_REGION)"),
     "stuck_days": ("14", _whole_days, "days in one status before `report aging` calls it stuck"),
+    "deal_stages": (DEFAULT_DEAL_STAGES, _deal_stages, "deal stages and their default probability"),
 }
 
 

@@ -67,7 +67,13 @@ def test_client_show_has_contacts_deals_and_totals(cli, add_lead):
         (ada["id"], 5000.0, None),
         (charles["id"], 2500.5, 40),
     ]
-    assert shown["totals"] == {"leads": 2, "deals": 2, "value": 7500.5}
+    # weighted: Ada's deal is not staged yet (the first stage's 10 %), Charles's at 40 %
+    assert shown["totals"] == {
+        "leads": 2,
+        "deals": 2,
+        "value": 7500.5,
+        "weighted_value": 5000 * 0.1 + 2500.5 * 0.4,
+    }
     table = cli("client", "show", "1").stdout
     assert "Contacts" in table and "Deals" in table
     assert "2 lead(s), 2 deal(s), value 7,500.50" in table

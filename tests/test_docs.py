@@ -45,7 +45,8 @@ README = README_PATH.read_text()
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 PAGES = [README_PATH, *DOCS]
 README_MAX_BYTES = 12 * 1024
-GUIDES = ["leads.md", "pool.md", "scoring.md", "reports.md", "import.md"]  # docs/, with examples
+# docs/, with examples
+GUIDES = ["leads.md", "pool.md", "scoring.md", "clients.md", "reports.md", "import.md"]
 
 
 def _commands(group: Any = None, prefix: str = "") -> list[str]:

@@ -69,6 +69,8 @@ TEMPLATES: dict[str, list[str]] = {
         "schedule V tomorrow", "claim V", "release V", "assign V --to me", "score V",
         "convert V", "convert 1 --client V", "client show V", "merge 1 V", "merge V 2",
         "add Bob --email bob@example.com --client V", "edit 1 --client V",
+        "client edit V --name Y", "deal add V", "deal edit V --value 1", "deal stage V won",
+        "deal list --client V", "deal add 1 --lead V", "deal edit 1 --lead V",
     ],
     "text": [
         "add V --email new@example.com", "edit 1 --name V", "note 1 V",
@@ -85,6 +87,8 @@ TEMPLATES: dict[str, list[str]] = {
         ),
         *(f"edit 1 {option} V" for option in ("--company", "--title", "--country")),
         "add Bob --country V --phone 4155550100",
+        "client add V", "client edit 1 --name V", "client edit 1 --company V",
+        "client add Bob --company V",
     ],
     "number": [
         *(
@@ -101,10 +105,12 @@ TEMPLATES: dict[str, list[str]] = {
         "convert 1 --probability V", "statuses add Extra --position V",
         "sources add Extra --position V", "reasons add Extra --position V",
         *(f"config set {key} V" for key in ("claim_hours", "stuck_days")),
+        "deal add 1 --value V", "deal edit 1 --value V", "deal add 1 --probability V",
+        "deal edit 1 --probability V",
     ],
     "date": [
         "schedule 1 V", "edit 1 --timeline V", "add Bob --email bob@example.com --timeline V",
-        "convert 1 --close-date V",
+        "convert 1 --close-date V", "deal add 1 --close-date V", "deal edit 1 --close-date V",
         *(f"report {name} --since V" for name in ("funnel", "summary", "trend")),
         *(f"report {name} --until V" for name in ("sources", "reps", "aging")),
     ],
@@ -126,6 +132,9 @@ TEMPLATES: dict[str, list[str]] = {
         "import FILE --map V=email", "user add bob --role V", "statuses add Extra --role V",
         "statuses role new V", "config get V", "config set V 1", "config set region V",
         "score --rules V", "--show-completion V", "--install-completion V",
+        "deal add 1 --stage V", "deal stage 1 V", "deal list --stage V", "deal edit 1 --stage V",
+        "config set deal_stages V", "client add Bob --email V", "client add Bob --phone V",
+        "client edit 1 --email V", "client edit 1 --phone V",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -175,6 +184,25 @@ EXPECTED = {
     ("list --limit V", "huge_int"): 1,
     ("edit 1 --client V", "unicode_digit"): 1,
     ("convert 1 --probability V", "unicode_digit"): 1,
+    ("client edit V --name Y", "missing_id"): 1,
+    ("deal add V", "missing_id"): 1,
+    ("deal edit V --value 1", "missing_id"): 1,
+    ("deal stage V won", "missing_id"): 1,
+    ("deal add 1 --lead V", "missing_id"): 1,
+    ("deal add 1 --value V", "nan"): 1,
+    ("deal add 1 --value V", "inf"): 1,
+    ("deal edit 1 --value V", "neg_inf"): 1,
+    ("deal edit 1 --value V", "negative"): 1,
+    ("deal add 1 --probability V", "unicode_digit"): 1,
+    ("deal edit 1 --probability V", "huge_int"): 1,
+    ("deal add 1 --close-date V", "year_1"): 1,
+    ("deal edit 1 --close-date V", "year_9999"): 1,
+    ("deal stage 1 V", "percent"): 1,
+    ("deal stage 1 V", "empty"): 1,
+    ("deal list --stage V", "control"): 1,
+    ("config set deal_stages V", "huge_text"): 1,
+    ("config set deal_stages V", "empty"): 1,
+    ("client add V", "empty"): 1,
 }
 
 
@@ -201,6 +229,8 @@ def prepared(tmp_path_factory) -> Path:
         cli("add", "Ada Lovelace", "--email", "ada@example.com", "--company", "Acme")
         cli("add", "Grace Hopper", "--phone", "+14155550100", "--company", "Navy")
         cli("note", "1", "first call went well")
+        cli("client", "add", "Initech", "--email", "buy@initech.example")
+        cli("deal", "add", "1", "--value", "1000")
     return db
 
 
@@ -255,7 +285,8 @@ def test_every_command_and_sub_command_is_driven():
     driven |= {args[0] for args in NO_VALUE}
     assert set(COMMANDS) <= driven
     for group, verbs in {
-        "client": ("show",),
+        "client": ("show", "add", "edit"),
+        "deal": ("add", "list", "edit", "stage"),
         "user": ("add", "remove", "role"),
         "statuses": ("add", "rename", "remove", "role"),
         "sources": ("add", "rename", "remove"),
@@ -271,6 +302,7 @@ NO_VALUE = [
         ["reasons"], ["config", "get"], ["dedupe"], ["score"], ["claim", "--next"],
         ["claim", "--release-expired"], ["import", "--template"], ["export"],
         ["report", "summary"], ["dedupe", "--merge"], ["undo"], ["undo", "--json"],
+        ["deal", "list"],
 ]  # fmt: skip
 
 

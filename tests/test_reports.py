@@ -221,11 +221,11 @@ def test_trend_shows_empty_periods(cli, add_lead, monkeypatch):
 def test_summary(history):
     assert rows(history, "summary") == [
         {"leads": 6, "open": 3, "won": 2, "won_value": 8000.0, "median_days_to_qualified": 3.0,
-         "hot_without_next_call": 1},
+         "hot_without_next_call": 1, "pipeline_value": 800.0},
     ]  # fmt: skip
     assert rows(history, "summary", "--until", "2026-11-05T09:00") == [
         {"leads": 3, "open": 3, "won": 0, "won_value": 0.0, "median_days_to_qualified": None,
-         "hot_without_next_call": 1},
+         "hot_without_next_call": 1, "pipeline_value": 0.0},
     ]  # fmt: skip
 
 
@@ -244,7 +244,7 @@ def _shown(value: object, key: str) -> str:
     if isinstance(value, float):
         if key.endswith("rate") or key == "of_previous":
             return f"{value * 100:.1f}%"
-        if key == "won_value":
+        if key.endswith("_value"):  # money: won_value, pipeline_value
             return f"{value:,.0f}"
         return str(value)  # days, hours, scores: the JSON value
     return f"{value:,}" if isinstance(value, int) else str(value)

@@ -26,6 +26,7 @@ COMMANDS = {
     "status": "pipeline", "note": "pipeline", "log": "pipeline", "schedule": "pipeline",
     "claim": "pool", "release": "pool", "assign": "pool",
     "score": "scoring", "convert": "clients", "client": "clients", "report": "reports",
+    "deal": "clients",
     "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
     "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
     "config": "admin", "backup": "admin", "undo": "history",

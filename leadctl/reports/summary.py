@@ -9,7 +9,11 @@
   a later stage), over the leads that did by the period's end;
 - ``hot_without_next_call``: working leads in the hot band with no call ahead
   (none scheduled, or its time has passed). Band and next call are known only as
-  they are now, so this one reads the leads' present state.
+  they are now, so this one reads the leads' present state;
+- ``pipeline_value``: the open pipeline, weighted: each deal created in the
+  period and in an open stage adds value × probability (its own, else its
+  stage's default; ``deals.pipeline_value``). Deal stages are known only as they
+  are now, so this one too reads the present state.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy import CTE, Subquery, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from leadctl import clock
+from leadctl import clients, clock, deals
 from leadctl.models import Deal, Lead
 from leadctl.reports.common import (
     Column,
@@ -41,6 +45,7 @@ COLUMNS = [
     Column("won_value", "money"),
     Column("median_days_to_qualified", "days"),
     Column("hot_without_next_call"),
+    Column("pipeline_value", "money"),
 ]
 
 
@@ -93,6 +98,11 @@ def run(session: Session, period: Period) -> Report:
             or_(col(Lead.next_call_at).is_(None), col(Lead.next_call_at) < clock.now()),
         ),
     )
+    pipeline_value = session.execute(
+        select(func.sum(deals.pipeline_value(clients.stages(session)))).where(
+            *period.within(Deal.created_at), *clients.deal_scope(period.leads)
+        )
+    ).scalar()
     row = {
         "leads": leads,
         "open": int(open_ or 0),
@@ -100,5 +110,6 @@ def run(session: Session, period: Period) -> Report:
         "won_value": float(won_value or 0),
         "median_days_to_qualified": rounded(to_qualified),
         "hot_without_next_call": hot,
+        "pipeline_value": float(pipeline_value or 0),
     }
     return Report("summary", COLUMNS, [row])
