@@ -24,7 +24,6 @@ between two batches makes the cache stale: it is dropped and reloaded
 from __future__ import annotations
 
 import bisect
-import itertools
 from array import array
 from collections.abc import Iterable
 from functools import lru_cache
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from leadctl.duplicates import SIMILAR_NAME_SCORE, name_scorer
+from leadctl.importing import records
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 BLOCK_CELLS = 1 << 16  # name pairs filtered in one numpy pass (a few hundred KiB)
 LOOP_BELOW = 48  # a company with fewer names is filtered in Python: numpy's set-up costs more
 _SLACK = 100 - SIMILAR_NAME_SCORE  # percent of the joint length allowed in edits
-_FRESH = itertools.count()
 
 
 def name_key(folded: str) -> str:
@@ -179,10 +178,10 @@ class Companies:
 
     def done(self, conn: Connection) -> None:
         """After a batch's writes: what the database looks like to the next batch."""
-        self._seen = _version(conn)
+        self._seen = records.seen_version(conn)
 
     def _changed(self, conn: Connection) -> bool:
-        return self._seen is None or _version(conn) != self._seen
+        return self._seen is None or records.seen_version(conn) != self._seen
 
     def get(self, key: str) -> Names | None:
         return self._names.get(key)
@@ -192,12 +191,3 @@ class Companies:
         names = self._names.get(key)
         if names is not None:
             names.add(lead_id, name.casefold())
-
-
-def _version(conn: Connection) -> tuple[int, int]:
-    """Which connection, and SQLite's count of other connections' commits on it;
-    elsewhere a fresh value each time (the cache is reloaded every batch)."""
-    raw = conn.connection.dbapi_connection
-    if conn.dialect.name != "sqlite":
-        return (id(raw), -1 - next(_FRESH))
-    return (id(raw), conn.exec_driver_sql("PRAGMA data_version").scalar_one())

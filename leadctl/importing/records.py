@@ -25,6 +25,7 @@ Other databases (PostgreSQL) get the same statements through SQLAlchemy.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -200,6 +201,19 @@ def find_by_id(conn: Connection, table: Table, lead_id: int) -> Sequence[Any] | 
     columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
     statement = select(*columns).where(not_merged(table), table.c.id == lead_id)
     return conn.execute(statement).first()
+
+
+_FRESH = itertools.count()
+
+
+def seen_version(conn: Connection) -> tuple[int, int]:
+    """Which connection, and SQLite's count of other connections' commits seen on
+    it (``PRAGMA data_version``): equal twice only if no one else wrote between.
+    Other engines: a fresh value each time (no one can tell)."""
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name != "sqlite":
+        return (id(raw), -1 - next(_FRESH))
+    return (id(raw), conn.exec_driver_sql("PRAGMA data_version").scalar_one())
 
 
 def names_by_id(conn: Connection, table: Table, ids: Sequence[int]) -> Iterator[Sequence[Any]]:
