@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, leads, lists, normalize, users
+from leadctl import activities, clock, followup, leads, lists, normalize, users
 from leadctl.errors import Conflict, InvalidInput, NotFound
 from leadctl.models import Client, Deal, Lead
 from leadctl.users import Actor
@@ -143,6 +143,7 @@ def convert(
     )
     if lead.first_contacted_at is None:
         lead.first_contacted_at = now
+    followup.clear_next_call(session, lead, actor, f"lead is {won}", now)  # issue 14
     lead.status = won
     lead.lost_reason = None
     lead.converted_at = now
