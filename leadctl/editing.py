@@ -39,19 +39,19 @@ def changes(
     """What validated ``values`` change on the lead: field → (old, new). Tags
     are added to the lead's own (and ``untag`` removed), custom fields merged."""
     changed: dict[str, tuple[Any, Any]] = {}
-    for name, value in values.items():
-        if name in ("email_key", "company_key", "tags"):
+    for name, value in {**values, **({"tags": []} if untag else {})}.items():
+        if name in ("email_key", "company_key"):
             continue
+        if name == "tags":
+            tags = retag(json.loads(lead.tags), values.get("tags", []), untag)
+            value = json.dumps(tags, ensure_ascii=False)
+            if tags == json.loads(lead.tags):
+                continue
         if name == "fields":
             value = json.dumps(json.loads(lead.fields) | value, ensure_ascii=False)
         old = getattr(lead, name)
         if old != value:
             changed[name] = (old, value)
-    if "tags" in values or untag:
-        current = json.loads(lead.tags)
-        tags = retag(current, values.get("tags", []), untag)
-        if tags != current:
-            changed["tags"] = (lead.tags, json.dumps(tags, ensure_ascii=False))
     return changed
 
 

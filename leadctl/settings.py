@@ -75,7 +75,7 @@ KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
     "first_call_after": (
         "off",
         _first_call_after,
-        "a new lead's first next call, this long after it is added (30m, 2h, 3d, 1w; off)",
+        "when a new lead's first call falls: 2h, 3d… after it comes in, or off",
     ),
 }
 

@@ -69,6 +69,9 @@ TEMPLATES: dict[str, list[str]] = {
         "schedule V tomorrow", "claim V", "release V", "assign V --to me", "score V",
         "convert V", "convert 1 --client V", "client show V", "merge 1 V", "merge V 2",
         "add Bob --email bob@example.com --client V", "edit 1 --client V",
+        "status 1 V nurture", "status V 2 nurture --dry-run", "edit 1 V --title CTO",
+        "note 1 V text", "log 1 V --type call", "schedule 1 V tomorrow", "schedule V --clear",
+        "assign 1 V --to me --dry-run", "tag V +vip", "tag 1 V -vip --dry-run",
     ],
     "text": [
         "add V --email new@example.com", "edit 1 --name V", "note 1 V",
@@ -85,6 +88,8 @@ TEMPLATES: dict[str, list[str]] = {
         ),
         *(f"edit 1 {option} V" for option in ("--company", "--title", "--country")),
         "add Bob --country V --phone 4155550100",
+        "tag 1 +V", "tag 1 2 -V", "tag 1 +V --dry-run", "edit 1 --untag V",
+        "edit 1 2 --untag V --dry-run", "note 1 2 V", "log 1 2 --type call --outcome V",
     ],
     "number": [
         *(
@@ -100,11 +105,12 @@ TEMPLATES: dict[str, list[str]] = {
         "score 1 --explain --adjust V --reason r", "convert 1 --deal-value V",
         "convert 1 --probability V", "statuses add Extra --position V",
         "sources add Extra --position V", "reasons add Extra --position V",
-        *(f"config set {key} V" for key in ("claim_hours", "stuck_days")),
+        *(f"config set {key} V" for key in ("claim_hours", "stuck_days", "first_call_after")),
     ],
     "date": [
         "schedule 1 V", "edit 1 --timeline V", "add Bob --email bob@example.com --timeline V",
-        "convert 1 --close-date V",
+        "convert 1 --close-date V", "schedule 1 2 V", "schedule 1 2 V --dry-run",
+        "log 1 --type call --next V", "log 1 2 --type meeting --next V",
         *(f"report {name} --since V" for name in ("funnel", "summary", "trend")),
         *(f"report {name} --until V" for name in ("sources", "reps", "aging")),
     ],
@@ -125,7 +131,8 @@ TEMPLATES: dict[str, list[str]] = {
         "import FILE --delimiter V", "import FILE --source V", "import FILE --map V",
         "import FILE --map V=email", "user add bob --role V", "statuses add Extra --role V",
         "statuses role new V", "config get V", "config set V 1", "config set region V",
-        "score --rules V",
+        "score --rules V", "status 1 2 V", "status 1 2 V --dry-run", "log 1 2 --type V",
+        "config set first_call_after V",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -207,6 +214,9 @@ def prepared(tmp_path_factory) -> Path:
 @pytest.fixture
 def hostile_env(prepared, db_path, tmp_path, monkeypatch) -> Path:
     shutil.copy(prepared, db_path)
+    for suffix in ("-wal", "-shm"):  # the leads may still be in the write-ahead log
+        if Path(f"{prepared}{suffix}").exists():
+            shutil.copy(f"{prepared}{suffix}", f"{db_path}{suffix}")
     monkeypatch.chdir(tmp_path)  # backup/export/rejects files land here
     (tmp_path / "leads.csv").write_text(
         "name,email,company\nAlan Turing,alan@example.com,Bletchley\n", encoding="utf-8"
@@ -270,6 +280,10 @@ NO_VALUE = [
         ["reasons"], ["config", "get"], ["dedupe"], ["score"], ["claim", "--next"],
         ["claim", "--release-expired"], ["import", "--template"], ["export"],
         ["report", "summary"], ["dedupe", "--merge"],
+        ["status", "-", "nurture"], ["status", "1", "2", "nurture", "--dry-run"],
+        ["schedule", "1", "--clear"], ["tag", "1", "2", "+vip", "-cold"], ["tag", "1", "-"],
+        ["edit", "-", "--title", "CTO"], ["assign", "-", "--to", "me"], ["note", "-", "hi"],
+        ["log", "-", "--type", "call"],
 ]  # fmt: skip
 
 

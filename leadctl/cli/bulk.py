@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
 ]
+PER_LEAD = 20  # up to this many changed leads get a line each; more, one summary line
 IDS_HELP = "Lead ids, or - to read them from stdin (one a line, or `list --json`)."
 
 
@@ -54,7 +55,7 @@ def show(
         if as_list:
             return list(after.values())
         return [after.get(ids[0])] if ids[0] in after else bulk.fetch(session, ids[:1])
-    if as_list and not json_out:
+    if as_list and not json_out and len(plan.changes) > PER_LEAD:
         return []  # a summary line: no need to read thousands of leads back
     return bulk.fetch(session, plan.changed_ids if as_list else ids[:1])
 
@@ -102,15 +103,26 @@ def _shown(field: str | None, value: str | None) -> str:
     return value
 
 
-def summary(plan: Plan, done: str, *, unchanged: str = "unchanged") -> None:
-    """One line on stderr for a bulk command: how many leads ``done``, and how
-    many were left as they were."""
+def said(
+    plan: Plan,
+    shown: list[Any],
+    line: Callable[[Any], str],
+    done: str,
+    *,
+    unchanged: str = "unchanged",
+) -> None:
+    """What a command did, on stderr: a line per lead (``line``) when it changed
+    at most :data:`PER_LEAD` (one id: that lead), else one summary line (how
+    many leads ``done``); then how many were left as they were."""
     from leadctl.cli import render
 
-    text = f"{_count(len(plan.changes))} {done}"
-    if plan.unchanged:
-        text += f" ({len(plan.unchanged):,} {unchanged})"
-    render.message(text)
+    if shown:
+        for lead in shown:
+            render.message(line(lead))
+    else:
+        render.message(f"{_count(len(plan.changes))} {done}")
+    if plan.unchanged and plan.total > 1:
+        render.message(f"{_count(len(plan.unchanged))} {unchanged}")
 
 
 def _count(n: int) -> str:

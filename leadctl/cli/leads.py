@@ -204,7 +204,7 @@ def edit(
 ) -> None:
     """Change leads' fields ('' clears one; --tag adds, --untag removes, --field sets one key)."""
     from leadctl import editing, users
-    from leadctl.cli import bulk, render
+    from leadctl.cli import bulk
 
     app = state(ctx)
     given = {k: v for k, v in raw.items() if v is not None}
@@ -221,10 +221,14 @@ def edit(
         bulk.emit(shown, as_list=as_list)
     elif dry_run:
         bulk.dry_run_lines(plan)
-    elif as_list:
-        bulk.summary(plan, "changed")
     else:
-        changed = [row.field for c in plan.changes for row in c.rows if row.field]
-        render.message(
-            f"lead {ids[0]}: " + (f"changed {', '.join(changed)}" if changed else "no change")
+        fields = {c.lead_id: ", ".join(r.field for r in c.rows if r.field) for c in plan.changes}
+        bulk.said(
+            plan,
+            shown,
+            lambda lead: (
+                f"lead {lead.id}: "
+                + (f"changed {fields[lead.id]}" if lead.id in fields else "no change")
+            ),
+            "changed",
         )

@@ -46,7 +46,7 @@ def status(
 ) -> None:
     """Change leads' status (all or none), or show one lead's status and history."""
     from leadctl import pipeline, users
-    from leadctl.cli import bulk, render
+    from leadctl.cli import bulk
 
     if len(args) == 1 and args[0] != "-":
         _show_status(ctx, args[0], json_out)
@@ -64,12 +64,15 @@ def status(
         bulk.emit(shown, as_list=as_list)
     elif dry_run:
         bulk.dry_run_lines(plan)
-    elif as_list:
-        target = plan.changes[0].values["status"] if plan.changes else new_status
-        bulk.summary(plan, f"now {target}", unchanged="already were")
     else:
-        lead = shown[0]
-        render.message(f"lead {lead.id} is now {lead.status}")
+        target = plan.changes[0].values["status"] if plan.changes else new_status
+        bulk.said(
+            plan,
+            shown,
+            lambda lead: f"lead {lead.id} is now {lead.status}",
+            f"now {target}",
+            unchanged=f"already {target}",
+        )
 
 
 def _show_status(ctx: typer.Context, arg: str, json_out: bool) -> None:
@@ -184,7 +187,7 @@ def _log(
         if json_out:
             bulk.emit(shown, as_list=True)
         else:
-            bulk.summary(plan, f"logged {kind}")
+            bulk.said(plan, shown, lambda lead: f"lead {lead.id}: logged {kind}", f"logged {kind}")
     elif json_out and activity is not None:
         render.emit_json(activities.activity_to_dict(activity))
     else:
@@ -237,12 +240,15 @@ def schedule(
         bulk.emit(shown, as_list=as_list)
     elif dry_run:
         bulk.dry_run_lines(plan)
-    elif as_list:
-        bulk.summary(plan, "next call cleared" if clear else f"next call {when}")
-    elif shown:
-        lead = shown[0]
-        render.message(
-            f"lead {lead.id}: next call {render.local(lead.next_call_at)}"
-            if lead.next_call_at is not None
-            else f"lead {lead.id}: no next call"
+    else:
+        bulk.said(
+            plan,
+            shown,
+            lambda lead: (
+                f"lead {lead.id}: next call {render.local(lead.next_call_at)}"
+                if lead.next_call_at is not None
+                else f"lead {lead.id}: no next call"
+            ),
+            "with the next call cleared" if clear else f"with the next call {when}",
+            unchanged="unchanged" if not clear else "had none",
         )

@@ -142,12 +142,15 @@ def assign(
         bulk.emit(shown, as_list=as_list)
     elif dry_run:
         bulk.dry_run_lines(plan)
-    elif as_list:
-        owners = sorted({c.values["owner"] for c in plan.changes})
-        bulk.summary(plan, f"now owned by {', '.join(owners) or to}", unchanged="already were")
     else:
-        for lead in shown:
-            _say(f"lead {lead.id} ({lead.name}) is owned by {lead.owner}")
+        owners = sorted({c.values["owner"] for c in plan.changes})
+        bulk.said(
+            plan,
+            shown,
+            lambda lead: f"lead {lead.id} ({lead.name}) is owned by {lead.owner}",
+            f"now owned by {', '.join(owners)}",
+            unchanged="already owned so",
+        )
 
 
 def _actor(session: Any, name: str) -> Any:

@@ -1,6 +1,6 @@
 """`tag ID… +T -T`: add and remove tags on leads, all or none."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,7 +32,7 @@ def tag(
 ) -> None:
     """Add (+TAG) and remove (-TAG) tags on leads."""
     from leadctl import editing, users
-    from leadctl.cli import bulk, render
+    from leadctl.cli import bulk
 
     given = [a for a in args if a == "-" or not a.startswith(("+", "-"))]
     add = [a[1:] for a in args if a.startswith("+")]
@@ -52,11 +52,11 @@ def tag(
         bulk.emit(shown, as_list=as_list)
     elif dry_run:
         bulk.dry_run_lines(plan)
-    elif as_list:
-        bulk.summary(plan, "retagged")
     else:
-        import json
+        bulk.said(plan, shown, _tags_line, "retagged", unchanged="already so")
 
-        lead = shown[0]
-        tags = ", ".join(json.loads(lead.tags)) or "none"
-        render.message(f"lead {lead.id}: tags {tags}")
+
+def _tags_line(lead: Any) -> str:
+    import json
+
+    return f"lead {lead.id}: tags {', '.join(json.loads(lead.tags)) or 'none'}"
