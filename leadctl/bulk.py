@@ -178,7 +178,9 @@ class Refused(LeadctlError):
     4 (permission) over 3 (a rule) over 1 (not found, invalid)."""
 
     def __init__(self, refusals: list[tuple[int, LeadctlError]], total: int) -> None:
-        super().__init__(f"{len(refusals)} of {total} leads refused; nothing was changed")
+        LeadctlError.__init__(
+            self, f"{len(refusals)} of {total} leads refused; nothing was changed"
+        )
         self.details = [str(error) for _, error in refusals]
         self.exit_code = max((e.exit_code for _, e in refusals), key=lambda c: RANK.get(c, 0))
 

@@ -64,7 +64,7 @@ def _first_call_after(value: str) -> str:
             f"invalid value {value!r}: expected off or a duration from 1m to 1 year, "
             "like 30m, 2h, 3d or 1w (a bare number is hours)"
         )
-    return text
+    return text if text[-1].isalpha() else f"{text}h"
 
 
 # key: (default, validator returning the stored text, help)

@@ -211,12 +211,19 @@ def prepared(tmp_path_factory) -> Path:
     return db
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """A copy of a SQLite database with its write-ahead log (the rows may still be
+    there), replacing the target's own."""
+    shutil.copy(source, target)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
+
+
 @pytest.fixture
 def hostile_env(prepared, db_path, tmp_path, monkeypatch) -> Path:
-    shutil.copy(prepared, db_path)
-    for suffix in ("-wal", "-shm"):  # the leads may still be in the write-ahead log
-        if Path(f"{prepared}{suffix}").exists():
-            shutil.copy(f"{prepared}{suffix}", f"{db_path}{suffix}")
+    copy_database(prepared, db_path)
     monkeypatch.chdir(tmp_path)  # backup/export/rejects files land here
     (tmp_path / "leads.csv").write_text(
         "name,email,company\nAlan Turing,alan@example.com,Bletchley\n", encoding="utf-8"
@@ -422,7 +429,7 @@ def team(tmp_path_factory) -> Path:
 def test_a_hostile_value_from_a_rep_or_viewer_never_makes_a_traceback(
     cli, hostile_env, team, db_path, template, label, actor
 ):
-    shutil.copy(team, db_path)
+    copy_database(team, db_path)
     args = [VALUES[label] if word == "V" else word for word in template.split()]
     args = [str(hostile_env / "leads.csv") if word == "FILE" else word for word in args]
     check_outcome(cli("--as", actor, *args, code=None))
