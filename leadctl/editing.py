@@ -105,7 +105,7 @@ def edit(
         ]
         return bulk.Change(lead.id, after, rows)
 
-    result = bulk.plan(session, lead_ids, decide)
+    result = bulk.plan(session, lead_ids, decide, columns=None)  # every field may change
     result.rescore = True
     return bulk.finish(session, result, single=single, dry_run=dry_run)
 

@@ -85,6 +85,13 @@ def change_statuses(
     now = clock.now()  # one time for the whole command
     actor = who.name
 
+    moves: dict[str, list[str]] = {}  # allowed next statuses, per current status
+
+    def allowed(current: str) -> list[str]:
+        if current not in moves:
+            moves[current] = allowed_moves(statuses, current)
+        return moves[current]
+
     def decide(lead: Row[Any]) -> bulk.Change | None:
         leads.check_work(who, lead, "change the status of")
         if target.name == lead.status:
@@ -105,11 +112,11 @@ def change_statuses(
                 )
             if not who.can("admin"):
                 raise LeadDenied(f"reopening lead {lead.id} needs the admin permission", [lead.id])
-        elif target.name not in allowed_moves(statuses, lead.status):
-            allowed = ", ".join(allowed_moves(statuses, lead.status)) or "none"
+        elif target.name not in allowed(lead.status):
+            nexts = ", ".join(allowed(lead.status)) or "none"
             raise Conflict(
                 f"lead {lead.id} cannot move from {lead.status} to {target.name}: "
-                f"statuses go forward only; allowed next: {allowed}"
+                f"statuses go forward only; allowed next: {nexts}"
             )
         body = f"reason: {lost_reason}" if lost_reason else ("reopened" if is_locked else None)
         rows = [
