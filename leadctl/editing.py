@@ -77,7 +77,8 @@ def edit(
             by_country[key] = leads.validate(session, raw, country=key)
         return by_country[key]
 
-    first = validated(None)  # a bad value is refused once, before any lead
+    # a bad value is refused once, before any lead (a phone: per lead's country, below)
+    first = leads.validate(session, {k: v for k, v in raw.items() if k != "phone"})
     if first.get("client_id") is not None:
         users.require_client_visible(session, who, first["client_id"])
     now = clock.now()

@@ -190,9 +190,8 @@ def add(
     if values.get("next_call_at") is None:  # the first_call_after setting, when set
         from leadctl import followup
 
-        first = [values | {"next_call_at": None}]
-        followup.first_calls(session.connection(), first, now)
-        values = first[0]
+        values = dict(values)
+        followup.first_calls(session.connection(), [values], now)
     lead = Lead(
         **{k: v for k, v in values.items() if k not in ("tags", "fields")},
         tags=json.dumps(values.get("tags", []), ensure_ascii=False),

@@ -267,3 +267,11 @@ def test_core_refusal_carries_every_lead_and_the_right_code(cli, five, db_path):
     finally:
         database.close()
     assert statuses(cli)[1] == "new"
+
+
+def test_a_phone_is_read_for_each_leads_country(cli, add_lead):
+    add_lead("Lukas", email="lukas@example.com", country="Germany")
+    add_lead("Maya", email="maya@example.com", country="US")
+    assert cli.json("edit", "1", "--phone", "030 2201 8841")["phone"] == "+493022018841"
+    cli("edit", "1", "2", "--phone", "+44 20 7946 0958")
+    assert {cli.json("show", str(i))["phone"] for i in (1, 2)} == {"+442079460958"}
