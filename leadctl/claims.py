@@ -13,14 +13,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Row, func, or_, update
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, leads, lists, settings
+from leadctl import activities, bulk, clock, leads, lists, settings
 from leadctl.errors import Conflict, InvalidInput, NotFound
 from leadctl.models import LEAD, Lead, User, id_of
 from leadctl.users import (
     Actor,
+    LeadState,
     claim_holder,
     get_user,
     held_elsewhere,
@@ -291,7 +292,7 @@ def resolve_assignee(session: Session, who: Actor, name: str) -> str:
     return user.name
 
 
-def _check_assignable(who: Actor, lead: Lead) -> None:
+def _check_assignable(who: Actor, lead: LeadState) -> None:
     if who.works_any:
         return
     holder = claim_holder(lead)
@@ -299,58 +300,67 @@ def _check_assignable(who: Actor, lead: Lead) -> None:
         raise held_elsewhere(lead, holder)
 
 
-def _set_owner(session: Session, lead: Lead, owner: str, who: Actor, note: str | None) -> None:
-    holder = claim_holder(lead)
-    if lead.owner == owner and not lead.claimed_by:
-        return
-    parts = [p for p in (note, f"ended claim by {holder}" if holder else None) if p]
-    activities.record(
-        session,
-        id_of(lead),
-        "assign",
-        who.name,
-        field="owner",
-        old=lead.owner,
-        new=owner,
-        body="; ".join(parts) or None,
-    )
-    lead.owner = owner
-    lead.claimed_by = None
-    lead.claim_expires_at = None
-    lead.updated_at = clock.now()
-    session.add(lead)
-
-
-def assign(session: Session, who: Actor, lead_ids: Sequence[int], to: str) -> list[Lead]:
-    """Give the leads an owner (ending any claim), all or none."""
-    found = _load(session, who, lead_ids, "assign")
+def assign(
+    session: Session, who: Actor, lead_ids: Sequence[int], to: str, *, dry_run: bool = False
+) -> bulk.Plan:
+    """Give the leads an owner (ending any claim), all or none (``leadctl.bulk``)."""
     owner = resolve_assignee(session, who, to)
-    for lead in found:
-        _check_assignable(who, lead)
-    for lead in found:
-        _set_owner(session, lead, owner, who, None)
-    return found
+    return _assign(session, who, lead_ids, [owner], 0, None, dry_run)
 
 
 def assign_round_robin(
-    session: Session, who: Actor, lead_ids: Sequence[int], names: Sequence[str]
-) -> list[Lead]:
+    session: Session,
+    who: Actor,
+    lead_ids: Sequence[int],
+    names: Sequence[str],
+    *,
+    dry_run: bool = False,
+) -> bulk.Plan:
     """Deal the leads out in turn, starting after whoever the last round-robin
     ended on (kept in the database), so successive runs spread evenly."""
-    found = _load(session, who, lead_ids, "assign")
     owners = list(dict.fromkeys(resolve_assignee(session, who, n) for n in names if n.strip()))
     if not owners:
         raise InvalidInput("invalid --round-robin: give user names separated by commas")
-    for lead in found:
-        _check_assignable(who, lead)
     last = settings.stored(session, ROUND_ROBIN_KEY, lock=True)
     start = owners.index(last) + 1 if last in owners else 0
-    owner = owners[start % len(owners)]
-    for k, lead in enumerate(found):
-        owner = owners[(start + k) % len(owners)]
-        _set_owner(session, lead, owner, who, "round robin")
-    settings.store(session, ROUND_ROBIN_KEY, owner)
-    return found
+    result = _assign(session, who, lead_ids, owners, start, "round robin", dry_run)
+    if result.total and not dry_run:
+        settings.store(session, ROUND_ROBIN_KEY, owners[(start + result.total - 1) % len(owners)])
+    return result
+
+
+def _assign(
+    session: Session,
+    who: Actor,
+    lead_ids: Sequence[int],
+    owners: list[str],
+    start: int,
+    note: str | None,
+    dry_run: bool,
+) -> bulk.Plan:
+    """Each lead in turn gets ``owners[(start + k) % len(owners)]``; one Change a
+    lead whose owner or claim changes (``assign`` activity)."""
+    now = clock.now()
+    turn = iter(range(start, start + len(lead_ids) + 1))
+
+    def decide(lead: Row[Any]) -> bulk.Change | None:
+        leads.check_change(who, lead, "assign")
+        _check_assignable(who, lead)
+        owner = owners[next(turn) % len(owners)]
+        if lead.owner == owner and not lead.claimed_by:
+            return None
+        holder = claim_holder(lead, now)
+        parts = [p for p in (note, f"ended claim by {holder}" if holder else None) if p]
+        row = activities.row(
+            lead.id, "assign", who.name, field="owner", old=lead.owner, new=owner,
+            body="; ".join(parts) or None, at=now,
+        )  # fmt: skip
+        values = {"owner": owner, "claimed_by": None, "claim_expires_at": None, "updated_at": now}
+        return bulk.Change(lead.id, values, [row])
+
+    single = len(bulk.unique(lead_ids)) == 1
+    result = bulk.plan(session, lead_ids, decide)
+    return bulk.finish(session, result, single=single, dry_run=dry_run)
 
 
 def owner_for_new_lead(session: Session, who: Actor, assign: str | None) -> str | None:

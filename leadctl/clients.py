@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from leadctl import activities, clock, leads, lists, normalize, settings, users
+from leadctl import activities, clock, followup, leads, lists, normalize, settings, users
 from leadctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_choice
 from leadctl.models import Client, Deal, Lead
 from leadctl.users import Actor
@@ -222,6 +222,7 @@ def convert(
     )
     if lead.first_contacted_at is None:
         lead.first_contacted_at = now
+    followup.clear_next_call(session, lead, actor, f"lead is {won}", now)  # issue 14
     lead.status = won
     lead.lost_reason = None
     lead.converted_at = now

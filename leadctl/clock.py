@@ -147,6 +147,26 @@ def _parse_when(text: str, field: str) -> datetime:
     return to_utc(parsed)
 
 
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw]?)$")
+
+
+def parse_duration(text: str, field: str = "duration") -> timedelta:
+    """A span as settings and options take it: ``30m``, ``2h``, ``3d``, ``1w``;
+    a bare number means hours."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise InvalidInput(
+            f"invalid {field} {text!r}: expected a duration like 30m, 2h, 3d or 1w "
+            "(a bare number is hours)"
+        )
+    amount = float(match.group(1))
+    unit = _UNITS[match.group(2) or "h"]
+    try:
+        return timedelta(**{unit: amount})
+    except OverflowError:
+        raise InvalidInput(f"invalid {field} {text!r}: too long") from None
+
+
 def parse_date(text: str, field: str = "date") -> date:
     """A calendar date: ISO, or any form :func:`parse_when` understands (in range)."""
     try:

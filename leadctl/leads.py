@@ -57,14 +57,26 @@ def for_change(
     lead = session.get(Lead, lead_id, with_for_update=lock) if lock else session.get(Lead, lead_id)
     if lead is None:
         raise NotFound(f"no lead with id {lead_id}")
+    check_change(who, lead, doing)
+    return lead
+
+
+def check_change(who: Actor, lead: users.LeadState, doing: str) -> None:
+    """:func:`for_change`'s rules on a lead already loaded (a bulk command loads
+    thousands in one SELECT and checks each here)."""
     if not who.works_any:
         users.require_permission(
-            who, "manage", f"{doing} lead {lead_id} (viewers change nothing)", [lead]
+            who, "manage", f"{doing} lead {lead.id} (viewers change nothing)", [lead]
         )
         users.require_visible(who, lead)
     if lead.merged_into:
-        raise Conflict(f"lead {lead_id} was merged into lead {lead.merged_into}")
-    return lead
+        raise Conflict(f"lead {lead.id} was merged into lead {lead.merged_into}")
+
+
+def check_work(who: Actor, lead: users.LeadState, doing: str) -> None:
+    """:func:`for_work`'s rules on a lead already loaded."""
+    check_change(who, lead, doing)
+    users.require_work(who, lead, doing)
 
 
 def for_work(session: Session, who: Actor, lead_id: int, doing: str) -> Lead:
@@ -175,6 +187,11 @@ def add(
                 filled = duplicates.fill_lead(session, dup.lead, values, actor=actor, notes=notes)
                 return AddResult(dup.lead, "merged", dup, filled)
     now = clock.now()
+    if values.get("next_call_at") is None:  # the first_call_after setting, when set
+        from leadctl import followup
+
+        values = dict(values)
+        followup.first_calls(session.connection(), [values], now)
     lead = Lead(
         **{k: v for k, v in values.items() if k not in ("tags", "fields")},
         tags=json.dumps(values.get("tags", []), ensure_ascii=False),
@@ -209,52 +226,21 @@ def add(
 
 
 def edit(session: Session, who: Actor, lead_id: int, raw: dict[str, Any]) -> tuple[Lead, list[str]]:
-    """Change a lead's fields from option values (as :func:`validate` takes them),
-    on a lead the actor may work; returns the lead and what changed."""
-    lead = for_work(session, who, lead_id, "edit")
-    values = validate(session, raw, country=lead.country)
-    if values.get("client_id") is not None:
-        users.require_client_visible(session, who, values["client_id"])
-    return lead, apply_edit(session, lead, values, actor=who.name)
+    """Change one lead's fields (``editing.edit`` with one id); returns the lead
+    and what changed."""
+    from leadctl import editing
+
+    done = editing.edit(session, who, [lead_id], raw)
+    changed = [a.field for c in done.changes for a in c.rows if a.field]
+    return session.get_one(Lead, lead_id, populate_existing=True), changed
 
 
 def schedule(session: Session, who: Actor, lead_id: int, when: str) -> Lead:
-    """Set the next call (``when`` as people type it; never empty: that would clear it)."""
-    lead = for_work(session, who, lead_id, "schedule a call on")
-    next_call = clock.parse_when(when, "next call")
-    apply_edit(session, lead, {"next_call_at": next_call}, actor=who.name, kind="schedule")
-    return lead
+    """Set one lead's next call (``followup.schedule`` with one id)."""
+    from leadctl import followup
 
-
-def apply_edit(
-    session: Session, lead: Lead, values: dict[str, Any], *, actor: str, kind: str = "edit"
-) -> list[str]:
-    """Apply validated values to a lead already checked out for work (:func:`for_work`),
-    one activity per changed field; returns what changed."""
-    assert lead.id is not None  # a stored lead
-    changed: list[str] = []
-    for name, value in values.items():
-        if name in ("email_key", "company_key"):
-            setattr(lead, name, value)
-            continue
-        if name == "tags":  # tags given to edit are added to the lead's own
-            current = json.loads(lead.tags)
-            value = json.dumps(current + [t for t in value if t not in current], ensure_ascii=False)
-        if name == "fields":
-            value = json.dumps(json.loads(lead.fields) | value, ensure_ascii=False)
-        old = getattr(lead, name)
-        if old == value:
-            continue
-        setattr(lead, name, value)
-        changed.append(name)
-        activities.record(session, lead.id, kind, actor, field=name, old=old, new=value)
-    if not lead.email and not lead.phone:
-        raise InvalidInput("a lead needs an email or a phone; set one before clearing the other")
-    if changed:
-        lead.updated_at = clock.now()
-        session.add(lead)
-        rescore(session, lead)
-    return changed
+    followup.schedule(session, who, [lead_id], when)
+    return session.get_one(Lead, lead_id, populate_existing=True)
 
 
 @dataclass
@@ -332,8 +318,13 @@ def list_statement(session: Session, who: Actor, query: ListQuery) -> SelectOfSc
         statement = statement.where(col(Lead.band) == query.band)
     if query.tag:
         statement = statement.where(col(Lead.tags).contains(json.dumps(query.tag)))
-    if query.due:
-        statement = statement.where(col(Lead.next_call_at) < _due_before(query.due))
+    if query.due:  # a final or converted lead is never due (issue 14)
+        from leadctl.followup import closed_statuses
+
+        statement = statement.where(
+            col(Lead.next_call_at) < _due_before(query.due),
+            col(Lead.status).not_in(closed_statuses(session)),
+        )
     if query.search:
         pattern = f"%{query.search.strip().lower()}%"
         statement = statement.where(
@@ -406,20 +397,11 @@ def log_activity(
     body: str | None = None,
     outcome: str | None = None,
 ) -> Activity:
-    """Record a note, contact or engagement on a lead the actor may work: a first
-    contact stamps the lead, and the engagement counts in its score at once."""
-    lead = for_work(session, who, lead_id, f"log {kind} on")
-    if kind == "note" and not (body or "").strip():
-        raise InvalidInput("a note needs some text")
-    assert lead.id is not None  # a stored lead
-    activity = activities.record(session, lead.id, kind, who.name, body=body, outcome=outcome)
-    if kind in activities.CONTACT_KINDS and lead.first_contacted_at is None:
-        lead.first_contacted_at = activity.created_at
-    lead.updated_at = activity.created_at
-    session.add(lead)
-    session.flush()
-    rescore(session, lead)
-    return activity
+    """Record a note, contact or engagement on one lead (``followup.log``)."""
+    from leadctl import followup
+
+    followup.log(session, who, [lead_id], kind, body=body, outcome=outcome)
+    return followup.last_activity(session, lead_id, kind)
 
 
 def rescore(session: Session, lead: Lead) -> None:

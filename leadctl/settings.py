@@ -85,12 +85,39 @@ def _deal_stages(value: str) -> str:
     return ", ".join(f"{name}:{number}" for name, number in stage_pairs(value).items())
 
 
+def _first_call_after(value: str) -> str:
+    """``off``, or a duration (``30m``, ``2h``, ``3d``, ``1w``; a bare number is
+    hours) from a minute to a year."""
+    from datetime import timedelta
+
+    from leadctl.clock import parse_duration
+
+    text = value.strip().lower()
+    if text in ("off", "none", "0"):
+        return "off"
+    try:
+        span = parse_duration(text)
+    except InvalidInput:
+        span = timedelta(0)
+    if not timedelta(minutes=1) <= span <= timedelta(days=365):
+        raise InvalidInput(
+            f"invalid value {value!r}: expected off or a duration from 1m to 1 year, "
+            "like 30m, 2h, 3d or 1w (a bare number is hours)"
+        )
+    return text if text[-1].isalpha() else f"{text}h"
+
+
 # key: (default, validator returning the stored text, help)
 KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
     "claim_hours": ("24", _positive_number, "hours a claim holds a lead"),
     "region": ("US", _region, "phone region for numbers without + (after LEADCTL_REGION)"),
     "stuck_days": ("14", _whole_days, "days in one status before `report aging` calls it stuck"),
     "deal_stages": (DEFAULT_DEAL_STAGES, _deal_stages, "deal stages and their default probability"),
+    "first_call_after": (
+        "off",
+        _first_call_after,
+        "when a new lead's first call falls: 2h, 3d… after it comes in, or off",
+    ),
 }
 
 

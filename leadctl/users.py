@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Row, func, or_
 from sqlmodel import Session, col, select
 
 from leadctl import activities, clock
@@ -46,6 +46,9 @@ PERMISSIONS = {
 WORK_ANY_ROLES = {"admin", "manager"}  # may work on any lead, whoever holds it
 RESERVED_NAMES = {"me", "unassigned"}  # words `assign --to` and `list --owner` give meaning to
 _NAME = re.compile(r"^[^\s,]+$")
+# A lead as the rules below read it: the ORM object, or a row of the lead table
+# (bulk commands check thousands of leads from one Core SELECT).
+LeadState = Lead | Row[Any]
 
 
 def acting_name(option: str | None) -> str:
@@ -157,11 +160,11 @@ def require_client_visible(session: Session, who: Actor, client_id: int) -> None
         )
 
 
-def may_see(who: Actor, lead: Lead) -> bool:
+def may_see(who: Actor, lead: LeadState) -> bool:
     return who.can("view_all") or lead.owner in (None, who.name)
 
 
-def require_visible(who: Actor, lead: Lead) -> None:
+def require_visible(who: Actor, lead: LeadState) -> None:
     if not may_see(who, lead):
         raise LeadDenied(
             f"{who.label()} may not see lead {lead.id}: that needs the view_all permission",
@@ -169,7 +172,9 @@ def require_visible(who: Actor, lead: Lead) -> None:
         )
 
 
-def require_permission(who: Actor, permission: str, doing: str, leads: Iterable[Lead] = ()) -> None:
+def require_permission(
+    who: Actor, permission: str, doing: str, leads: Iterable[LeadState] = ()
+) -> None:
     """Refuse (exit 4, naming the permission) and blame the leads it was about."""
     if not who.can(permission):
         raise LeadDenied(
@@ -178,7 +183,7 @@ def require_permission(who: Actor, permission: str, doing: str, leads: Iterable[
         )
 
 
-def claim_holder(lead: Lead, now: datetime | None = None) -> str | None:
+def claim_holder(lead: LeadState, now: datetime | None = None) -> str | None:
     """Who holds the lead on a claim that has not expired, if anyone."""
     if not lead.claimed_by or lead.claim_expires_at is None:
         return None
@@ -190,12 +195,12 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def held_elsewhere(lead: Lead, holder: str) -> Conflict:
+def held_elsewhere(lead: LeadState, holder: str) -> Conflict:
     until = clock.local(lead.claim_expires_at)
     return Conflict(f"lead {lead.id} is claimed by {holder} until {until}")
 
 
-def require_work(who: Actor, lead: Lead, doing: str) -> None:
+def require_work(who: Actor, lead: LeadState, doing: str) -> None:
     """SPEC: everyone changes status, logs and schedules on leads they see that are
     theirs (or unowned); managers and admins on any lead; viewers change nothing.
 

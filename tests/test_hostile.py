@@ -71,6 +71,9 @@ TEMPLATES: dict[str, list[str]] = {
         "add Bob --email bob@example.com --client V", "edit 1 --client V",
         "client edit V --name Y", "deal add V", "deal edit V --value 1", "deal stage V won",
         "deal list --client V", "deal add 1 --lead V", "deal edit 1 --lead V",
+        "status 1 V nurture", "status V 2 nurture --dry-run", "edit 1 V --title CTO",
+        "note 1 V text", "log 1 V --type call", "schedule 1 V tomorrow", "schedule V --clear",
+        "assign 1 V --to me --dry-run", "tag V +vip", "tag 1 V -vip --dry-run",
     ],
     "text": [
         "add V --email new@example.com", "edit 1 --name V", "note 1 V",
@@ -89,6 +92,8 @@ TEMPLATES: dict[str, list[str]] = {
         "add Bob --country V --phone 4155550100",
         "client add V", "client edit 1 --name V", "client edit 1 --company V",
         "client add Bob --company V",
+        "tag 1 +V", "tag 1 2 -V", "tag 1 +V --dry-run", "edit 1 --untag V",
+        "edit 1 2 --untag V --dry-run", "note 1 2 V", "log 1 2 --type call --outcome V",
     ],
     "number": [
         *(
@@ -104,13 +109,15 @@ TEMPLATES: dict[str, list[str]] = {
         "score 1 --explain --adjust V --reason r", "convert 1 --deal-value V",
         "convert 1 --probability V", "statuses add Extra --position V",
         "sources add Extra --position V", "reasons add Extra --position V",
-        *(f"config set {key} V" for key in ("claim_hours", "stuck_days")),
+        *(f"config set {key} V" for key in ("claim_hours", "stuck_days", "first_call_after")),
         "deal add 1 --value V", "deal edit 1 --value V", "deal add 1 --probability V",
         "deal edit 1 --probability V",
     ],
     "date": [
         "schedule 1 V", "edit 1 --timeline V", "add Bob --email bob@example.com --timeline V",
         "convert 1 --close-date V", "deal add 1 --close-date V", "deal edit 1 --close-date V",
+        "schedule 1 2 V", "schedule 1 2 V --dry-run",
+        "log 1 --type call --next V", "log 1 2 --type meeting --next V",
         *(f"report {name} --since V" for name in ("funnel", "summary", "trend")),
         *(f"report {name} --until V" for name in ("sources", "reps", "aging")),
     ],
@@ -135,6 +142,8 @@ TEMPLATES: dict[str, list[str]] = {
         "deal add 1 --stage V", "deal stage 1 V", "deal list --stage V", "deal edit 1 --stage V",
         "config set deal_stages V", "client add Bob --email V", "client add Bob --phone V",
         "client edit 1 --email V", "client edit 1 --phone V",
+        "score --rules V", "status 1 2 V", "status 1 2 V --dry-run", "log 1 2 --type V",
+        "config set first_call_after V",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -234,9 +243,19 @@ def prepared(tmp_path_factory) -> Path:
     return db
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """A copy of a SQLite database with its write-ahead log (the rows may still be
+    there), replacing the target's own."""
+    shutil.copy(source, target)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
+
+
 @pytest.fixture
 def hostile_env(prepared, db_path, tmp_path, monkeypatch) -> Path:
-    shutil.copy(prepared, db_path)
+    copy_database(prepared, db_path)
     monkeypatch.chdir(tmp_path)  # backup/export/rejects files land here
     monkeypatch.setenv("HOME", str(tmp_path))  # and shell completion scripts
     (tmp_path / "leads.csv").write_text(
@@ -303,6 +322,10 @@ NO_VALUE = [
         ["claim", "--release-expired"], ["import", "--template"], ["export"],
         ["report", "summary"], ["dedupe", "--merge"], ["undo"], ["undo", "--json"],
         ["deal", "list"],
+        ["status", "-", "nurture"], ["status", "1", "2", "nurture", "--dry-run"],
+        ["schedule", "1", "--clear"], ["tag", "1", "2", "+vip", "-cold"], ["tag", "1", "-"],
+        ["edit", "-", "--title", "CTO"], ["assign", "-", "--to", "me"], ["note", "-", "hi"],
+        ["log", "-", "--type", "call"],
 ]  # fmt: skip
 
 
@@ -441,7 +464,7 @@ def team(tmp_path_factory) -> Path:
 def test_a_hostile_value_from_a_rep_or_viewer_never_makes_a_traceback(
     cli, hostile_env, team, db_path, template, label, actor
 ):
-    shutil.copy(team, db_path)
+    copy_database(team, db_path)
     args = [VALUES[label] if word == "V" else word for word in template.split()]
     args = [str(hostile_env / "leads.csv") if word == "FILE" else word for word in args]
     check_outcome(cli("--as", actor, *args, code=None))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the Context TyperGroup declares: click's, which typer vendo
 # that defines it. A command's module is imported (and its Typer commands are
 # built) only when that command runs, so start-up does not grow with the CLI.
 COMMANDS = {
-    "add": "leads", "list": "leads", "show": "leads", "edit": "leads",
+    "add": "leads", "list": "leads", "show": "leads", "edit": "leads", "tag": "tags",
     "status": "pipeline", "note": "pipeline", "log": "pipeline", "schedule": "pipeline",
     "claim": "pool", "release": "pool", "assign": "pool",
     "score": "scoring", "convert": "clients", "client": "clients", "report": "reports",
@@ -91,6 +91,8 @@ class LeadctlGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LeadctlError as error:
+            for detail in getattr(error, "details", ()):  # a bulk refusal: each lead, then why
+                _say_error(detail)
             _fail(str(error), error.exit_code)
         except OverflowError:
             _fail("a number is out of range: ids, counts and amounts must fit in 64 bits", 1)
@@ -113,6 +115,12 @@ class LeadctlGroup(TyperGroup):
                 except LeadctlError as mapped:
                     _fail(str(mapped), mapped.exit_code)
             raise
+
+
+def _say_error(text: str) -> None:
+    from leadctl.cli.render import error
+
+    error(text)
 
 
 def _fail(text: str, code: int) -> None:

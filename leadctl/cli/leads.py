@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
+from leadctl.cli.bulk import IDS_HELP, DryRunOpt
 from leadctl.cli.fields import lead_fields
 from leadctl.cli.state import (
     BandOpt,
@@ -192,25 +193,42 @@ def _local_field(key: str, lead: Any, value: Any) -> Any:
 @lead_fields(with_name=True)
 def edit(
     ctx: typer.Context,
-    lead_id: IdArg,
+    args: Annotated[list[str], typer.Argument(metavar="ID...", help=IDS_HELP, show_default=False)],
     raw: dict[str, Any],
+    untag: Annotated[
+        list[str] | None,
+        typer.Option("--untag", help="Remove this tag (repeat or comma-separate)."),
+    ] = None,
+    dry_run: DryRunOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Change a lead's fields ('' clears one; --tag adds, --field sets one key)."""
-    from leadctl import leads, users
-    from leadctl.cli import render
+    """Change leads' fields ('' clears one; --tag adds, --untag removes, --field sets one key)."""
+    from leadctl import editing, users
+    from leadctl.cli import bulk
 
     app = state(ctx)
     given = {k: v for k, v in raw.items() if v is not None}
-    if not given:
+    if not given and not untag:
         from leadctl.errors import InvalidInput
 
         raise InvalidInput("nothing to change: give at least one field option (see --help)")
+    ids, as_list = bulk.lead_ids(args)
     with app.session() as session:
-        lead, changed = leads.edit(session, users.actor(session, app.actor), lead_id, given)
+        who = users.actor(session, app.actor)
+        plan = editing.edit(session, who, ids, given, untag=untag or [], dry_run=dry_run)
+        shown = bulk.show(session, plan, ids, as_list=as_list, dry_run=dry_run, json_out=json_out)
     if json_out:
-        render.emit_json(leads.to_dict(lead))
+        bulk.emit(shown, as_list=as_list)
+    elif dry_run:
+        bulk.dry_run_lines(plan)
     else:
-        render.message(
-            f"lead {lead.id}: " + (f"changed {', '.join(changed)}" if changed else "no change")
+        fields = {c.lead_id: ", ".join(r.field for r in c.rows if r.field) for c in plan.changes}
+        bulk.said(
+            plan,
+            shown,
+            lambda lead: (
+                f"lead {lead.id}: "
+                + (f"changed {fields[lead.id]}" if lead.id in fields else "no change")
+            ),
+            "changed",
         )

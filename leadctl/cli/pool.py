@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
+from leadctl.cli.bulk import DryRunOpt
 from leadctl.cli.state import IdArg, JsonOpt, state
 
 IdsArg = Annotated[
@@ -97,8 +98,11 @@ def release(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> No
 
 def assign(
     ctx: typer.Context,
-    lead_ids: Annotated[
-        list[int], typer.Argument(metavar="ID", help="Lead ids.", show_default=False)
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ID...", help="Lead ids, or - to read them from stdin.", show_default=False
+        ),
     ],
     to: Annotated[
         str | None, typer.Option("--to", help="Owner: a user name or me.", show_default=False)
@@ -112,24 +116,41 @@ def assign(
             show_default=False,
         ),
     ] = None,
+    dry_run: DryRunOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Give leads an owner (ends any claim on them)."""
+    """Give leads an owner (ends any claim on them), all or none."""
     from leadctl import claims
+    from leadctl.cli import bulk
 
     if (to is None) == (round_robin is None):
         _usage("give --to USER or --round-robin U1,U2... (exactly one)")
+    lead_ids, as_list = bulk.lead_ids(args)
     app = state(ctx)
     with app.session(immediate=True) as session:
         who = _actor(session, app.actor)
         if round_robin is not None:
-            done = claims.assign_round_robin(session, who, lead_ids, round_robin.split(","))
+            plan = claims.assign_round_robin(
+                session, who, lead_ids, round_robin.split(","), dry_run=dry_run
+            )
         else:
-            done = claims.assign(session, who, lead_ids, to or "")
-    if _print_leads(done, json_out, as_list=len(lead_ids) > 1):
-        return
-    for lead in done:
-        _say(f"lead {lead.id} ({lead.name}) is owned by {lead.owner}")
+            plan = claims.assign(session, who, lead_ids, to or "", dry_run=dry_run)
+        shown = bulk.show(
+            session, plan, lead_ids, as_list=as_list, dry_run=dry_run, json_out=json_out
+        )
+    if json_out:
+        bulk.emit(shown, as_list=as_list)
+    elif dry_run:
+        bulk.dry_run_lines(plan)
+    else:
+        owners = sorted({c.values["owner"] for c in plan.changes})
+        bulk.said(
+            plan,
+            shown,
+            lambda lead: f"lead {lead.id} ({lead.name}) is owned by {lead.owner}",
+            f"now owned by {', '.join(owners)}",
+            unchanged="already owned so",
+        )
 
 
 def _actor(session: Any, name: str) -> Any:

@@ -30,7 +30,7 @@ from sqlalchemy import String, and_, func, insert, or_, select, type_coerce, upd
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from leadctl import activities, duplicates, users
+from leadctl import activities, duplicates, followup, users
 from leadctl.activities import ActivityRow
 from leadctl.duplicates import NEVER_FILLED, SAME_RECORD, UNIONED
 from leadctl.importing import converted, records
@@ -217,6 +217,7 @@ class BatchWriter:
             self.restore.before_insert(conn, new)
         visible = users.visible_clauses(self.scope) if self.scope is not None else None
         attached = converted.attach_clients(conn, new, now, visible)
+        followup.first_calls(conn, [r.values for r in new], now)  # first_call_after (issue 14)
         ids = self._insert(conn, new)
         self._remember_companies(new, ids)
         result.inserted_ids = ids
