@@ -28,7 +28,7 @@ FROM_DATABASE = {
     ("*", "--owner"): "owner",
     ("*", "--to"): "user",
     ("*", "--assign"): "user",
-    ("status", "STATUS"): "status",
+    ("status", "ID... [STATUS"): "status",  # its metavar "ID... [STATUS]", as _key reads it
     ("status", "--reason"): "lost_reason",
     ("user remove", "NAME"): "user",
     ("user role", "NAME"): "user",
