@@ -50,6 +50,12 @@ KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
     "claim_hours": ("24", _positive_number, "hours a claim holds a lead"),
     "region": ("US", _region, "phone region for numbers without + (after LEADCTL_REGION)"),
     "stuck_days": ("14", _whole_days, "days in one status before `report aging` calls it stuck"),
+    "first_response_hours": (
+        "24",
+        _positive_number,
+        "hours a new lead may wait for a first contact",
+    ),
+    "expiring_hours": ("4", _positive_number, "`next` shows your claims ending within these hours"),
 }
 
 
