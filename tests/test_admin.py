@@ -52,7 +52,13 @@ def test_lost_reasons_are_editable(cli, add_lead):
 
 
 def test_config_get_set_and_validation(cli):
-    assert cli.json("config", "get") == {"claim_hours": 24, "region": "US", "stuck_days": 14}
+    assert cli.json("config", "get") == {
+        "claim_hours": 24,
+        "region": "US",
+        "stuck_days": 14,
+        "first_response_hours": 24,
+        "expiring_hours": 4,
+    }
     cli("config", "set", "claim_hours", "48")
     assert cli("config", "get", "claim_hours").stdout.strip() == "48"
     assert "claim_hours, region" in cli("config", "set", "colour", "red", code=1).stderr

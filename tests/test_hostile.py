@@ -97,10 +97,13 @@ TEMPLATES: dict[str, list[str]] = {
         ),
         "list --limit V", "list --offset V", "claim 1 --hours V", "claim --next --count V",
         "claim --next --hours V", "score 1 --adjust V --reason r",
-        "score 1 --explain --adjust V --reason r", "convert 1 --deal-value V",
+        "score 1 --explain --adjust V --reason r", "convert 1 --deal-value V", "next --limit V",
         "convert 1 --probability V", "statuses add Extra --position V",
         "sources add Extra --position V", "reasons add Extra --position V",
-        *(f"config set {key} V" for key in ("claim_hours", "stuck_days")),
+        *(
+            f"config set {key} V"
+            for key in ("claim_hours", "stuck_days", "first_response_hours", "expiring_hours")
+        ),
     ],
     "date": [
         "schedule 1 V", "edit 1 --timeline V", "add Bob --email bob@example.com --timeline V",
@@ -119,6 +122,7 @@ TEMPLATES: dict[str, list[str]] = {
             f"list {option} V"
             for option in ("--status", "--source", "--band", "--due", "--sort")
         ),
+        "list --status open --status V", "list --all --status V",
         "status 1 V", "status 1 lost --reason V", "status 1 V --reopen", "log 1 --type V",
         "convert 1 --stage V", "report V", "report trend --by V", "export --format V",
         "export --status V", "import FILE --on-duplicate V", "import FILE --encoding V",
@@ -173,6 +177,12 @@ EXPECTED = {
     ("claim 1 --hours V", "nan"): 1,
     ("claim 1 --hours V", "inf"): 1,
     ("list --limit V", "huge_int"): 1,
+    ("next --limit V", "negative"): 1,
+    ("next --limit V", "huge_int"): 1,
+    ("list --search V", "huge_text"): 1,
+    ("list --tag V", "huge_text"): 1,
+    ("config set first_response_hours V", "nan"): 1,
+    ("config set expiring_hours V", "inf"): 1,
     ("edit 1 --client V", "unicode_digit"): 1,
     ("convert 1 --probability V", "unicode_digit"): 1,
 }
@@ -270,6 +280,8 @@ NO_VALUE = [
         ["reasons"], ["config", "get"], ["dedupe"], ["score"], ["claim", "--next"],
         ["claim", "--release-expired"], ["import", "--template"], ["export"],
         ["report", "summary"], ["dedupe", "--merge"],
+        ["list", "--all"], ["list", "--status", "closed"], ["next"], ["next", "--json"],
+        ["next", "--limit", "0"],
 ]  # fmt: skip
 
 
