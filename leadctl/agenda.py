@@ -230,8 +230,7 @@ def _claim(lead: Lead, w: _Window) -> Item:
     return Item(
         lead,
         "claim_expiring",
-        f"your claim ends {_at(ends, w)} (in {span(ends - w.now)}): "
-        "work it, or `assign ID --to me`",
+        f"your claim ends {_at(ends, w)} (in {span(ends - w.now)})",
     )
 
 

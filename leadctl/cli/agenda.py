@@ -39,13 +39,12 @@ def next_command(
         render.emit_json([agenda.to_dict(item) for item in todo.items])
     elif todo.items:
         render.table(
-            ["ID", "Action", "Name", "Company", "Why", "Contact"],
+            ["ID", "Action", "Name", "Why", "Contact"],
             [
                 (
                     item.lead.id,
                     render.styled(ACTION_LABELS[item.action], ACTION_STYLE),
                     item.lead.name,
-                    item.lead.company,
                     item.detail,
                     item.lead.phone or item.lead.email,
                 )
