@@ -40,6 +40,13 @@ def test_all_shows_every_lead(cli, pipeline):
     assert _ids(cli, "--all") == sorted(pipeline.values())
 
 
+def test_an_empty_open_list_points_to_all(cli, pipeline):
+    result = cli("list", "--search", "lost")
+    assert result.stderr == "no open leads match (--all shows closed ones too)\n"
+    assert _ids(cli, "--search", "lost", "--all") == [pipeline["lost"]]
+    assert cli("list", "--status", "new", "--search", "zzz").stderr == "no leads match\n"
+
+
 def test_status_closed_and_several_statuses(cli, pipeline):
     closed = sorted(pipeline[s] for s in ("lost", "unqualified", "converted"))
     assert _ids(cli, "--status", "closed") == closed

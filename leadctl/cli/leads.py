@@ -144,6 +144,8 @@ def list_command(
         render.emit_json([leads.to_dict(lead) for lead in found])
     elif found:
         render.lead_rows(found, overdue=leads.is_overdue)
+    elif query.open_only and not query.statuses:
+        render.message("no open leads match (--all shows closed ones too)")
     else:
         render.message("no leads match")
     if page.total is not None:
