@@ -44,4 +44,4 @@ def test_demo_script_runs_a_whole_session(tmp_path, db_path):
         ["sh", str(folder / "demo.sh")], env=env, capture_output=True, text=True, timeout=300
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert len(json.loads(run_leadctl("list", "--limit", "0", "--json").stdout)) == 20
+    assert len(json.loads(run_leadctl("list", "--all", "--limit", "0", "--json").stdout)) == 20
