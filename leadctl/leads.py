@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ DUE = ["today", "overdue", "week"]
 TEXT_FIELDS = fields.TEXT_FIELDS
 DATETIME_FIELDS = fields.DATETIME_FIELDS
 BANDS = list(fields.BANDS)
+CLOSED_ROLES = ("won", "final")  # a lead in such a status is done with: converted, lost, …
 
 
 def get(session: Session, lead_id: int) -> Lead:
@@ -245,7 +246,8 @@ def schedule(session: Session, who: Actor, lead_id: int, when: str) -> Lead:
 
 @dataclass
 class ListQuery:
-    status: str | None = None
+    statuses: list[str] = field(default_factory=list)  # names, or the groups open / closed
+    open_only: bool = False  # no status given: open leads only (`list` without --all)
     source: str | None = None
     owner: str | None = None  # a name, or None
     unassigned: bool = False
@@ -263,9 +265,16 @@ class ListQuery:
 SEARCH_MAX = 1000
 
 
-def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQuery:
+def make_query(
+    actor: str,
+    *,
+    owner: str | None = None,
+    status: str | Sequence[str] | None = None,
+    **options: Any,
+) -> ListQuery:
     """A :class:`ListQuery` from command-line filters, checked (exit 1 naming the
-    accepted values) and with ``--owner me|unassigned`` resolved for ``actor``."""
+    accepted values) and with ``--owner me|unassigned`` resolved for ``actor``.
+    ``status`` is one status or several; ``open`` and ``closed`` name the groups."""
     if options.get("sort", "next-call") not in SORTS:
         raise invalid_choice("--sort", options["sort"], SORTS)
     if options.get("band") and options["band"] not in BANDS:
@@ -274,16 +283,29 @@ def make_query(actor: str, *, owner: str | None = None, **options: Any) -> ListQ
         raise invalid_choice("--due", options["due"], DUE)
     for name in ("search", "tag"):  # SQLite refuses long LIKE patterns
         if len(options.get(name) or "") > SEARCH_MAX:
-            raise InvalidInput(f"--{name} is too long: at most {SEARCH_MAX:,} characters")
+            raise InvalidInput(
+                f"--{name} is too long: at most {SEARCH_MAX:,} characters "
+                f"(this one has {len(options[name]):,})"
+            )
     if options.get("limit", 0) < 0 or options.get("offset", 0) < 0:
         raise InvalidInput("--limit and --offset must not be negative")
     if "limit" in options:
         options["limit"] = options["limit"] or None  # 0: all
     return ListQuery(
+        statuses=[status] if isinstance(status, str) else list(status or []),
         owner=actor if owner == "me" else (None if owner == "unassigned" else owner),
         unassigned=owner == "unassigned",
         **options,
     )
+
+
+@dataclass
+class Page:
+    """One page of :func:`list_page`: the leads, and how many match in all when
+    the limit cut some (None when nothing was cut)."""
+
+    leads: Sequence[Lead]
+    total: int | None = None
 
 
 def list_leads(session: Session, who: Actor, query: ListQuery) -> Sequence[Lead]:
@@ -292,49 +314,23 @@ def list_leads(session: Session, who: Actor, query: ListQuery) -> Sequence[Lead]
     return session.exec(list_statement(session, who, query)).all()
 
 
+def list_page(session: Session, who: Actor, query: ListQuery) -> Page:
+    """:func:`list_leads`, saying how many match in all when the limit cuts rows:
+    one row more than asked is read, and only then are the matches counted."""
+    if not query.limit:
+        return Page(list_leads(session, who, query))
+    probe = replace(query, limit=query.limit + 1)
+    found = list_leads(session, who, probe)
+    if len(found) <= query.limit:
+        return Page(found)
+    counting = select(func.count()).select_from(Lead).where(*filters(session, who, query))
+    return Page(found[: query.limit], session.exec(counting).one())
+
+
 def list_statement(session: Session, who: Actor, query: ListQuery) -> SelectOfScalar[Lead]:
     """The SELECT behind :func:`list_leads`, for callers that stream it (export):
     always within the actor's scope (:func:`users.visible_clauses`)."""
-    statement = select(Lead).where(
-        col(Lead.merged_into).is_(None), *users.visible_clauses(who), *query.extra
-    )
-    if query.status:
-        statement = statement.where(
-            col(Lead.status) == lists.find(session, "status", query.status).name
-        )
-    if query.source:
-        statement = statement.where(
-            col(Lead.source) == lists.find(session, "source", query.source).name
-        )
-    if query.unassigned:
-        statement = statement.where(col(Lead.owner).is_(None))
-    elif query.owner:
-        statement = statement.where(col(Lead.owner) == query.owner)
-    if query.claimed:
-        statement = statement.where(
-            col(Lead.claimed_by).is_not(None), col(Lead.claim_expires_at) > clock.now()
-        )
-    if query.band:
-        statement = statement.where(col(Lead.band) == query.band)
-    if query.tag:
-        statement = statement.where(col(Lead.tags).contains(json.dumps(query.tag)))
-    if query.due:  # a final or converted lead is never due (issue 14)
-        from leadctl.followup import closed_statuses
-
-        statement = statement.where(
-            col(Lead.next_call_at) < _due_before(query.due),
-            col(Lead.status).not_in(closed_statuses(session)),
-        )
-    if query.search:
-        pattern = f"%{query.search.strip().lower()}%"
-        statement = statement.where(
-            or_(
-                *(
-                    func.lower(c).like(pattern)
-                    for c in (Lead.name, Lead.email, Lead.phone, Lead.company)
-                )
-            )
-        )
+    statement = select(Lead).where(*filters(session, who, query))
     if query.sort == "score":
         statement = statement.order_by(col(Lead.score).desc(), col(Lead.created_at), col(Lead.id))
     elif query.sort == "created":
@@ -353,7 +349,80 @@ def list_statement(session: Session, who: Actor, query: ListQuery) -> SelectOfSc
     return statement
 
 
-def _due_before(due: str) -> datetime:
+def closed_statuses(session: Session) -> list[str]:
+    """The statuses a lead's work ends in: won (converted) and final (lost, unqualified)."""
+    return [entry.name for entry in lists.entries(session, "status") if entry.role in CLOSED_ROLES]
+
+
+def filters(session: Session, who: Actor, query: ListQuery) -> list[Any]:
+    """The WHERE clauses of a query: the actor's scope, then its filters."""
+    from leadctl import textmatch
+
+    clauses: list[Any] = [
+        col(Lead.merged_into).is_(None),
+        *users.visible_clauses(who),
+        *query.extra,
+    ]
+    dialect = session.get_bind().dialect.name
+    closed: list[str] | None = None
+    if query.statuses or query.open_only or query.due:
+        closed = closed_statuses(session)
+    if query.statuses:
+        clauses.append(_status_clause(session, query.statuses, closed or []))
+    elif query.open_only:
+        clauses.append(col(Lead.status).not_in(closed or []))
+    if query.source:
+        clauses.append(col(Lead.source) == lists.find(session, "source", query.source).name)
+    if query.unassigned:
+        clauses.append(col(Lead.owner).is_(None))
+    elif query.owner:
+        clauses.append(col(Lead.owner) == query.owner)
+    if query.claimed:
+        clauses += [col(Lead.claimed_by).is_not(None), col(Lead.claim_expires_at) > clock.now()]
+    if query.band:
+        clauses.append(col(Lead.band) == query.band)
+    if query.tag:
+        # tags are one JSON array: the tag with its quotes matches one whole element
+        tag = json.dumps(query.tag.strip(), ensure_ascii=False)
+        clauses += [col(Lead.tags) != "[]", textmatch.contains(Lead.tags, tag, dialect)]
+    if query.due:
+        # a closed lead's call is no call to make, whatever --status or --all say
+        clauses += [col(Lead.next_call_at) < due_before(query.due)]
+        clauses += [col(Lead.status).not_in(closed or [])]
+    if query.search:
+        text = query.search.strip()
+        clauses.append(
+            or_(
+                *(
+                    textmatch.contains(c, text, dialect)
+                    for c in (Lead.name, Lead.email, Lead.company)
+                ),
+                col(Lead.phone).contains(text, autoescape=True),
+            )
+        )
+    return clauses
+
+
+def _status_clause(session: Session, given: Sequence[str], closed: list[str]) -> Any:
+    """Leads in any of the statuses given (names, or the groups open / closed)."""
+    names: list[str] = []
+    either: list[Any] = []
+    for status in given:
+        group = status.strip().casefold()
+        if group == "open":
+            either.append(col(Lead.status).not_in(closed))
+        elif group == "closed":
+            either.append(col(Lead.status).in_(closed))
+        else:
+            names.append(lists.find(session, "status", status).name)
+    if names:
+        either.append(col(Lead.status).in_(names))
+    return or_(*either)
+
+
+def due_before(due: str) -> datetime:
+    """The time before which a next call is due: now (overdue), the end of today
+    (local time), or a week from now."""
     now = clock.now()
     if due == "overdue":
         return clock.to_utc(now)

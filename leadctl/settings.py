@@ -118,6 +118,12 @@ KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
         _first_call_after,
         "when a new lead's first call falls: 2h, 3d… after it comes in, or off",
     ),
+    "first_response_hours": (
+        "24",
+        _positive_number,
+        "hours a new lead may wait for a first contact",
+    ),
+    "expiring_hours": ("4", _positive_number, "`next` shows your claims ending within these hours"),
 }
 
 

@@ -58,6 +58,8 @@ def test_config_get_set_and_validation(cli):
         "stuck_days": 14,
         "deal_stages": "qualification:10, proposal:40, negotiation:70, won:100, lost:0",
         "first_call_after": "off",
+        "first_response_hours": 24,
+        "expiring_hours": 4,
     }
     cli("config", "set", "claim_hours", "48")
     assert cli("config", "get", "claim_hours").stdout.strip() == "48"

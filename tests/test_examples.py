@@ -35,7 +35,7 @@ def test_demo_script_runs_a_whole_session(tmp_path, db_path):
     assert result.returncode == 0, result.stderr
     assert "Maya Okafor" in result.stdout and "Timeline" in result.stdout
     assert "funnel" in result.stdout and "sources" in result.stdout
-    leads = json.loads(run_leadctl("list", "--limit", "0", "--json").stdout)
+    leads = json.loads(run_leadctl("list", "--all", "--limit", "0", "--json").stdout)
     assert len(leads) == 20  # 22 rows: one duplicate merged, one without a name rejected
     assert (folder / "leads.rejects.csv").exists()
     maya = next(lead for lead in leads if lead["name"] == "Maya Okafor")
@@ -44,4 +44,4 @@ def test_demo_script_runs_a_whole_session(tmp_path, db_path):
         ["sh", str(folder / "demo.sh")], env=env, capture_output=True, text=True, timeout=300
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert len(json.loads(run_leadctl("list", "--limit", "0", "--json").stdout)) == 20
+    assert len(json.loads(run_leadctl("list", "--all", "--limit", "0", "--json").stdout)) == 20

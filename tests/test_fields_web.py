@@ -107,7 +107,9 @@ def test_a_version_1_database_gains_the_columns(cli, tmp_path):
     cli(*db_as, "edit", "2", "--website", SITE, "--linkedin", PROFILE)
     again = cli.json(*db_as, "show", "2")
     assert (again["website"], again["linkedin"]) == (SITE, PROFILE)
-    assert "Grace Hopper" in {lead["name"] for lead in cli.json(*db_as, "list", "--limit", "0")}
+    assert "Grace Hopper" in {
+        lead["name"] for lead in cli.json(*db_as, "list", "--all", "--limit", "0")
+    }
     with sqlite3.connect(db) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(lead)")}
         assert {"website", "linkedin"} <= columns

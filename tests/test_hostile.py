@@ -106,10 +106,16 @@ TEMPLATES: dict[str, list[str]] = {
         ),
         "list --limit V", "list --offset V", "claim 1 --hours V", "claim --next --count V",
         "claim --next --hours V", "score 1 --adjust V --reason r",
-        "score 1 --explain --adjust V --reason r", "convert 1 --deal-value V",
+        "score 1 --explain --adjust V --reason r", "convert 1 --deal-value V", "next --limit V",
         "convert 1 --probability V", "statuses add Extra --position V",
         "sources add Extra --position V", "reasons add Extra --position V",
-        *(f"config set {key} V" for key in ("claim_hours", "stuck_days", "first_call_after")),
+        *(
+            f"config set {key} V"
+            for key in (
+                "claim_hours", "stuck_days", "first_call_after", "first_response_hours",
+                "expiring_hours",
+            )
+        ),
         "deal add 1 --value V", "deal edit 1 --value V", "deal add 1 --probability V",
         "deal edit 1 --probability V",
     ],
@@ -132,6 +138,7 @@ TEMPLATES: dict[str, list[str]] = {
             f"list {option} V"
             for option in ("--status", "--source", "--band", "--due", "--sort")
         ),
+        "list --status open --status V", "list --all --status V",
         "status 1 V", "status 1 lost --reason V", "status 1 V --reopen", "log 1 --type V",
         "convert 1 --stage V", "report V", "report trend --by V", "export --format V",
         "export --status V", "import FILE --on-duplicate V", "import FILE --encoding V",
@@ -191,6 +198,12 @@ EXPECTED = {
     ("claim 1 --hours V", "nan"): 1,
     ("claim 1 --hours V", "inf"): 1,
     ("list --limit V", "huge_int"): 1,
+    ("next --limit V", "negative"): 1,
+    ("next --limit V", "huge_int"): 1,
+    ("list --search V", "huge_text"): 1,
+    ("list --tag V", "huge_text"): 1,
+    ("config set first_response_hours V", "nan"): 1,
+    ("config set expiring_hours V", "inf"): 1,
     ("edit 1 --client V", "unicode_digit"): 1,
     ("convert 1 --probability V", "unicode_digit"): 1,
     ("client edit V --name Y", "missing_id"): 1,
@@ -326,6 +339,8 @@ NO_VALUE = [
         ["schedule", "1", "--clear"], ["tag", "1", "2", "+vip", "-cold"], ["tag", "1", "-"],
         ["edit", "-", "--title", "CTO"], ["assign", "-", "--to", "me"], ["note", "-", "hi"],
         ["log", "-", "--type", "call"],
+        ["list", "--all"], ["list", "--status", "closed"], ["next"], ["next", "--json"],
+        ["next", "--limit", "0"],
 ]  # fmt: skip
 
 

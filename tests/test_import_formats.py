@@ -17,7 +17,7 @@ def load(cli: Any, name: str, *args: str, code: int = 0) -> dict[str, Any]:
 
 
 def leads(cli: Any) -> dict[str, dict[str, Any]]:
-    return {lead["name"]: lead for lead in cli.json("list", "--limit", "0")}
+    return {lead["name"]: lead for lead in cli.json("list", "--all", "--limit", "0")}
 
 
 def test_salesforce_data_export(cli, tmp_path):

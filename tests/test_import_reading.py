@@ -27,7 +27,7 @@ def write(tmp_path: Path, text: str, name: str = "in.csv", encoding: str = "utf-
 
 
 def leads(cli: Any) -> dict[str, dict[str, Any]]:
-    return {lead["name"]: lead for lead in cli.json("list", "--limit", "0")}
+    return {lead["name"]: lead for lead in cli.json("list", "--all", "--limit", "0")}
 
 
 # --- encodings ------------------------------------------------------------------
@@ -127,7 +127,7 @@ def test_blank_markers_read_as_empty(cli, tmp_path):
     path = write(tmp_path, "name,email,company,industry,source\n" + "\n".join(rows) + "\n")
     summary = cli.json("import", str(path))
     assert (summary["imported"], summary["warnings"], summary["new_sources"]) == (5, 0, [])
-    for lead in cli.json("list", "--limit", "0"):
+    for lead in cli.json("list", "--all", "--limit", "0"):
         assert lead["industry"] is None
         assert lead["fields"] == {}
     found = leads(cli)
@@ -288,7 +288,7 @@ def test_a_column_mixing_date_formats_reads_each_by_its_shape():
 def test_status_words(cli, tmp_path, word, status):
     path = write(tmp_path, f"name,email,status\nAda,ada@example.com,{word}\n")
     assert cli.json("import", str(path))["warnings"] == 0
-    assert cli.json("list", "--limit", "0")[0]["status"] == status
+    assert cli.json("list", "--all", "--limit", "0")[0]["status"] == status
 
 
 @pytest.mark.parametrize(
@@ -313,7 +313,7 @@ def test_source_words(cli, tmp_path, word, source):
     path = write(tmp_path, f"name,email,source\nAda,ada@example.com,{word}\n")
     summary = cli.json("import", str(path))
     assert (summary["warnings"], summary["new_sources"]) == (0, [])
-    assert cli.json("list", "--limit", "0")[0]["source"] == source
+    assert cli.json("list", "--all", "--limit", "0")[0]["source"] == source
 
 
 def test_an_unknown_source_becomes_a_new_source(cli, tmp_path):
@@ -440,7 +440,7 @@ def test_no_lead_is_converted_without_a_client(cli, tmp_path):
         "B,b@x.example,,2024-01-01\nC,c@x.example,Lost,2024-01-01\n",
     )
     cli("import", str(path))
-    for lead in cli.json("list", "--limit", "0"):
+    for lead in cli.json("list", "--all", "--limit", "0"):
         converted = lead["status"] == "converted"
         assert converted == (lead["client_id"] is not None)
         assert converted == (lead["converted_at"] is not None)

@@ -112,7 +112,7 @@ def test_a_file_made_by_an_earlier_version_opens_and_keeps_its_data(cli, tmp_pat
     shutil.copyfile(fixture, db)
     made_at = int(re.fullmatch(r"v(\d+)\.db", fixture.name)[1])  # type: ignore[index]
     assert stored_version(db) == made_at
-    leads = cli.json("--db", db, "--as", "ada", "list", "--limit", "0")
+    leads = cli.json("--db", db, "--as", "ada", "list", "--all", "--limit", "0")
     assert stored_version(db) == SCHEMA_VERSION
     assert schema(db) == models_schema(tmp_path)
     names = {lead["name"] for lead in leads}

@@ -115,7 +115,7 @@ def test_funnel_for_a_period(history):
 
 
 def test_sources(history):
-    scores = {lead["id"]: lead["score"] for lead in history.json("list", "--limit", "0")}
+    scores = {lead["id"]: lead["score"] for lead in history.json("list", "--all", "--limit", "0")}
     scores |= {1: history.json("show", "1")["score"], 4: history.json("show", "4")["score"]}
 
     def avg(*ids: int) -> float:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the Context TyperGroup declares: click's, which typer vendo
 # that defines it. A command's module is imported (and its Typer commands are
 # built) only when that command runs, so start-up does not grow with the CLI.
 COMMANDS = {
+    "next": "agenda",
     "add": "leads", "list": "leads", "show": "leads", "edit": "leads", "tag": "tags",
     "status": "pipeline", "note": "pipeline", "log": "pipeline", "schedule": "pipeline",
     "claim": "pool", "release": "pool", "assign": "pool",

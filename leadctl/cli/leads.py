@@ -110,9 +110,15 @@ def list_command(
     sort: Annotated[str, typer.Option(help="next-call, score or created.")] = "next-call",
     limit: Annotated[int, typer.Option(help="At most this many (0 = all).")] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many (paging).")] = 0,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every lead, closed ones too (default: open leads).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """List leads you may see: next call soonest first (overdue on top), then score."""
+    """List open leads you may see: next call soonest first (overdue on top), then score.
+
+    Closed leads (converted, unqualified, lost) show with --all or --status closed.
+    When --limit cuts the list, stderr says how many match in all."""
     from leadctl import leads, users
     from leadctl.cli import render
 
@@ -120,6 +126,7 @@ def list_command(
     query = leads.make_query(
         app.actor,
         status=status,
+        open_only=not every,
         source=source,
         owner=owner,
         claimed=claimed,
@@ -132,13 +139,20 @@ def list_command(
         offset=offset,
     )
     with app.session(immediate=False) as session:
-        found = leads.list_leads(session, users.actor(session, app.actor), query)
+        page = leads.list_page(session, users.actor(session, app.actor), query)
+    found = page.leads
     if json_out:
         render.emit_json([leads.to_dict(lead) for lead in found])
     elif found:
         render.lead_rows(found, overdue=leads.is_overdue)
+    elif query.open_only and not query.statuses:
+        render.message("no open leads match (--all shows closed ones too)")
     else:
         render.message("no leads match")
+    if page.total is not None:
+        first = offset + 1
+        shown = f"{len(found):,}" if not offset else f"{first:,}–{offset + len(found):,}"
+        render.message(f"showing {shown} of {page.total:,} (--limit 0 for all)")
 
 
 def show(ctx: typer.Context, lead_id: IdArg, json_out: JsonOpt = False) -> None:

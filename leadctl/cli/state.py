@@ -19,7 +19,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document t
 IdArg = Annotated[int, typer.Argument(help="Lead id.", show_default=False)]
 
 # The lead filters of `list` and `export`, spelled once.
-StatusOpt = Annotated[str | None, typer.Option("--status", help="Only this status.")]
+StatusOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status",
+        metavar="<str>",
+        help="Only this status, or the group open or closed; repeatable.",
+    ),
+]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only this source.")]
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="me, unassigned or a user name.")]
 BandOpt = Annotated[str | None, typer.Option("--band", help="cold, warm or hot.")]

@@ -36,6 +36,8 @@ ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index (SQLite's advice: 100 to 10
 # The modules of ``leadctl.storage.migrations``, in the order they run.
 MIGRATIONS = ("m001_initial", "m002_website_linkedin", "m003_identity", "m004_undo")
 SCHEMA_VERSION = len(MIGRATIONS)
+# The SQL function that case-folds text on SQLite (leadctl.textmatch compiles to it)
+FOLD_FUNCTION = "leadctl_fold"
 # SQLite's words for a file it cannot read as a database (truncated, overwritten, foreign)
 DAMAGED = ("malformed", "not a database", "file is encrypted")
 
@@ -287,6 +289,9 @@ def _sqlite_engine(path: Path, *, busy: float | None = None) -> Engine:
         cursor.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")  # see optimize()
         cursor.close()
         _ensure_pow(dbapi_connection)
+        # Unicode-aware case folding for search and tag matching (SQLite's own
+        # lower() folds ASCII only); PostgreSQL's lower() folds Unicode itself
+        dbapi_connection.create_function(FOLD_FUNCTION, 1, _fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -317,6 +322,12 @@ def _ensure_pow(dbapi_connection: sqlite3.Connection) -> None:
 
 def _pow(base: float, exponent: float) -> float:
     return float(base) ** exponent
+
+
+def _fold(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
+    """SQLite's ``leadctl_fold(x)``: text lower-cased the Unicode way (as
+    PostgreSQL's ``lower``), anything else as it is."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def _server_engine(url: str) -> Engine:
