@@ -70,7 +70,7 @@ def agenda(session: Session, who: Actor, *, limit: int | None = DEFAULT_LIMIT) -
         raise InvalidInput("--limit must not be negative")
     window = _window(session)
     base = [col(Lead.merged_into).is_(None)]
-    closed = leads.closed_statuses(session)
+    closed = lists.closed_statuses(session)
     if closed:
         base.append(col(Lead.status).not_in(closed))
     scopes = _scopes(session, who, window.now)

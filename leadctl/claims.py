@@ -47,11 +47,6 @@ def window(session: Session, hours: float | None) -> float:
     return hours
 
 
-def closed_statuses(session: Session) -> list[str]:
-    """Final and won statuses: leads in them are history, not pool."""
-    return [s.name for s in lists.entries(session, "status") if s.role in ("won", "final")]
-
-
 def _free(now: datetime, mine: str | None = None) -> Any:
     """No live claim on the lead (or, for a renewal, a claim of ``mine``)."""
     free = or_(_LEAD.claimed_by.is_(None), _LEAD.claim_expires_at.is_(None))
@@ -122,7 +117,7 @@ def claim(
     """Claim the leads, all or none: any refusal rolls the whole command back."""
     hours = window(session, hours)
     found = _load(session, who, lead_ids, "claim")
-    closed = closed_statuses(session)
+    closed = lists.closed_statuses(session)
     now = clock.now()
     until = now + timedelta(hours=hours)
     for lead in found:
@@ -152,7 +147,7 @@ def claim_next(
         raise InvalidInput(f"invalid --count {count}: expected 1 to {MAX_COUNT}")
     hours = window(session, hours)
     require_permission(who, "manage", "claim leads")
-    closed = closed_statuses(session)
+    closed = lists.closed_statuses(session)
     now = clock.now()
     until = now + timedelta(hours=hours)
     taken: dict[int, str | None] = {}  # lead id: previous holder (of an expired claim)

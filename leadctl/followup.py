@@ -7,7 +7,7 @@ and the rules that keep a lead's next call true (issue 14):
   same command;
 - a final or converted lead has no next call: a move there clears it
   (:func:`cleared`, :func:`clear_next_call`), `schedule` refuses one, and
-  ``list --due`` never shows such leads (:func:`closed_statuses`);
+  ``list --due`` never shows such leads (:func:`leadctl.lists.closed_statuses`);
 - a new lead gets a first next call when the ``first_call_after`` setting is
   set (:func:`first_call_at`; `add`, and the import through :func:`first_calls`).
 
@@ -26,24 +26,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
-from leadctl import activities, bulk, clock, leads, settings
+from leadctl import activities, bulk, clock, leads, lists, settings
 from leadctl.activities import ActivityRow
 from leadctl.errors import Conflict, InvalidInput
-from leadctl.models import CHOICE, Activity, Lead
+from leadctl.models import Activity, Lead
 from leadctl.users import Actor, as_utc
 
 # Contacts that answer a due call; engagements and tasks do not.
 CLEARING_KINDS = ("call", "email", "meeting")
 FIRST_CALL_KEY = "first_call_after"
-
-
-def closed_statuses(target: OrmSession | Connection) -> list[str]:
-    """Final and won statuses: a lead in one has no next call."""
-    conn = target if isinstance(target, Connection) else target.connection()
-    statement = select(CHOICE.c.name).where(
-        CHOICE.c.list == "status", CHOICE.c.role.in_(("won", "final"))
-    )
-    return list(conn.execute(statement).scalars())
 
 
 def end_of_today(now: datetime) -> datetime:
@@ -108,7 +99,7 @@ def log(
         raise InvalidInput("a note needs some text")
     following = clock.parse_when(next_call, "next call") if next_call is not None else None
     single = len(bulk.unique(lead_ids)) == 1
-    closed = closed_statuses(session) if following is not None else []
+    closed = lists.closed_statuses(session) if following is not None else []
     now = clock.now()
     due_before = end_of_today(now)
     actor = who.name
@@ -167,7 +158,7 @@ def schedule(
     next call (exit 3); a lead already so is left unchanged."""
     next_call = clock.parse_when(when, "next call") if when is not None else None
     single = len(bulk.unique(lead_ids)) == 1
-    closed = closed_statuses(session)
+    closed = lists.closed_statuses(session)
     now = clock.now()
     actor = who.name
 
@@ -205,7 +196,7 @@ def first_calls(conn: Connection, rows: Sequence[dict[str, Any]], now: datetime)
     first = first_call_at(conn, now) if rows else None
     if first is None:
         return
-    closed = set(closed_statuses(conn))
+    closed = set(lists.closed_statuses(conn))
     for values in rows:
         if values.get("next_call_at") is None and values.get("status") not in closed:
             values["next_call_at"] = first

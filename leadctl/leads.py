@@ -24,7 +24,6 @@ DUE = ["today", "overdue", "week"]
 TEXT_FIELDS = fields.TEXT_FIELDS
 DATETIME_FIELDS = fields.DATETIME_FIELDS
 BANDS = list(fields.BANDS)
-CLOSED_ROLES = ("won", "final")  # a lead in such a status is done with: converted, lost, …
 
 
 def get(session: Session, lead_id: int) -> Lead:
@@ -349,11 +348,6 @@ def list_statement(session: Session, who: Actor, query: ListQuery) -> SelectOfSc
     return statement
 
 
-def closed_statuses(session: Session) -> list[str]:
-    """The statuses a lead's work ends in: won (converted) and final (lost, unqualified)."""
-    return [entry.name for entry in lists.entries(session, "status") if entry.role in CLOSED_ROLES]
-
-
 def filters(session: Session, who: Actor, query: ListQuery) -> list[Any]:
     """The WHERE clauses of a query: the actor's scope, then its filters."""
     from leadctl import textmatch
@@ -366,7 +360,7 @@ def filters(session: Session, who: Actor, query: ListQuery) -> list[Any]:
     dialect = session.get_bind().dialect.name
     closed: list[str] | None = None
     if query.statuses or query.open_only or query.due:
-        closed = closed_statuses(session)
+        closed = lists.closed_statuses(session)
     if query.statuses:
         clauses.append(_status_clause(session, query.statuses, closed or []))
     elif query.open_only:

@@ -7,10 +7,12 @@ change checks itself (exit 4).
 from __future__ import annotations
 
 from sqlalchemy import func, update
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from leadctl.errors import Conflict, InvalidInput, NotFound
-from leadctl.models import Activity, Choice, Lead
+from leadctl.models import CHOICE, Activity, Choice, Lead
 from leadctl.users import Actor, require_permission
 
 LISTS = {"status": "status", "source": "source", "lost_reason": "lost reason"}
@@ -21,6 +23,20 @@ _LEAD_COLUMN = {
     "source": col(Lead.source),
     "lost_reason": col(Lead.lost_reason),
 }
+
+
+CLOSED_ROLES = ("won", "final")  # a lead in such a status is done with: converted, lost, …
+
+
+def closed_statuses(target: Session | Connection) -> list[str]:
+    """The statuses a lead's work ends in (won: converted; final: lost,
+    unqualified): such a lead has no next call, is not open, not in the pool."""
+    conn = target if isinstance(target, Connection) else target.connection()
+    table = CHOICE
+    statement = core_select(table.c.name).where(
+        table.c.list == "status", table.c.role.in_(CLOSED_ROLES)
+    )
+    return list(conn.execute(statement.order_by(table.c.position)).scalars())
 
 
 def entries(session: Session, list_name: str) -> list[Choice]:
