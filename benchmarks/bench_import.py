@@ -77,8 +77,8 @@ def fresh(*paths: Path) -> None:
     """Untimed, before each run: empty leadctl databases to import into; no
     reference database (sqlite3 .import creates it)."""
     for path in paths:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm", ".rejects.csv"):  # a rejects file of another source
+            Path(f"{path}{suffix}").unlink(missing_ok=True)  # would refuse the import
         if path.name != "b.db":
             shutil.copy(empty_db(), path)
 

@@ -55,15 +55,18 @@ class Comparison:
 
 def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         command,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
         check=False,
     )
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1: an import that rejected rows; worse is no figure
+        raise SystemExit(f"{' '.join(command)}: exit {done.returncode}: {done.stderr[-300:]!r}")
+    return elapsed
 
 
 def compare(

@@ -171,10 +171,13 @@ class Companies:
             self._names.clear()
         self._seen = None  # until done(): a batch that fails leaves the cache suspect
         missing = sorted({k for k in keys if k not in self._names})
-        for key in missing:
-            self._names[key] = Names(keep_names=False)
         for lead_id, name, key in load(missing):
-            self._names[key].add(lead_id, name.casefold())
+            held = self._names.get(key)
+            if held is None:
+                held = self._names[key] = Names(keep_names=False)
+            held.add(lead_id, name.casefold())
+        # A company with no stored lead is not held: most companies of a file
+        # come once, and one asked again is read again (with what was stored).
 
     def done(self, conn: Connection) -> None:
         """After a batch's writes: what the database looks like to the next batch."""
@@ -187,7 +190,8 @@ class Companies:
         return self._names.get(key)
 
     def add(self, key: str, lead_id: int, name: str) -> None:
-        """A lead stored (or given this company) by the import."""
+        """A lead stored (or given this company) by the import: kept when its
+        company is held (else it is read with the company next time)."""
         names = self._names.get(key)
         if names is not None:
             names.add(lead_id, name.casefold())

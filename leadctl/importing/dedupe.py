@@ -49,6 +49,7 @@ from leadctl.importing.companies import Companies, Names
 from leadctl.importing.rows import Parsed
 from leadctl.models import LEAD
 
+PAIRWISE_UP_TO = 8  # a company's rows in a batch compared pair by pair (no filter to build)
 SCRATCH_IDS = 1 << 62  # a dry run's new leads: numbered after every stored one
 EXACT = ("external_id", *CONTACT_KEYS)  # the keys compared whole (the company's by name)
 GAINED = tuple(k for k in KEYS if k not in NEVER_FILLED)  # keys a merge can fill (no record id)
@@ -187,7 +188,17 @@ class DuplicateIndex:
                 for position, near in zip(positions, stored.candidates(folded), strict=True):
                     if near:
                         wanted[position] = [ids[at] for at in near]
-            if len(positions) > 1:
+            if 1 < len(positions) <= PAIRWISE_UP_TO:  # most companies of a batch: score pairs
+                scorer = name_scorer()
+                for i, position in enumerate(positions[1:], start=1):
+                    earlier = [
+                        positions[j]
+                        for j in range(i)
+                        if scorer(folded[j], folded[i], score_cutoff=SIMILAR_NAME_SCORE)
+                    ]
+                    if earlier:
+                        self._similar_earlier[position] = earlier
+            elif len(positions) > PAIRWISE_UP_TO:
                 batch = Names()
                 for position, name in zip(positions, folded, strict=True):
                     batch.add(position, name)
