@@ -103,6 +103,27 @@ def _shown(field: str | None, value: str | None) -> str:
     return value
 
 
+def report(
+    plan: Plan,
+    shown: list[Any],
+    line: Callable[[Any], str],
+    done: str,
+    *,
+    as_list: bool,
+    json_out: bool,
+    dry_run: bool,
+    unchanged: str = "unchanged",
+) -> None:
+    """The one way a bulk command prints: the changed leads as JSON, a dry
+    run's changes, or what was done (:func:`said`)."""
+    if json_out:
+        emit(shown, as_list=as_list)
+    elif dry_run:
+        dry_run_lines(plan)
+    else:
+        said(plan, shown, line, done, unchanged=unchanged)
+
+
 def said(
     plan: Plan,
     shown: list[Any],

@@ -231,18 +231,16 @@ def edit(
         who = users.actor(session, app.actor)
         plan = editing.edit(session, who, ids, given, untag=untag or [], dry_run=dry_run)
         shown = bulk.show(session, plan, ids, as_list=as_list, dry_run=dry_run, json_out=json_out)
-    if json_out:
-        bulk.emit(shown, as_list=as_list)
-    elif dry_run:
-        bulk.dry_run_lines(plan)
-    else:
-        fields = {c.lead_id: ", ".join(r.field for r in c.rows if r.field) for c in plan.changes}
-        bulk.said(
-            plan,
-            shown,
-            lambda lead: (
-                f"lead {lead.id}: "
-                + (f"changed {fields[lead.id]}" if lead.id in fields else "no change")
-            ),
-            "changed",
-        )
+    fields = {c.lead_id: ", ".join(r.field for r in c.rows if r.field) for c in plan.changes}
+    bulk.report(
+        plan,
+        shown,
+        lambda lead: (
+            f"lead {lead.id}: "
+            + (f"changed {fields[lead.id]}" if lead.id in fields else "no change")
+        ),
+        "changed",
+        as_list=as_list,
+        json_out=json_out,
+        dry_run=dry_run,
+    )

@@ -60,19 +60,17 @@ def status(
             session, who, ids, new_status, reason=reason, reopen=reopen, dry_run=dry_run
         )
         shown = bulk.show(session, plan, ids, as_list=as_list, dry_run=dry_run, json_out=json_out)
-    if json_out:
-        bulk.emit(shown, as_list=as_list)
-    elif dry_run:
-        bulk.dry_run_lines(plan)
-    else:
-        target = plan.changes[0].values["status"] if plan.changes else new_status
-        bulk.said(
-            plan,
-            shown,
-            lambda lead: f"lead {lead.id} is now {lead.status}",
-            f"now {target}",
-            unchanged=f"already {target}",
-        )
+    target = plan.changes[0].values["status"] if plan.changes else new_status
+    bulk.report(
+        plan,
+        shown,
+        lambda lead: f"lead {lead.id} is now {lead.status}",
+        f"now {target}",
+        as_list=as_list,
+        json_out=json_out,
+        dry_run=dry_run,
+        unchanged=f"already {target}",
+    )
 
 
 def _show_status(ctx: typer.Context, arg: str, json_out: bool) -> None:
@@ -236,19 +234,17 @@ def schedule(
             session, users.actor(session, app.actor), ids, when, dry_run=dry_run
         )
         shown = bulk.show(session, plan, ids, as_list=as_list, dry_run=dry_run, json_out=json_out)
-    if json_out:
-        bulk.emit(shown, as_list=as_list)
-    elif dry_run:
-        bulk.dry_run_lines(plan)
-    else:
-        bulk.said(
-            plan,
-            shown,
-            lambda lead: (
-                f"lead {lead.id}: next call {render.local(lead.next_call_at)}"
-                if lead.next_call_at is not None
-                else f"lead {lead.id}: no next call"
-            ),
-            "with the next call cleared" if clear else f"with the next call {when}",
-            unchanged="unchanged" if not clear else "had none",
-        )
+    bulk.report(
+        plan,
+        shown,
+        lambda lead: (
+            f"lead {lead.id}: next call {render.local(lead.next_call_at)}"
+            if lead.next_call_at is not None
+            else f"lead {lead.id}: no next call"
+        ),
+        "with the next call cleared" if clear else f"with the next call {when}",
+        as_list=as_list,
+        json_out=json_out,
+        dry_run=dry_run,
+        unchanged="unchanged" if not clear else "had none",
+    )

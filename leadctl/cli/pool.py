@@ -138,19 +138,17 @@ def assign(
         shown = bulk.show(
             session, plan, lead_ids, as_list=as_list, dry_run=dry_run, json_out=json_out
         )
-    if json_out:
-        bulk.emit(shown, as_list=as_list)
-    elif dry_run:
-        bulk.dry_run_lines(plan)
-    else:
-        owners = sorted({c.values["owner"] for c in plan.changes})
-        bulk.said(
-            plan,
-            shown,
-            lambda lead: f"lead {lead.id} ({lead.name}) is owned by {lead.owner}",
-            f"now owned by {', '.join(owners)}",
-            unchanged="already owned so",
-        )
+    owners = sorted({c.values["owner"] for c in plan.changes})
+    bulk.report(
+        plan,
+        shown,
+        lambda lead: f"lead {lead.id} ({lead.name}) is owned by {lead.owner}",
+        f"now owned by {', '.join(owners)}",
+        as_list=as_list,
+        json_out=json_out,
+        dry_run=dry_run,
+        unchanged="already owned so",
+    )
 
 
 def _actor(session: Any, name: str) -> Any:

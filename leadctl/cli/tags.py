@@ -48,12 +48,16 @@ def tag(
         who = users.actor(session, app.actor)
         plan = editing.tag(session, who, ids, add, remove, dry_run=dry_run)
         shown = bulk.show(session, plan, ids, as_list=as_list, dry_run=dry_run, json_out=json_out)
-    if json_out:
-        bulk.emit(shown, as_list=as_list)
-    elif dry_run:
-        bulk.dry_run_lines(plan)
-    else:
-        bulk.said(plan, shown, _tags_line, "retagged", unchanged="already so")
+    bulk.report(
+        plan,
+        shown,
+        _tags_line,
+        "retagged",
+        as_list=as_list,
+        json_out=json_out,
+        dry_run=dry_run,
+        unchanged="already so",
+    )
 
 
 def _tags_line(lead: Any) -> str:
