@@ -15,7 +15,8 @@ is what costs: this file has
   extensions, a country column (name or code), and about 7 % that do not
   parse for their region;
 - about 10 % of rows that warn (that phone, a date that does not parse or a
-  sentinel date, a status or priority outside the list), about 1 % rejected
+  sentinel date, a status or rating outside the list, a revenue written
+  ``3.400.000 €``), about 1.5 % rejected
   (no name, or only placeholder contacts), about 5 % repeating an earlier
   person (email in another case or with a ``+tag``, the same phone written
   another way, the same company and a similar name);
@@ -98,7 +99,7 @@ STATUSES = ["Open - Not Contacted"] * 6 + [
 ]
 RATINGS = ["Hot", "Warm", "Cold", "", "", "", "n/a"]
 SIZES = ["1-10", "11-50", "51-200", "201-500", "5000+", "250", "", "1,200", "N/A"]
-REVENUES = ["$2.5M", "1,200,000", "500000", "$750K", "", "", "10000000", "-", "€ 3,4 Mio"]
+REVENUES = ["$2.5M", "1,200,000", "500000", "$750K", "", "", "10000000", "-", "€3.4M"]
 # (ISO region, what the country column says, phone formats: N national, I international,
 # E E.164, D dots, H hyphens-with-trunk); the column is a name, a code or blank
 COUNTRIES = [
@@ -283,10 +284,12 @@ def warn(row: list[str], rng: random.Random) -> None:
         row[14] = rng.choice(BAD_DATES)
     elif roll < 0.85:
         row[14] = rng.choice(SENTINEL_DATES)
-    elif roll < 0.95:
+    elif roll < 0.92:
         row[12] = rng.choice(["Zombie", "On Hold - Legal", "Stalled"])
-    else:
+    elif roll < 0.96:
         row[13] = rng.choice(["Burning", "Lukewarm"])
+    else:
+        row[10] = rng.choice(["€ 3,4 Mio", "3.400.000 €", "lots"])
 
 
 def duplicate(earlier: list[str], rng: random.Random) -> list[str]:
