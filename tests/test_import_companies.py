@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from leadctl import duplicates
 from leadctl.database import open_database
 from leadctl.importing import ImportOptions, companies, run_import
-from leadctl.importing.companies import LOOP_BELOW, Names, may_be_similar, name_key, signature
+from leadctl.importing.companies import LOOP_CELLS, Names, may_be_similar, name_key, signature
 
 LETTERS = "abcdeéilmnorstuyzøß-' .\t"
 words = st.text(st.sampled_from(LETTERS), min_size=0, max_size=14)
@@ -75,13 +75,13 @@ def test_the_filter_drops_most_different_names():
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(name_pairs(), min_size=1, max_size=3 * LOOP_BELOW),
+    st.lists(name_pairs(), min_size=1, max_size=LOOP_CELLS),
     st.lists(words, min_size=1, max_size=8),
     st.randoms(),
 )
 def test_a_company_answers_as_comparing_every_name(pairs, queries, rng):
     """``Names.similar`` gives exactly the leads the full comparison gives, oldest
-    first, in both of its paths (a loop below LOOP_BELOW names, numpy above), with
+    first, in both of its paths (a loop below LOOP_CELLS name pairs, numpy above), with
     leads added out of id order (a merge gives an older lead the company)."""
     held = [name for pair in pairs for name in pair]
     ids = list(range(1, len(held) + 1))

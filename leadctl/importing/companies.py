@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 BLOCK_CELLS = 1 << 16  # name pairs filtered in one numpy pass (a few hundred KiB)
-LOOP_BELOW = 48  # a company with fewer names is filtered in Python: numpy's set-up costs more
+LOOP_CELLS = 192  # name pairs below which the filter runs in Python: numpy's set-up costs more
 _SLACK = 100 - SIMILAR_NAME_SCORE  # percent of the joint length allowed in edits
 
 
@@ -69,9 +69,13 @@ def _measure(folded: str) -> tuple[int, int]:
 
 def may_be_similar(key: str, other: str) -> bool:
     """The filter for one pair of name keys: False only when they cannot reach the score."""
-    joint = len(key) + len(other)
-    edits = max((signature(key) ^ signature(other)).bit_count(), abs(len(key) - len(other)))
-    return edits * 100 <= _SLACK * joint
+    return _reachable(signature(key) ^ signature(other), len(key), len(other))
+
+
+def _reachable(differ: int, length: int, other: int) -> bool:
+    """The bound for one pair (``differ``: their signatures' differing bits), as
+    :meth:`Names.candidates` applies it to a whole block in numpy."""
+    return max(differ.bit_count(), abs(length - other)) * 100 <= _SLACK * (length + other)
 
 
 class Names:
@@ -108,7 +112,7 @@ class Names:
         through (in id order): a batch's rows of one company at once, as one numpy
         pass per block of rows."""
         measured = [_measure(name) for name in folded]
-        if len(self.ids) * len(folded) < LOOP_BELOW * 4:
+        if len(self.ids) * len(folded) < LOOP_CELLS:
             return [self._near(sig, length) for sig, length in measured]
         sigs = np.frombuffer(self.sigs, dtype=np.uint64)
         sizes = np.frombuffer(self.lengths, dtype=np.int32)
@@ -148,12 +152,7 @@ class Names:
         cap = _SLACK * (length + length * (100 + _SLACK) // (100 - _SLACK) + 1) // 100
         near = [i for i, other in enumerate(self.sigs) if (other ^ sig).bit_count() <= cap]
         lengths, sigs = self.lengths, self.sigs
-        return [
-            i
-            for i in near
-            if max((sigs[i] ^ sig).bit_count(), abs(lengths[i] - length)) * 100
-            <= _SLACK * (lengths[i] + length)
-        ]
+        return [i for i in near if _reachable(sigs[i] ^ sig, lengths[i], length)]
 
 
 class Companies:
