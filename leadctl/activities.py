@@ -120,14 +120,21 @@ def record(
 
 
 def record_many(
-    conn: Connection, rows: Sequence[ActivityRow], *, ids: Sequence[int] | None = None
+    conn: Connection,
+    rows: Sequence[ActivityRow],
+    *,
+    ids: Sequence[int] | None = None,
+    command: bool = True,
 ) -> None:
     """Store many activities at once: one Core ``INSERT`` run for all the rows;
     ``ids`` gives each its id (a restored timeline keeps its ids where free;
-    such rows belong to no command, so undo never takes them for a change)."""
+    such rows belong to no command, so undo never takes them for a change).
+    ``command=False``: derived changes no command is undone for (a stage)."""
     if not rows:
         return
-    if ids is None:
+    if not command:
+        conn.execute(insert(ACTIVITY), [r._asdict() for r in rows])
+    elif ids is None:
         group = {"command_id": command_of(conn, rows[0].actor)}
         conn.execute(insert(ACTIVITY), [r._asdict() | group for r in rows])
     else:  # history restored as it was (an import of an export): no command of today's
@@ -135,6 +142,13 @@ def record_many(
             insert(ACTIVITY),
             [r._asdict() | {"id": i} for r, i in zip(rows, ids, strict=True)],
         )
+
+
+def record_select(conn: Connection, columns: Sequence[str], rows: Any) -> None:
+    """Store the activities a SELECT gives (``columns`` named in its order),
+    set-based, belonging to no command: derived changes of many leads at once
+    (``stages.recompute``), which a rescore makes again rather than undo."""
+    conn.execute(insert(ACTIVITY).from_select(list(columns), rows))
 
 
 _COMMAND_KEY = "leadctl_command"  # conn.info: (the transaction, its command id)

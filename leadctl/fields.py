@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 BANDS = ("cold", "warm", "hot")
+STAGES = ("lead", "mql", "sql")  # lifecycle stages (``leadctl.stages``)
 
 
 class StrictContext:
@@ -284,13 +285,21 @@ def _read_list(ctx: ImportContext) -> Callable[[str], Any]:
     return json_strings
 
 
-def _read_band(ctx: ImportContext) -> Callable[[str], Any]:
-    def parse(text: str) -> str:
-        if text not in BANDS:
-            raise ValueError(text)
-        return text
+def _one_of(values: tuple[str, ...]) -> Lenient:
+    """A lenient parser taking exactly one of ``values`` (a computed field's)."""
 
-    return parse
+    def lenient(ctx: ImportContext) -> Callable[[str], Any]:
+        def parse(text: str) -> str:
+            if text not in values:
+                raise ValueError(text)
+            return text
+
+        return parse
+
+    return lenient
+
+
+_read_band = _one_of(BANDS)
 
 
 # --- the fields, in the order of SPEC's lead object -------------------------------
@@ -377,6 +386,8 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
       lenient=_read_int, round_trip=True, merge_fills=False),
     F("band", str, "cold, warm or hot (from the score).", default="cold", index=True,
       lenient=_read_band, round_trip=True, merge_fills=False),
+    F("stage", str, "Lifecycle stage: lead, mql or sql (from the score).",
+      default="lead", index=True, lenient=_one_of(STAGES), round_trip=True, merge_fills=False),
     F("budget", float, "BANT budget amount.", strict=_money("budget"), option="--budget",
       lenient=_read_money("budget"), synonyms=("budget",), scoreable=True),
     F("authority", bool, "BANT: is a decision maker (yes/no).", strict=_authority,

@@ -252,6 +252,7 @@ class ListQuery:
     unassigned: bool = False
     claimed: bool = False  # only leads on a live (unexpired) claim
     band: str | None = None
+    stage: str | None = None  # lifecycle stage (``leadctl.stages``)
     tag: str | None = None
     due: str | None = None
     search: str | None = None
@@ -278,6 +279,8 @@ def make_query(
         raise invalid_choice("--sort", options["sort"], SORTS)
     if options.get("band") and options["band"] not in BANDS:
         raise invalid_choice("--band", options["band"], BANDS)
+    if options.get("stage") and options["stage"] not in fields.STAGES:
+        raise invalid_choice("--stage", options["stage"], fields.STAGES)
     if options.get("due") and options["due"] not in DUE:
         raise invalid_choice("--due", options["due"], DUE)
     for name in ("search", "tag"):  # SQLite refuses long LIKE patterns
@@ -375,6 +378,8 @@ def filters(session: Session, who: Actor, query: ListQuery) -> list[Any]:
         clauses += [col(Lead.claimed_by).is_not(None), col(Lead.claim_expires_at) > clock.now()]
     if query.band:
         clauses.append(col(Lead.band) == query.band)
+    if query.stage:
+        clauses.append(col(Lead.stage) == query.stage)
     if query.tag:
         # tags are one JSON array: the tag with its quotes matches one whole element
         tag = json.dumps(query.tag.strip(), ensure_ascii=False)

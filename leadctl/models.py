@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Column, Index, Table, Text, inspect, text
+from sqlalchemy import Column, Index, String, Table, Text, inspect, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelMetaclass
 
@@ -52,6 +52,8 @@ LEAD_INDEXES = (
     Index("ix_lead_report_status", "status", "merged_into", "created_at"),
     # another system's record id (issue 12): most leads have none, so only those that do
     Index("ix_lead_external_id", "external_id", sqlite_where=text("external_id IS NOT NULL")),
+    # rotting: open leads of one status untouched since a moment (m005_automation)
+    Index("ix_lead_rot", "status", "touched_at"),
 )
 
 # Columns that are no lead field: (the field they follow, type, declaration).
@@ -63,11 +65,14 @@ INTERNAL_COLUMNS: dict[str, tuple[str | None, Any, Any]] = {
     "merged_into": ("converted_at", int | None, lambda: Field(default=None)),
     # another system's record id, "system:value" (issue 12): the first match key
     "external_id": ("name", str | None, lambda: Field(default=None)),
+    # when a person last worked the lead (m005_automation): aging counts from it
+    "touched_at": ("stage", datetime | None, lambda: Field(default=None)),
 }
 
 
-# JSON columns added after version 1 (m003_identity): NOT NULL with a DEFAULT in the schema
-SERVER_DEFAULTS = ("alt_emails", "alt_phones")
+# Columns added after version 1 as NOT NULL: their DEFAULT is in the schema
+# (m003_identity, m005_automation)
+SERVER_DEFAULTS = ("alt_emails", "alt_phones", "stage")
 
 
 def _column(spec: fields.LeadField) -> Any:
@@ -79,6 +84,11 @@ def _column(spec: fields.LeadField) -> Any:
         return Field(default=spec.default, sa_column=column)
     if spec.required:
         return Field(index=spec.index)
+    if spec.name in SERVER_DEFAULTS:
+        column = Column(
+            String, nullable=False, index=spec.index, server_default=text(f"'{spec.default}'")
+        )
+        return Field(default=spec.default, sa_column=column)
     return Field(default=spec.default, index=spec.index)
 
 
@@ -137,6 +147,7 @@ if TYPE_CHECKING:
         score: int
         score_adjustment: int
         band: str
+        stage: str
         budget: float | None
         authority: bool | None
         need: str | None
@@ -241,6 +252,8 @@ class Choice(SQLModel, table=True):
     name: str
     position: int
     role: str | None = None
+    # statuses: seconds untouched before a lead in it is rotting; None: never (m005)
+    rots_after: int | None = None
 
 
 class Setting(SQLModel, table=True):
@@ -256,6 +269,34 @@ class User(SQLModel, table=True):
     name: str = Field(primary_key=True)
     role: str
     created_at: datetime
+    # availability (m005_automation): away from a moment, until one (None: until back)
+    away_from: datetime | None = None
+    away_until: datetime | None = None
+    capacity: int | None = None  # most open leads round-robin gives them; None: no limit
+    # routing: JSON lists of text
+    territory: str = Field(
+        default="[]", sa_column=Column(Text, nullable=False, server_default=text("'[]'"))
+    )
+    industries: str = Field(
+        default="[]", sa_column=Column(Text, nullable=False, server_default=text("'[]'"))
+    )
+
+
+class Event(SQLModel, table=True):
+    """One entry of the outbox (m005_automation): what changed, for a hook or
+    ``leadctl events`` to pass on. Ids are never reused (AUTOINCREMENT)."""
+
+    __tablename__ = "event"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    kind: str
+    lead_id: int | None = None
+    actor: str
+    data: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, server_default=text("'{}'"))
+    )
 
 
 class Client(SQLModel, table=True):
@@ -314,6 +355,7 @@ CLIENT = table_of(Client)
 DEAL = table_of(Deal)
 META = table_of(Meta)
 COMMAND_LOG = table_of(CommandLog)
+EVENT = table_of(Event)
 
 
 class Stored(Protocol):

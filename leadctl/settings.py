@@ -107,6 +107,60 @@ def _first_call_after(value: str) -> str:
     return text if text[-1].isalpha() else f"{text}h"
 
 
+def _score(value: str) -> str:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 100:
+        raise InvalidInput(f"invalid value {value!r}: expected a whole score from 0 to 100")
+    return str(int(text))
+
+
+def _yes_no(value: str) -> str:
+    text = value.strip().lower()
+    if text in ("yes", "true", "on", "1"):
+        return "yes"
+    if text in ("no", "false", "off", "0"):
+        return "no"
+    raise InvalidInput(f"invalid value {value!r}: expected yes or no")
+
+
+def _days_or_off(value: str) -> str:
+    text = value.strip().lower()
+    if text in ("off", "none", "0"):
+        return "off"
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 3650:
+        raise InvalidInput(f"invalid value {value!r}: expected off or whole days from 1 to 3650")
+    return str(int(text))
+
+
+def _command_or_off(value: str) -> str:
+    text = value.strip()
+    if text.lower() in ("", "off", "none"):
+        return "off"
+    if not text.isprintable():
+        raise InvalidInput(f"invalid value {value!r}: expected a shell command on one line, or off")
+    return text
+
+
+def _escalate_to(value: str) -> str:
+    """``pool`` (back to the unassigned pool) or user names, comma-separated
+    (round-robin among them); that the users exist is checked by
+    :func:`set_value`, which has the session."""
+    text = value.strip()
+    if text.lower() in ("pool", "off", "none", ""):
+        return "pool"
+    names = [name.strip() for name in text.split(",")]
+    if any(not name or not name.isprintable() for name in names):
+        raise InvalidInput(f"invalid value {value!r}: expected pool or user names, comma-separated")
+    return ",".join(dict.fromkeys(names))
+
+
+def _events_scope(value: str) -> str:
+    text = value.strip().lower()
+    if text not in ("automated", "all"):
+        raise InvalidInput(f"invalid value {value!r}: expected one of automated, all")
+    return text
+
+
 # key: (default, validator returning the stored text, help)
 KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
     "claim_hours": ("24", _positive_number, "hours a claim holds a lead"),
@@ -124,7 +178,30 @@ KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
         "hours a new lead may wait for a first contact",
     ),
     "expiring_hours": ("4", _positive_number, "`next` shows your claims ending within these hours"),
+    "escalate_to": (
+        "pool",
+        _escalate_to,
+        "where `sweep` sends claimed or owned leads left rotting: pool, or users (round-robin)",
+    ),
+    "inactive_days": (
+        "off",
+        _days_or_off,
+        "`sweep` moves open leads idle this many days to nurture",
+    ),
+    "mql_score": ("50", _score, "score from which a lead is an MQL (stage mql)"),
+    "sql_score": ("70", _score, "score from which a lead is an SQL (stage sql)"),
+    "sql_requires_qualified": (
+        "no",
+        _yes_no,
+        "yes: stage sql also needs status qualified or later",
+    ),
+    "hook_command": ("off", _command_or_off, "command that gets each batch of events on stdin"),
+    "events": ("automated", _events_scope, "what goes to the outbox: automated changes, or all"),
 }
+# settings naming users: each name must be a user (``pool`` is none)
+NAMES_USERS = ("escalate_to",)
+# settings a lifecycle stage is derived from (``leadctl.stages``)
+STAGE_KEYS = ("mql_score", "sql_score", "sql_requires_qualified")
 
 
 def get(session: OrmSession | Connection, key: str) -> str:
@@ -138,8 +215,36 @@ def set_value(session: OrmSession | Connection, who: Actor, key: str, value: str
     require_permission(who, "admin", "change settings")
     _check_key(key)
     text = KNOWN[key][1](value)
+    if key in NAMES_USERS and text != "pool":
+        _check_users(session, key, text.split(","))
+    if key in ("mql_score", "sql_score"):
+        _check_order(session, key, int(text))
     store(session, key, text)
+    if key in STAGE_KEYS:  # the stages follow their thresholds at once
+        from leadctl import stages
+
+        stages.recompute(session)
     return text
+
+
+def _check_users(session: OrmSession | Connection, key: str, names: list[str]) -> None:
+    from leadctl.models import USER
+
+    known = list(_connection(session).execute(select(USER.c.name).order_by(USER.c.name)).scalars())
+    missing = [name for name in names if name not in known]
+    if missing:
+        allowed = ", ".join(["pool", *known])
+        raise InvalidInput(f"invalid {key}: no user {missing[0]!r}: expected one of {allowed}")
+
+
+def _check_order(session: OrmSession | Connection, key: str, score: int) -> None:
+    """The MQL threshold may not be above the SQL one."""
+    mql = score if key == "mql_score" else int(get(session, "mql_score"))
+    sql = score if key == "sql_score" else int(get(session, "sql_score"))
+    if mql > sql:
+        other = "sql_score" if key == "mql_score" else "mql_score"
+        bound = f"at most {sql}" if key == "mql_score" else f"at least {mql}"
+        raise InvalidInput(f"invalid {key} {score}: expected {bound} (the {other})")
 
 
 def stored(target: OrmSession | Connection, key: str, *, lock: bool = False) -> str | None:

@@ -48,8 +48,10 @@ from leadctl.models import ACTIVITY, COMMAND_LOG, DEAL, LEAD, Activity, Lead
 from leadctl.users import Actor
 
 # kinds with a field that are no change to revert: a lead's creation (add,
-# import), links between people, refusals, and undo's own records
-NOT_CHANGES = ("created", "import", "link", "denied", "undo")
+# import), links between people, refusals, undo's own records,
+# and derived changes, which a rescore makes again (a lifecycle stage)
+DERIVED = ("stage",)
+NOT_CHANGES = ("created", "import", "link", "denied", "undo", *DERIVED)
 # kinds that change a lead without naming a field: blanks filled (a merge, an
 # import merging a row into it), a conversion
 FIELDLESS_CHANGES = ("merge", "import", "convert")
@@ -152,6 +154,7 @@ def _refuse_if_changed_since(session: Session, actor: str, lead_ids: list[int], 
                 _A.lead_id.in_(lead_ids[start : start + IN_CHUNK]),
                 _A.id > last,
                 or_(_A.field.is_not(None), _A.kind.in_(FIELDLESS_CHANGES)),
+                _A.kind.not_in(DERIVED),
                 ~undone,
                 ~and_(_A.kind == "undo", _A.actor == actor),
             )

@@ -60,6 +60,13 @@ def test_config_get_set_and_validation(cli):
         "first_call_after": "off",
         "first_response_hours": 24,
         "expiring_hours": 4,
+        "escalate_to": "pool",
+        "inactive_days": "off",
+        "mql_score": 50,
+        "sql_score": 70,
+        "sql_requires_qualified": "no",
+        "hook_command": "off",
+        "events": "automated",
     }
     cli("config", "set", "claim_hours", "48")
     assert cli("config", "get", "claim_hours").stdout.strip() == "48"
@@ -83,3 +90,18 @@ def test_status_rename_carries_the_history_so_reports_still_count(cli, add_lead)
 def test_config_json_numbers(cli):
     assert cli.json("config", "set", "claim_hours", "1.5") == {"claim_hours": 1.5}
     assert cli.json("config", "get", "stuck_days") == {"stuck_days": 14}
+
+
+def test_automation_settings_are_validated_naming_what_is_allowed(cli):
+    assert "0 to 100" in cli("config", "set", "mql_score", "101", code=1).stderr
+    assert "at most 70" in cli("config", "set", "mql_score", "80", code=1).stderr
+    assert "at least 50" in cli("config", "set", "sql_score", "40", code=1).stderr
+    assert "yes or no" in cli("config", "set", "sql_requires_qualified", "maybe", code=1).stderr
+    assert "whole days" in cli("config", "set", "inactive_days", "2.5", code=1).stderr
+    assert "automated, all" in cli("config", "set", "events", "some", code=1).stderr
+    cli("user", "add", "ada", "--role", "admin")
+    error = cli("--as", "ada", "config", "set", "escalate_to", "bob", code=1).stderr
+    assert "no user 'bob'" in error and "pool, ada" in error
+    assert cli.json("--as", "ada", "config", "set", "escalate_to", "ada") == {"escalate_to": "ada"}
+    assert cli.json("--as", "ada", "config", "set", "inactive_days", "60") == {"inactive_days": 60}
+    assert cli.json("--as", "ada", "config", "get", "mql_score") == {"mql_score": 50}

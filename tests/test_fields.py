@@ -11,7 +11,7 @@ from leadctl.cli.fields import FIELD_OPTIONS, NAME_OPTION
 from leadctl.importing import headers, records
 from leadctl.models import LEAD_JSON_KEYS, Lead
 
-INTERNAL = {"id", "email_key", "company_key", "merged_into", "external_id"}
+INTERNAL = {"id", "email_key", "company_key", "merged_into", "external_id", "touched_at"}
 
 
 def test_docs_table_is_up_to_date():
@@ -50,6 +50,7 @@ def test_json_keys_export_columns_and_defaults_come_from_the_registry():
         "fields": "{}",
         "alt_emails": "[]",
         "alt_phones": "[]",
+        "stage": "lead",
     }
     assert set(records.DEFAULTS) == set(fields.NAMES) | INTERNAL - {"id"}
 

@@ -195,7 +195,7 @@ def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
                 lead.name,
                 lead.company,
                 styled(lead.status, STATUS_STYLE),
-                Markup(f"{lead.score} {styled(lead.band, BAND_STYLE)}"),
+                Markup(f"{lead.score} {styled(lead.band, BAND_STYLE)}{_stage_mark(lead.stage)}"),
                 lead.owner or (f"{lead.claimed_by} (claim)" if lead.claimed_by else ""),
                 when,
                 lead.email or lead.phone,
@@ -206,6 +206,11 @@ def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
         rows,
         justify={"ID": "right", "Score": "right"},
     )
+
+
+def _stage_mark(stage: str | None) -> str:
+    """A lead past the ``lead`` stage says so beside its score (``72 hot SQL``)."""
+    return f" [bold]{stage.upper()}[/]" if stage and stage != "lead" else ""
 
 
 def local(value: Any) -> str:

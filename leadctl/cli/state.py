@@ -30,6 +30,7 @@ StatusOpt = Annotated[
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only this source.")]
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="me, unassigned or a user name.")]
 BandOpt = Annotated[str | None, typer.Option("--band", help="cold, warm or hot.")]
+StageOpt = Annotated[str | None, typer.Option("--stage", help="Lifecycle stage: lead, mql or sql.")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Only leads with this tag.")]
 DueOpt = Annotated[str | None, typer.Option("--due", help="today, overdue or week.")]
 SearchOpt = Annotated[

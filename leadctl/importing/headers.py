@@ -178,8 +178,8 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Pl
 
 
 def _default_target(text: str, exact: str, leadctl_export: bool) -> tuple[str, int] | None:
-    if exact in ROUND_TRIP:
-        return (exact, -1) if leadctl_export else None
+    if exact in ROUND_TRIP:  # elsewhere the word may mean another field (Odoo's Stage)
+        return (exact, -1) if leadctl_export else lookup(text)
     if exact in HISTORY and leadctl_export:
         return (exact, -1)
     return lookup(text)

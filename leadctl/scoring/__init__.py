@@ -103,13 +103,14 @@ def _refresh_held(session: OrmSession, lead_ids: Sequence[int] | None) -> None:
     ids = list(held)
     for start in range(0, len(ids), 500):
         rows = session.connection().execute(
-            select(LEAD.c.id, LEAD.c.score, LEAD.c.band).where(
+            select(LEAD.c.id, LEAD.c.score, LEAD.c.band, LEAD.c.stage).where(
                 LEAD.c.id.in_(ids[start : start + 500])
             )
         )
-        for lead_id, score, band in rows:
+        for lead_id, score, band, stage in rows:
             set_committed_value(held[lead_id], "score", score)
             set_committed_value(held[lead_id], "band", band)
+            set_committed_value(held[lead_id], "stage", stage)
 
 
 def engagements(session: Session, lead_id: int, kinds: Sequence[str]) -> list[tuple[str, Any]]:
@@ -138,11 +139,19 @@ def explain_lead(session: Session, lead: Lead, *, now: datetime | None = None) -
 
 
 def rescore_lead(session: Session, lead: Lead) -> Explanation:
-    """Recompute one lead's score and band (on the object; the session stores it)."""
+    """Recompute one lead's score, band and stage (on the object; the session
+    stores it)."""
+    from leadctl import stages
+
     explanation = explain_lead(session, lead)
     if lead.score != explanation.score or lead.band != explanation.band:
         lead.score = explanation.score
         lead.band = explanation.band
+        session.add(lead)
+    stage = stages.thresholds(session).stage_of(lead.score, lead.status)
+    if stage != lead.stage:
+        stages.record_change(session.connection(), id_of(lead), lead.stage, stage)
+        lead.stage = stage
         session.add(lead)
     return explanation
 

@@ -66,10 +66,12 @@ CHOSEN = Table(  # the leads to rescore, when not all
 
 @dataclass
 class Rescored:
-    """How many leads were recomputed, and how many of them changed score or band."""
+    """How many leads were recomputed, how many of them changed score or band,
+    and how many changed lifecycle stage (``leadctl.stages``)."""
 
     rescored: int
     changed: int
+    stage_changes: int = 0
 
 
 def rescore(
@@ -86,13 +88,17 @@ def rescore(
     (an import's batch or 100,000 at once) with no bound-parameter limit;
     ``above`` (instead of ids) takes the leads with a higher id (a bulk load's).
     """
+    from leadctl import stages
+
     if above is not None:
         chosen = select(LEAD.c.id).where(LEAD.c.id > above)
         found = conn.execute(select(func.count()).select_from(chosen.subquery())).scalar_one()
-        return Rescored(found, _update(conn, rules, now, chosen))
+        changed = _update(conn, rules, now, chosen)
+        return Rescored(found, changed, stages.recompute(conn, chosen, now=now))
     if lead_ids is None:
         total = conn.execute(select(func.count()).select_from(LEAD)).scalar_one()
-        return Rescored(total, _update(conn, rules, now, None))
+        changed = _update(conn, rules, now, None)
+        return Rescored(total, changed, stages.recompute(conn, None, now=now))
     unique = sorted(set(lead_ids))
     if not unique:
         return Rescored(0, 0)
@@ -101,7 +107,8 @@ def rescore(
     conn.execute(insert(CHOSEN), [{"id": lead_id} for lead_id in unique])
     chosen = select(CHOSEN.c.id)
     found = conn.execute(select(func.count()).where(LEAD.c.id.in_(chosen))).scalar_one()
-    return Rescored(found, _update(conn, rules, now, chosen))
+    changed = _update(conn, rules, now, chosen)
+    return Rescored(found, changed, stages.recompute(conn, chosen, now=now))
 
 
 def _update(conn: Connection, rules: RuleSet, now: datetime, ids: Any) -> int:

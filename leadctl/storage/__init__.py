@@ -34,7 +34,13 @@ DEFAULT_BUSY_SECONDS = 15.0
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index (SQLite's advice: 100 to 1000)
 
 # The modules of ``leadctl.storage.migrations``, in the order they run.
-MIGRATIONS = ("m001_initial", "m002_website_linkedin", "m003_identity", "m004_undo")
+MIGRATIONS = (
+    "m001_initial",
+    "m002_website_linkedin",
+    "m003_identity",
+    "m004_undo",
+    "m005_automation",
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 # The SQL function that case-folds text on SQLite (leadctl.textmatch compiles to it)
 FOLD_FUNCTION = "leadctl_fold"
