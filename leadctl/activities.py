@@ -151,6 +151,24 @@ def record_select(conn: Connection, columns: Sequence[str], rows: Any) -> None:
     conn.execute(insert(ACTIVITY).from_select(list(columns), rows))
 
 
+_AUTOMATED_KEY = "leadctl_automated"  # conn.info: (the transaction, the rule's name)
+
+
+def automated(conn: Connection, rule: str) -> None:
+    """Mark this transaction's changes as made by a rule (``sweep``), not a
+    person: the outbox (``leadctl.events``) takes automated changes."""
+    conn.info[_AUTOMATED_KEY] = (conn.get_transaction(), rule)
+
+
+def automation_of(conn: Connection) -> str | None:
+    """The rule this transaction's changes are made by (:func:`automated`), if any."""
+    known = conn.info.get(_AUTOMATED_KEY)
+    if known is None or known[0] is not conn.get_transaction() or known[0] is None:
+        return None
+    rule: str = known[1]
+    return rule
+
+
 _COMMAND_KEY = "leadctl_command"  # conn.info: (the transaction, its command id)
 
 
