@@ -280,7 +280,7 @@ def make_query(
     if options.get("band") and options["band"] not in BANDS:
         raise invalid_choice("--band", options["band"], BANDS)
     if options.get("stage") and options["stage"] not in fields.STAGES:
-        raise invalid_choice("--stage", options["stage"], fields.STAGES)
+        raise invalid_choice("--stage", options["stage"], list(fields.STAGES))
     if options.get("due") and options["due"] not in DUE:
         raise invalid_choice("--due", options["due"], DUE)
     for name in ("search", "tag"):  # SQLite refuses long LIKE patterns
