@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.make_db import build
+from leadctl import storage
 from tests.conftest import leadctl_bin, run_leadctl
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
@@ -134,3 +135,31 @@ def test_backup_onto_a_full_disk_leaves_no_part_file(good_db, tmp_path, existing
     assert run.returncode == 0, run.stderr
     with sqlite3.connect(target) as conn:
         assert conn.execute("SELECT count(*) FROM lead").fetchone()[0] == 3000
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://ada:s3cret@127.0.0.1:1/leads",  # nothing listens (or no driver)
+        "postgresql://ada:s3cret@127.0.0.1:notaport/leads",  # malformed
+        "postgres://ada:s3cret@127.0.0.1:1/leads",
+        "postgresql+nodriver://ada:s3cret@db/leads",
+        "mysql://ada:s3cret@db/leads",
+        "postgresql://ada:s3%40cret@db:x/leads",  # a percent-encoded password
+    ],
+)
+def test_a_database_url_is_never_printed_with_its_password(cli, tmp_path, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    result = cli("--db", url, "list", code=5)
+    assert "s3cret" not in result.stderr and "s3%40cret" not in result.stderr
+    assert result.stderr.startswith("error: ") and "ada:***@" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no URL was taken for a file path
+
+
+def test_url_schemes_are_told_from_paths():
+    assert storage.is_url("postgresql+psycopg://db/x") and storage.is_url("sqlite:///x.db")
+    assert not storage.is_url("leads.db") and not storage.is_url("/tmp/a://b")
+    assert storage.shown("postgresql://ada:pw@db/x") == "postgresql://ada:***@db/x"
+    assert storage.shown("postgresql://ada@db/x") == "postgresql://ada@db/x"
+    assert storage.shown("/home/ada/leads.db") == "/home/ada/leads.db"

@@ -175,4 +175,4 @@ def backup(
     if json_out:
         render.emit_json({"backup": str(destination), "bytes": size})
     else:
-        render.message(f"backed up {database.target} to {destination} ({size:,} bytes)")
+        render.message(f"backed up {database.shown} to {destination} ({size:,} bytes)")

@@ -68,7 +68,37 @@ def busy_seconds() -> float:
 
 
 def is_url(target: str) -> bool:
-    return target.startswith(("postgresql:", "postgres:", "sqlite:"))
+    """A ``scheme://`` target (any scheme: one leadctl cannot use is refused
+    by name, never taken for a file path)."""
+    scheme, sep, _ = target.partition("://")
+    return bool(sep) and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme)
+
+
+def _password(target: str) -> str | None:
+    """The password written in a URL (``scheme://user:PASSWORD@host``), if any."""
+    if not is_url(target):
+        return None
+    credentials, at, _ = target.partition("://")[2].rpartition("@")
+    user, colon, password = credentials.partition(":")
+    return password if at and colon and password else None
+
+
+def shown(target: str) -> str:
+    """The database as messages name it: a URL's password as ``***``, so no
+    error line, log or terminal scrollback ever holds it."""
+    return hide_password(target, target)
+
+
+def hide_password(text: str, target: str) -> str:
+    """``text`` (a message about ``target``) with the target's password as ``***``."""
+    password = _password(target)
+    if password is None:
+        return text
+    from urllib.parse import unquote
+
+    for written in {password, unquote(password)}:
+        text = text.replace(f":{written}@", ":***@")
+    return text
 
 
 @dataclass
@@ -85,6 +115,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def shown(self) -> str:
+        """The database as messages name it (:func:`shown`: no password)."""
+        return shown(self.target)
+
     @contextmanager
     def session(self, *, immediate: bool = False, analyze: bool = True) -> Iterator[Session]:
         """A session committed on success and rolled back on any error.
@@ -99,7 +134,7 @@ class Database:
         from sqlmodel import Session
 
         bind = self.engine.execution_options(leadctl_immediate=True) if immediate else self.engine
-        with translate_errors(self.target), Session(bind, expire_on_commit=False) as session:
+        with translate_errors(self.shown), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 if immediate and analyze and session.in_transaction():
@@ -214,7 +249,7 @@ def open_database(target: str | None = None) -> Database:
         engine = _sqlite_engine(path)
         target = str(path)
     database = Database(engine=engine, target=target)
-    with translate_errors(target):
+    with translate_errors(database.shown):
         _ensure_schema(database)
     return database
 
@@ -339,13 +374,25 @@ def _fold(value: str | bytes | int | float | None) -> str | bytes | int | float 
 def _server_engine(url: str) -> Engine:
     from sqlalchemy import create_engine
 
+    given = url
     url = url.replace("postgres://", "postgresql://", 1)
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    if not url.startswith("postgresql+"):
+        raise DatabaseError(
+            f"cannot use database {shown(given)}: expected a file path, sqlite:///PATH "
+            "or postgresql://USER@HOST/DATABASE"
+        )
     try:
         return create_engine(url, pool_pre_ping=True)
-    except Exception as error:  # driver missing or URL malformed
-        raise DatabaseError(f"cannot use database {url}: {error}") from None
+    except ModuleNotFoundError:
+        raise DatabaseError(
+            f"cannot use database {shown(given)}: PostgreSQL needs the driver: "
+            "pip install 'leadctl[postgres]'"
+        ) from None
+    except Exception as error:  # URL malformed
+        detail = hide_password(str(error), given)
+        raise DatabaseError(f"cannot use database {shown(given)}: {detail}") from None
 
 
 def _ensure_schema(database: Database) -> None:
@@ -367,7 +414,7 @@ def _ensure_schema(database: Database) -> None:
         and version.isdigit()
         and int(version) > SCHEMA_VERSION
     ):
-        raise DatabaseError(too_new(database.target, int(version)))
+        raise DatabaseError(too_new(database.shown, int(version)))
     if version != str(SCHEMA_VERSION):
         from leadctl.storage import migrations
 

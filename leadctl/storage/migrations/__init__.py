@@ -41,14 +41,14 @@ def bring_up_to_date(database: Database) -> None:
         if META_TABLE in tables:
             stored = read_meta(conn, SCHEMA_KEY).get(SCHEMA_KEY)
             if stored is None or not (stored.isascii() and stored.isdigit()):
-                raise DatabaseError(f"{database.target} is not a leadctl database; left untouched")
+                raise DatabaseError(f"{database.shown} is not a leadctl database; left untouched")
             version = int(stored)
         elif tables:
-            raise DatabaseError(f"{database.target} is not a leadctl database; left untouched")
+            raise DatabaseError(f"{database.shown} is not a leadctl database; left untouched")
         else:
             version = 0
         if version > current:
-            raise DatabaseError(storage.too_new(database.target, version))
+            raise DatabaseError(storage.too_new(database.shown, version))
         if version < current and tables and database.is_sqlite:
             _check_intact(conn, database.target)
         for name in storage.MIGRATIONS[version:current]:

@@ -42,13 +42,15 @@ def upgrade(conn: Connection) -> None:
         sqlite_autoincrement=True,
     )
     metadata.create_all(conn)
+    # the engine's name for a time column (SQLite DATETIME, PostgreSQL TIMESTAMP)
+    time = DateTime().compile(dialect=conn.dialect)
     # text(): SQLAlchemy Core has no ALTER TABLE; frozen DDL, as the day wrote it
     for statement in (
         "ALTER TABLE lead ADD COLUMN stage VARCHAR NOT NULL DEFAULT 'lead'",
-        "ALTER TABLE lead ADD COLUMN touched_at DATETIME",
+        f"ALTER TABLE lead ADD COLUMN touched_at {time}",
         "ALTER TABLE choice ADD COLUMN rots_after INTEGER",
-        "ALTER TABLE app_user ADD COLUMN away_from DATETIME",
-        "ALTER TABLE app_user ADD COLUMN away_until DATETIME",
+        f"ALTER TABLE app_user ADD COLUMN away_from {time}",
+        f"ALTER TABLE app_user ADD COLUMN away_until {time}",
         "ALTER TABLE app_user ADD COLUMN capacity INTEGER",
         "ALTER TABLE app_user ADD COLUMN territory TEXT NOT NULL DEFAULT '[]'",
         "ALTER TABLE app_user ADD COLUMN industries TEXT NOT NULL DEFAULT '[]'",
