@@ -108,14 +108,18 @@ class LeadctlGroup(TyperGroup):
             _fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "), 1)
         except Exception as error:
             if type(error).__module__.startswith("sqlalchemy"):
-                from leadctl.storage import translate_errors
+                from leadctl.storage import default_target, shown, translate_errors
 
+                target = (ctx.obj.db_target if ctx.obj else None) or default_target()
                 try:
-                    with translate_errors(ctx.obj.db_target if ctx.obj else "?"):
+                    with translate_errors(shown(target)):
                         raise error
                 except LeadctlError as mapped:
                     _fail(str(mapped), mapped.exit_code)
             raise
+        finally:
+            if isinstance(ctx.obj, AppState):  # a server's connections end with the command
+                ctx.obj.close()
 
 
 def _say_error(text: str) -> None:

@@ -53,6 +53,15 @@ class AppState:
             self._database = open_database(self.db_target)
         return self._database
 
+    def close(self) -> None:
+        """Close a server database's pooled connections at the end of the
+        command. A SQLite file is left to the process's end: closing its last
+        connection would checkpoint the write-ahead log into the file, a write
+        that a reading command (or a dry run) must not make."""
+        if self._database is not None and not self._database.is_sqlite:
+            self._database.close()
+            self._database = None
+
     @property
     def actor(self) -> str:
         from leadctl.users import acting_name
