@@ -158,10 +158,13 @@ def append(
 def note(conn: Connection) -> None:
     """Remember, once this transaction commits, that this process wrote
     events to this database (or ran a rule there): the command line delivers
-    them once the command is done. A transaction rolled back (a dry run, a
-    refusal) leaves nothing to deliver."""
+    them once the command is done. A transaction rolled back (a refusal)
+    leaves nothing to deliver, nor does a savepoint (a dry run writes in one
+    and rolls it back; events a savepoint kept go with the next delivery)."""
     transaction = conn.get_transaction()
     if transaction is None or conn.info.get(_NOTED_KEY) is transaction:
+        return
+    if conn.get_nested_transaction() is not None:
         return
     conn.info[_NOTED_KEY] = transaction
     key = _key(conn.engine.url)
@@ -220,13 +223,20 @@ def require_handler(who: Actor) -> None:
 
 
 def pending(
-    target: OrmSession | Connection, *, since: int | None = None, limit: int | None = None
+    target: OrmSession | Connection,
+    *,
+    since: int | None = None,
+    upto: int | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The unacknowledged events (after ``since``), oldest first, as JSON objects."""
+    """The unacknowledged events (after ``since``, up to ``upto``), oldest
+    first, as JSON objects."""
     conn = _connection(target)
     statement = select(EVENT).order_by(EVENT.c.id)
     if since is not None:
         statement = statement.where(EVENT.c.id > _event_id(since))
+    if upto is not None:
+        statement = statement.where(EVENT.c.id <= upto)
     if limit is not None:
         statement = statement.limit(limit)
     return [to_dict(row) for row in conn.execute(statement)]
@@ -311,7 +321,12 @@ class Delivery:
 def deliver(database: Database, *, timeout: float = HOOK_TIMEOUT) -> Delivery:
     """Run ``hook_command`` on the unacknowledged events, batch by batch, in
     no transaction; acknowledge each batch the hook took (exit 0). Stops at
-    the first failure, leaving that batch and the rest for the next run."""
+    the first failure, leaving that batch and the rest for the next run.
+
+    Only the events there when it starts: those made meanwhile (by another
+    process, which found the lease held, or by the hook itself running
+    leadctl) wait for the next run, so a hook that makes events never makes
+    this loop endless."""
     from leadctl import settings
 
     result = Delivery()
@@ -324,11 +339,13 @@ def deliver(database: Database, *, timeout: float = HOOK_TIMEOUT) -> Delivery:
             result.skipped = "no events to deliver"
             return result
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+    ceiling: int | None = None  # the last event there at the start
     while True:
-        batch = _take(database, token, timeout)
-        if batch is None:
+        taken = _take(database, token, timeout, ceiling)
+        if taken is None:
             result.skipped = result.skipped or "another process is delivering the events"
             return result
+        batch, ceiling = taken
         if not batch:
             return result
         try:
@@ -346,20 +363,25 @@ def deliver(database: Database, *, timeout: float = HOOK_TIMEOUT) -> Delivery:
         result.delivered += len(batch)
 
 
-def _take(database: Database, token: str, timeout: float) -> list[dict[str, Any]] | None:
+def _take(
+    database: Database, token: str, timeout: float, ceiling: int | None
+) -> tuple[list[dict[str, Any]], int] | None:
     """In one short write transaction: the lease (None when another live
-    process holds it) and the next batch (taken with it; [] when none)."""
+    process holds it) and the next batch up to ``ceiling`` (the first time:
+    the last event now), taken with it ([] when none), and the ceiling."""
     from leadctl.storage import write_meta
 
     with database.session(immediate=True, analyze=False) as session:
         conn = session.connection()
         if not _lease_free(conn, token):
             return None
-        batch = pending(conn, limit=BATCH)
+        if ceiling is None:
+            ceiling = int(conn.execute(select(func.max(EVENT.c.id))).scalar_one_or_none() or 0)
+        batch = pending(conn, limit=BATCH, upto=ceiling)
         if batch:
             until = clock.now() + timedelta(seconds=timeout + LEASE_MARGIN)
             write_meta(conn, LEASE_KEY, json.dumps({"token": token, "until": clock.iso(until)}))
-        return batch
+        return batch, ceiling
 
 
 def _finish(database: Database, token: str, delivered: list[dict[str, Any]]) -> None:
