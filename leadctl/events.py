@@ -349,7 +349,7 @@ def deliver(database: Database, *, timeout: float = HOOK_TIMEOUT) -> Delivery:
         if not batch:
             return result
         try:
-            failure = _run(hook, batch, timeout)
+            failure = _run(hook, batch, timeout, database.target)
         except BaseException:  # interrupted: the batch stays, the lease goes
             _finish(database, token, [])
             raise
@@ -443,11 +443,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _run(hook: str, batch: list[dict[str, Any]], timeout: float) -> str | None:
+def _run(hook: str, batch: list[dict[str, Any]], timeout: float, target: str) -> str | None:
     """Run the hook through ``sh -c`` with the batch on stdin (JSON Lines),
     its output on leadctl's stderr (stdout carries the command's data), in a
-    process group of its own (killed whole on timeout or interrupt). None when
-    it exited 0, else why not, in a few words."""
+    process group of its own (killed whole on timeout or interrupt), with
+    ``LEADCTL_DB`` naming this database (a hook running leadctl reads the
+    same one, ``--db`` or not). None when it exited 0, else why not."""
     import signal
 
     payload = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in batch).encode()
@@ -457,6 +458,7 @@ def _run(hook: str, batch: list[dict[str, Any]], timeout: float) -> str | None:
             stdin=subprocess.PIPE,
             stdout=sys.__stderr__.fileno() if sys.__stderr__ else subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, "LEADCTL_DB": target},
         )
     except OSError as error:
         return f"could not start: {error.strerror or error}"

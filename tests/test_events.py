@@ -131,6 +131,18 @@ def test_events_all_takes_every_activity_an_import_included(cli, add_lead, tmp_p
     assert len(lines(cli("events"))) == len(found)
 
 
+def test_many_events_are_listed_in_order_each_once(cli, tmp_path):
+    """`events` prints JSON Lines as it reads them, a thousand at a time."""
+    cli("config", "set", "events", "all")
+    csv = tmp_path / "many.csv"
+    csv.write_text("name,email\n" + "".join(f"P{i},p{i}@example.com\n" for i in range(1100)))
+    cli("import", str(csv))
+    ids = [e["id"] for e in lines(cli("events"))]
+    assert len(ids) >= 1100 and ids == sorted(set(ids))
+    assert [e["id"] for e in lines(cli("events", "--since", str(ids[99])))] == ids[100:]
+    assert [e["id"] for e in cli.json("events")] == ids
+
+
 def test_the_setting_is_validated(cli):
     result = cli("config", "set", "events", "some", code=1)
     assert "automated, all" in result.stderr
@@ -310,6 +322,16 @@ def test_the_hook_sees_the_change_committed_and_its_output_stays_off_stdout(
     assert "noise" in result.stderr and "warning" not in result.stderr
     assert json.loads(seen.read_text())["status"] == "contacted"
     assert [e["data"]["body"] for e in lines(cli("events"))] == ["from the hook"]
+
+
+def test_the_hook_is_told_the_database(cli, add_lead, tmp_path):
+    """LEADCTL_DB names the database the events are from, given by --db too."""
+    other = tmp_path / "other.db"
+    told = tmp_path / "told"
+    cli("--db", str(other), "config", "set", "events", "all")
+    cli("--db", str(other), "config", "set", "hook_command", f"echo \"$LEADCTL_DB\" > '{told}'")
+    cli("--db", str(other), "add", "Ada", "--email", "ada@example.com")
+    assert told.read_text().strip() == str(other)
 
 
 def test_a_failing_hook_loses_nothing_and_the_next_run_delivers(cli, add_lead, tmp_path):

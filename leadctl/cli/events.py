@@ -74,13 +74,18 @@ def events(
         return
     with app.session(immediate=False) as session:
         outbox.require_reader(users.actor(session, app.actor))
-        found = outbox.pending(session, since=since, limit=None if not follow else FOLLOW_BATCH)
-    if json_out:
-        render.emit_json(found)
-        return
-    _print(found)
+        if json_out:
+            render.emit_json(outbox.pending(session, since=since))
+            return
+        while True:  # JSON Lines as they are read, a thousand at a time
+            found = outbox.pending(session, since=since, limit=FOLLOW_BATCH)
+            _print(found)
+            if found:
+                since = found[-1]["id"]
+            if len(found) < FOLLOW_BATCH:
+                break
     if follow:
-        _follow(app, found[-1]["id"] if found else since)
+        _follow(app, since)
 
 
 def _print(found: list[dict[str, Any]]) -> None:
