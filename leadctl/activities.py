@@ -26,6 +26,13 @@ thousand, is one group. This is the one place a group id is given. The import's
 driver path (``leadctl.importing.records``) stores none: an import is history
 that undo never reverts. :func:`remember` keeps, on the command, what it needs
 to be undone beyond its activities (what a merge moved).
+
+The outbox (``leadctl.events``): :func:`record`, :func:`record_many` and
+:func:`record_select` also append the events of what they store when the
+transaction is a rule's (:func:`automated`) or the ``events`` setting is
+``all``, set-based like the rows themselves; :func:`publish` does it for rows
+stored another way (the import's driver path). History restored with its ids
+(an import of an export) is no change of today's and makes none.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from leadctl import clock
+from leadctl import clock, events
 from leadctl.models import ACTIVITY, COMMAND_LOG, Activity
 
 # Kinds a person logs with `log --type`; the engagement ones feed behavioural scoring.
@@ -116,6 +123,7 @@ def record(
     group = {"command_id": command_of(session.connection(), actor)}
     activity = Activity(**(made._asdict() | group))
     session.add(activity)
+    publish(session.connection(), [made])
     return activity
 
 
@@ -142,13 +150,31 @@ def record_many(
             insert(ACTIVITY),
             [r._asdict() | {"id": i} for r, i in zip(rows, ids, strict=True)],
         )
+        return  # nor an event
+    publish(conn, rows)
 
 
 def record_select(conn: Connection, columns: Sequence[str], rows: Any) -> None:
     """Store the activities a SELECT gives (``columns`` named in its order),
     set-based, belonging to no command: derived changes of many leads at once
-    (``stages.recompute``), which a rescore makes again rather than undo."""
+    (``stages.recompute``), which a rescore makes again rather than undo.
+    When the rows become events too, the SELECT runs twice (once into each
+    table): it must give the same rows both times (run it before the update
+    it describes)."""
     conn.execute(insert(ACTIVITY).from_select(list(columns), rows))
+    rule = automation_of(conn)
+    if events.capturing(conn, rule):
+        events.from_select(conn, columns, rows, rule)
+
+
+def publish(conn: Connection, rows: Sequence[ActivityRow]) -> None:
+    """The events of these stored activities, when this transaction takes
+    events (a rule's, or ``events`` = ``all``): one executemany."""
+    if not rows:
+        return
+    rule = automation_of(conn)
+    if events.capturing(conn, rule):
+        events.from_rows(conn, rows, rule)
 
 
 _AUTOMATED_KEY = "leadctl_automated"  # conn.info: (the transaction, the rule's name)
@@ -156,8 +182,11 @@ _AUTOMATED_KEY = "leadctl_automated"  # conn.info: (the transaction, the rule's 
 
 def automated(conn: Connection, rule: str) -> None:
     """Mark this transaction's changes as made by a rule (``sweep``), not a
-    person: the outbox (``leadctl.events``) takes automated changes."""
+    person: the outbox (``leadctl.events``) takes automated changes, and the
+    command line delivers pending events after a rule ran (even one that
+    changed nothing: so each cron run retries a batch a hook refused)."""
     conn.info[_AUTOMATED_KEY] = (conn.get_transaction(), rule)
+    events.note(conn)
 
 
 def automation_of(conn: Connection) -> str | None:

@@ -74,6 +74,7 @@ TEMPLATES: dict[str, list[str]] = {
         "status 1 V nurture", "status V 2 nurture --dry-run", "edit 1 V --title CTO",
         "note 1 V text", "log 1 V --type call", "schedule 1 V tomorrow", "schedule V --clear",
         "assign 1 V --to me --dry-run", "tag V +vip", "tag 1 V -vip --dry-run",
+        "events --since V", "events --ack V",
     ],
     "text": [
         "add V --email new@example.com", "edit 1 --name V", "note 1 V",
@@ -94,6 +95,7 @@ TEMPLATES: dict[str, list[str]] = {
         "client add Bob --company V",
         "tag 1 +V", "tag 1 2 -V", "tag 1 +V --dry-run", "edit 1 --untag V",
         "edit 1 2 --untag V --dry-run", "note 1 2 V", "log 1 2 --type call --outcome V",
+        "config set hook_command V",
     ],
     "number": [
         *(
@@ -150,7 +152,7 @@ TEMPLATES: dict[str, list[str]] = {
         "config set deal_stages V", "client add Bob --email V", "client add Bob --phone V",
         "client edit 1 --email V", "client edit 1 --phone V",
         "score --rules V", "status 1 2 V", "status 1 2 V --dry-run", "log 1 2 --type V",
-        "config set first_call_after V",
+        "config set first_call_after V", "config set events V",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -225,6 +227,9 @@ EXPECTED = {
     ("config set deal_stages V", "huge_text"): 1,
     ("config set deal_stages V", "empty"): 1,
     ("client add V", "empty"): 1,
+    ("events --ack V", "missing_id"): 1,
+    ("events --ack V", "negative"): 1,
+    ("events --since V", "huge_int"): 1,
 }
 
 
@@ -341,6 +346,8 @@ NO_VALUE = [
         ["log", "-", "--type", "call"],
         ["list", "--all"], ["list", "--status", "closed"], ["next"], ["next", "--json"],
         ["next", "--limit", "0"],
+        ["events"], ["events", "--json"], ["events", "--deliver"],
+        ["events", "--deliver", "--json"],
 ]  # fmt: skip
 
 

@@ -63,6 +63,11 @@ class AppState:
             self._database = None
 
     @property
+    def opened(self) -> Database | None:
+        """The database if a command opened it (None: it never touched one)."""
+        return self._database
+
+    @property
     def actor(self) -> str:
         from leadctl.users import acting_name
 

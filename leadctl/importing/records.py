@@ -149,6 +149,7 @@ class Records:
             ready.append(tuple(values))
         # Driver executemany, as for leads.
         conn.exec_driver_sql(self.activity_sql, ready)
+        activities.publish(conn, rows)  # events=all (``leadctl.events``)
 
 
 def copy_activities(
@@ -175,7 +176,7 @@ def copy_activities(
         "created_at": LEAD.c.created_at,
     }
     source = select(*made.values()).where(where)
-    conn.execute(insert(ACTIVITY).from_select(list(made), source))
+    activities.record_select(conn, list(made), source)  # with events=all, their events
 
 
 def find_by_key(
