@@ -317,6 +317,7 @@ def assign(
 
 
 def _fixed(owner: str, dealer: routing.Dealer, counts: bool) -> routing.Routed:
+    dealer.asked[owner] = None
     if counts:
         dealer.roster.take(owner)
     return routing.Routed(owner)
@@ -471,7 +472,7 @@ def _assign(
     dealt.loads = [
         Load(m.name, before.get(m.name, 0), m.load, m.capacity, m.away)
         for m in roster.members.values()
-        if m.load != before.get(m.name, 0) or m.name in dealt.owners.values()
+        if m.name in dealer.asked or m.load != before.get(m.name, 0)
     ]
     if simulate:
         bulk.check(dealt, single=single, dry_run=True)
@@ -489,10 +490,11 @@ def _nobody(dealt: Dealt, roster: Roster, names: Sequence[str] | None) -> Confli
     """Nobody available for some leads: the command is refused, saying why."""
     ids = dealt.unplaced
     shown = ", ".join(str(i) for i in ids[:10]) + (", …" if len(ids) > 10 else "")
+    which = f"lead {shown}" if len(ids) == 1 else f"{len(ids)} of {dealt.total} leads ({shown})"
     group = list(names) if names is not None else list(roster.members)
     why = roster.why_nobody([n for n in group if not roster.available(n)])
     return Conflict(
-        f"nobody available for {len(ids)} of {dealt.total} lead(s) ({shown}): {why}; "
+        f"nobody available for {which}: {why}; "
         "nothing was assigned (`leadctl user back NAME`, `user set NAME --capacity N`)"
     )
 

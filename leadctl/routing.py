@@ -36,16 +36,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
 from leadctl import settings
-from leadctl.availability import Roster
+from leadctl.availability import USERS, Roster
 from leadctl.errors import InvalidInput, NotFound
 
 POINTER_KEY = "round_robin_last"  # internal state, not a `config` setting
 ANY_GROUP = ""  # the pointer's entry for the last deal of any group (a group never seen)
 MAX_GROUPS = 100  # pointers kept; the oldest go first
 OWNER_ROLES = ("rep", "manager")  # whom `import --assign round-robin` deals to
+ROUND_ROBIN = "round-robin"
 CONDITIONS = ("country", "region", "industry", "source")
 BY_ATTRIBUTE = {"territory": ("country", "region"), "industries": ("industry",)}
 RULE_KEYS = ("name", *CONDITIONS, "to")
@@ -63,12 +66,15 @@ class Dealer:
         self.roster = roster
         self.pointers = _read_pointers(settings.stored(conn, POINTER_KEY, lock=lock))
         self.moved = False
+        self.asked: dict[str, None] = {}  # every user a deal considered, in order
+        self.dealt: dict[str, int] = {}  # open leads dealt, by user
 
     def next(self, group: Sequence[str], *, counts: bool = True) -> str | None:
         """The next available user of ``group`` after its pointer, or None when
         nobody is; ``counts``: the lead is open (it adds to their load)."""
         if not group:
             return None
+        self.asked.update(dict.fromkeys(group))
         key = ",".join(group)
         last = self.pointers.get(key, self.pointers.get(ANY_GROUP))
         start = group.index(last) + 1 if last in group else 0
@@ -78,6 +84,7 @@ class Dealer:
                 self._point(key, name)
                 if counts:
                     self.roster.take(name)
+                    self.dealt[name] = self.dealt.get(name, 0) + 1
                 return name
         return None
 
@@ -117,19 +124,48 @@ class Routed:
     rule: str | None = None  # the rule that took it (--rules)
 
 
+def is_round_robin(assign: str) -> bool:
+    """``--assign round-robin`` (the word no user may take as a name)."""
+    return assign.strip().lower() == ROUND_ROBIN
+
+
+def batch_dealer(session: Session) -> BatchDealer:
+    """The dealer of `import --assign round-robin`; exit 1 when nobody can take leads."""
+    from leadctl import users
+
+    if users.is_solo(session):
+        raise InvalidInput(
+            "--assign round-robin deals among users: there are none (`leadctl user add`)"
+        )
+    roles = session.connection().execute(select(USERS.c.role).where(USERS.c.role.in_(OWNER_ROLES)))
+    if roles.first() is None:
+        raise InvalidInput(
+            "--assign round-robin deals among reps and managers: there are none "
+            "(`leadctl user add NAME --role rep`)"
+        )
+    return BatchDealer()
+
+
 class BatchDealer:
     """`import --assign round-robin`: each batch reads availability and loads
-    once (:meth:`start`), then each new lead costs one call (:meth:`next`)."""
+    once (:meth:`start`), then each new lead costs one call (:meth:`next`).
+    A dry run saves nothing, so what it dealt is carried from batch to batch."""
 
     def __init__(self, roles: Collection[str] = OWNER_ROLES) -> None:
         self.roles = roles
         self.dealer: Dealer | None = None
         self.group: list[str] = []
+        self.carried: tuple[dict[str, str], dict[str, int]] | None = None  # a dry run's
 
     def start(self, conn: Connection) -> None:
         roster = Roster.load(conn, roles=self.roles)
         self.group = roster.names()
         self.dealer = Dealer(conn, roster)
+        if self.carried is not None:
+            self.dealer.pointers, dealt = self.carried
+            for name, count in dealt.items():
+                if name in roster.members:
+                    roster.members[name].load += count
 
     def next(self) -> str | None:
         assert self.dealer is not None, "start() each batch first"
@@ -142,9 +178,17 @@ class BatchDealer:
         return self.dealer.roster.why_nobody(self.group)
 
     def finish(self, conn: Connection, *, save: bool) -> None:
-        if save and self.dealer is not None:
-            self.dealer.save(conn)
+        dealer = self.dealer
         self.dealer = None
+        if dealer is None:
+            return
+        if save:
+            dealer.save(conn)
+            return
+        dealt = dict(self.carried[1]) if self.carried is not None else {}
+        for name, count in dealer.dealt.items():
+            dealt[name] = dealt.get(name, 0) + count
+        self.carried = (dealer.pointers, dealt)
 
 
 # --- routing rules --------------------------------------------------------------------------
@@ -205,6 +249,17 @@ class Rules:
 
     def names(self) -> set[str]:
         return {name for rule in (*self.rules, self.default) if rule for name in rule.to}
+
+
+def rules_for(session: Session, path: Path) -> Rules:
+    """The rules file, checked whole against the users and the source list."""
+    from leadctl import lists, users
+
+    known = None
+    if not users.is_solo(session):
+        known = {row.name: row.role for row in session.connection().execute(select(USERS))}
+    sources = [entry.name for entry in lists.entries(session, "source")]
+    return load_rules(path.expanduser(), users=known, sources=sources)
 
 
 def load_rules(
