@@ -76,17 +76,21 @@ def list_command(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     if not rows:
         render.message("no users: solo mode, everyone may do everything (`leadctl user add`)")
         return
-    columns = ["Name", "Role", "Owns", "Open", "Claims", "Away", "Added"]
-    routed = any(m.territory or m.industries for m in roster.members.values())
-    if routed:
-        columns[-1:-1] = ["Territory", "Industries"]
+    members = [roster.members[r.name] for r in rows]
+    # Away, Territory and Industries only when someone is away or has routing values
+    away = any(m.away for m in members)
+    routed = any(m.territory or m.industries for m in members)
+    columns = ["Name", "Role", "Owns", "Open", "Claims"]
+    columns += (["Away"] if away else []) + (["Territory", "Industries"] if routed else [])
     table = []
-    for r in rows:
-        member = roster.members[r.name]
-        cells = [render.escape(r.name), r.role, r.owned, _open(member), r.claimed, _away(member)]
+    for r, member in zip(rows, members, strict=True):
+        cells = [render.escape(r.name), r.role, r.owned, _open(member), r.claimed]
+        if away:
+            cells.append(_away(member))
         if routed:
             cells += [render.escape(", ".join(v)) for v in (member.territory, member.industries)]
         table.append((*cells, clock.local(r.created_at)))
+    columns.append("Added")
     render.table(columns, table, justify={"Owns": "right", "Open": "right", "Claims": "right"})
 
 
