@@ -277,6 +277,11 @@ def resolve_assignee(session: Session, who: Actor, name: str) -> str:
         return who.name
     if not name:
         raise InvalidInput("invalid user: empty name")
+    if routing.is_round_robin(name):
+        raise InvalidInput(
+            "round-robin is not a user: deal leads with `assign ID… --round-robin U1,U2…` "
+            "or `import FILE --assign round-robin`"
+        )
     if is_solo(session):
         return name
     user = session.get(User, name)
@@ -312,7 +317,7 @@ def assign(
     owner = resolve_assignee(session, who, to)
     return _assign(
         session, who, lead_ids, lambda lead, dealer, counts: _fixed(owner, dealer, counts),
-        [owner], None, dry_run=dry_run, simulate=simulate,
+        [owner], None, dry_run=dry_run, simulate=simulate, loads=simulate,
     )  # fmt: skip
 
 
@@ -418,15 +423,17 @@ def _assign(
     simulate: bool = False,
     partial: bool = False,
     columns: Sequence[str] = bulk.STATE,
+    loads: bool = True,
 ) -> Dealt:
     """Each lead gets the owner ``deal`` picks; one Change a lead whose owner or
     claim changes (``assign`` activity). ``names``: the users dealt to (None: all
     users), whose availability and loads are read once. ``simulate`` plans and
-    writes nothing (not even the round-robin pointer)."""
+    writes nothing (not even the round-robin pointer). ``loads`` False: nobody's
+    availability or load is read (`assign --to`, which needs neither)."""
     now = clock.now()
     conn = session.connection()
     closed = set(lists.closed_statuses(conn))
-    roster = Roster.load(conn, names=names, now=now)
+    roster = Roster.load(conn, names=names, now=now) if loads else Roster([])
     before = {name: member.load for name, member in roster.members.items()}
     dealer = routing.Dealer(conn, roster, lock=not simulate)
     dealt = Dealt(total=0)
@@ -481,8 +488,8 @@ def _assign(
     if dealt.unplaced and not partial:
         raise _nobody(dealt, roster, names)
     bulk.finish(session, dealt, single=single, dry_run=dry_run)
-    if dealt.changes and not dry_run:
-        dealer.save(conn)
+    if not dry_run:
+        dealer.save(conn)  # when it dealt: where each group stopped
     return dealt
 
 

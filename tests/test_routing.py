@@ -253,3 +253,19 @@ def test_dry_run_of_assign_is_as_before(cli, team):
         f"lead {ids[1]}: owner — → ben",
     ]
     assert [owner_of(cli, i) for i in ids] == [None, None]
+
+
+def test_one_unmatched_lead_is_said_to_stay_in_the_pool(cli, team, tmp_path):
+    lead = add(cli, "Us", country="US")
+    result = cli("assign", lead, "--rules", rules_file(tmp_path))
+    assert result.stderr.splitlines() == [
+        f"lead {lead} (Us) is in the pool",
+        f"1 lead(s) match no rule, left as they were: {lead}",
+    ]
+
+
+def test_round_robin_is_no_owner_even_in_solo_mode(cli):
+    lead = add(cli, "Solo")
+    result = cli("assign", lead, "--to", "round-robin", code=1)
+    assert "round-robin is not a user" in result.stderr
+    cli("add", "Other", "--email", "o@example.com", "--assign", "Round-Robin", code=1)

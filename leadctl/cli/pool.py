@@ -179,7 +179,10 @@ def assign(
     bulk.report(
         plan,
         shown,
-        lambda lead: f"lead {lead.id} ({lead.name}) is owned by {lead.owner}",
+        lambda lead: (
+            f"lead {lead.id} ({lead.name}) is "
+            + (f"owned by {lead.owner}" if lead.owner else "in the pool")
+        ),
         f"now owned by {', '.join(owners)}",
         as_list=as_list,
         json_out=json_out,
