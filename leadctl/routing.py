@@ -56,11 +56,9 @@ MAX_RULES = 1000
 
 
 class Dealer:
-    """Round-robin over groups of users, skipping away and full ones (``roster``).
-
-    ``limit=False`` deals to whoever the group names (the pointer still moves):
-    `assign --to` counts loads for ``--simulate`` but an explicit choice is not
-    refused for a full or away user."""
+    """Round-robin over groups of users, skipping away and full ones (``roster``,
+    whose loads it counts up as it deals). ``lock``: hold the pointer's row until
+    the transaction ends (PostgreSQL), so two deals in parallel take turns."""
 
     def __init__(self, conn: Connection, roster: Roster, *, lock: bool = True) -> None:
         self.roster = roster
