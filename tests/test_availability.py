@@ -260,3 +260,25 @@ def test_import_round_robin_needs_someone_to_deal_to(cli, tmp_path):
     result = cli("import", path, "--assign", "round-robin", code=1)
     assert "reps and managers" in result.stderr
     assert cli.json("list") == []
+
+
+def test_core_round_robin_partial_leaves_whom_nobody_can_take(cli, team, db_path):
+    """How `sweep` (and any core caller) deals: a session, an actor, lead ids,
+    user names; ``partial=True`` places what it can and lists the rest."""
+    from leadctl import claims, users
+    from leadctl.database import open_database
+
+    cli("user", "set", "ana", "--capacity", "1")
+    cli("user", "away", "ben")
+    ids = leads(cli, 3)
+    database = open_database(str(db_path))
+    try:
+        with database.session(immediate=True) as session:
+            who = users.actor(session, "tester")
+            dealt = claims.assign_round_robin(session, who, ids, ["ana", "ben"], partial=True)
+            assert dealt.changed_ids == ids[:1]
+            assert dealt.unplaced == ids[1:]
+            assert dealt.owners == {ids[0]: "ana", ids[1]: None, ids[2]: None}
+    finally:
+        database.close()
+    assert [cli.json("show", i)["owner"] for i in ids] == ["ana", None, None]
