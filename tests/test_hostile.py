@@ -75,6 +75,8 @@ TEMPLATES: dict[str, list[str]] = {
         "note 1 V text", "log 1 V --type call", "schedule 1 V tomorrow", "schedule V --clear",
         "assign 1 V --to me --dry-run", "tag V +vip", "tag 1 V -vip --dry-run",
         "events --since V", "events --ack V",
+        "assign V --to me --simulate", "assign V 2 --round-robin a,b --simulate",
+        "assign V --rules FILE",
     ],
     "text": [
         "add V --email new@example.com", "edit 1 --name V", "note 1 V",
@@ -96,6 +98,8 @@ TEMPLATES: dict[str, list[str]] = {
         "tag 1 +V", "tag 1 2 -V", "tag 1 +V --dry-run", "edit 1 --untag V",
         "edit 1 2 --untag V --dry-run", "note 1 2 V", "log 1 2 --type call --outcome V",
         "config set hook_command V",
+        "user set tester --territory V", "user set tester --industries V",
+        "user set tester --territory DE --territory V",
     ],
     "number": [
         *(
@@ -119,7 +123,7 @@ TEMPLATES: dict[str, list[str]] = {
             )
         ),
         "deal add 1 --value V", "deal edit 1 --value V", "deal add 1 --probability V",
-        "deal edit 1 --probability V",
+        "deal edit 1 --probability V", "user set tester --capacity V",
     ],
     "date": [
         "schedule 1 V", "edit 1 --timeline V", "add Bob --email bob@example.com --timeline V",
@@ -128,6 +132,7 @@ TEMPLATES: dict[str, list[str]] = {
         "log 1 --type call --next V", "log 1 2 --type meeting --next V",
         *(f"report {name} --since V" for name in ("funnel", "summary", "trend")),
         *(f"report {name} --until V" for name in ("sources", "reps", "aging")),
+        "user away tester --until V",
     ],
     "choice": [
         "add Bob --email V", "add Bob --phone V", "edit 1 --email V", "edit 1 --phone V",
@@ -157,6 +162,10 @@ TEMPLATES: dict[str, list[str]] = {
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
         "assign 1 --round-robin V", "import V", "import FILE --rejects V",
+        "assign 1 --round-robin V --simulate", "assign 1 --to V --simulate",
+        "assign 1 --rules V", "assign 1 2 --rules V --simulate", "user away V",
+        "user away V --until tomorrow", "user back V", "user set V --capacity 3",
+        "import FILE --assign V --dry-run",
         "import FILE --assign V", "export -o V", "export -o V --force", "backup V",
         "user add V --role admin",
         "user remove V", "user role V admin",
@@ -324,7 +333,7 @@ def test_every_command_and_sub_command_is_driven():
     for group, verbs in {
         "client": ("show", "add", "edit"),
         "deal": ("add", "list", "edit", "stage"),
-        "user": ("add", "remove", "role"),
+        "user": ("add", "remove", "role", "away", "back", "set"),
         "statuses": ("add", "rename", "remove", "role"),
         "sources": ("add", "rename", "remove"),
         "reasons": ("add", "rename", "remove"),
@@ -348,6 +357,10 @@ NO_VALUE = [
         ["next", "--limit", "0"],
         ["events"], ["events", "--json"], ["events", "--deliver"],
         ["events", "--deliver", "--json"],
+        ["import", "leads.csv", "--assign", "round-robin"], ["assign", "1", "2", "--simulate"],
+        ["assign", "1", "--round-robin", "a,b", "--simulate", "--json"],
+        ["assign", "1", "--rules", "leads.csv"],
+        ["assign", "1", "--rules", "leads.csv", "--simulate"],
 ]  # fmt: skip
 
 
