@@ -112,7 +112,7 @@ TEMPLATES: dict[str, list[str]] = {
         *(
             f"config set {key} V"
             for key in (
-                "claim_hours", "stuck_days", "first_call_after", "first_response_hours",
+                "claim_hours", "first_call_after", "first_response_hours",
                 "expiring_hours",
             )
         ),

@@ -284,7 +284,10 @@ class Summary:
 
 
 def summarize(
-    session: Session, parts: Mapping[Group, Select[Any]], *, over: float | None = None
+    session: Session,
+    parts: Mapping[Group, Select[Any]],
+    *,
+    over: float | Mapping[Group, float | None] | None = None,
 ) -> dict[Group, Summary]:
     """Summaries of several one-column selects (one per group), in one statement.
 
@@ -292,14 +295,16 @@ def summarize(
     or two values of a sort the database does (``ORDER BY … LIMIT … OFFSET``), so
     only one row per group reaches Python. Null values are left out. Giving each
     group its own select lets the database read just that group's index range.
+    ``over`` is one threshold, or one per group (None: nothing counts as over).
     """
     if not parts:
         return {}
     rows = []
-    for index, values in enumerate(parts.values()):
+    for index, (key, values) in enumerate(parts.items()):
         data = values.cte(f"report_values_{index}").prefix_with("MATERIALIZED")
         value = data.c[0]
-        above = func.sum(case((value > over, 1), else_=0)) if over is not None else literal(0)
+        limit = over.get(key) if isinstance(over, Mapping) else over
+        above = func.sum(case((value > limit, 1), else_=0)) if limit is not None else literal(0)
         stats = (
             select(func.count(value).label("n"), func.max(value).label("top"), above.label("over"))
             .cte(f"report_stats_{index}")
