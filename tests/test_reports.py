@@ -329,7 +329,9 @@ def test_empty_database_gives_empty_reports(cli, name):
     ("args", "message"),
     [
         (["forecast"], "invalid report 'forecast': expected one of funnel, sources"),
-        (["funnel", "--by", "month"], "--by and --per-source are options of `report trend`"),
+        (["funnel", "--by", "month"], "invalid --by 'month': expected one of status, stage"),
+        (["sources", "--by", "stage"], "--by is an option of `report trend` (week, month) and"),
+        (["funnel", "--per-source"], "--per-source is an option of `report trend` only"),
         (["trend", "--by", "year"], "invalid --by 'year': expected one of week, month"),
         (["funnel", "--since", "last tuesday"], "invalid --since 'last tuesday'"),
         (["funnel", "--since", "2026-11-10", "--until", "2026-11-01"], "is not before"),

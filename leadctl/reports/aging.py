@@ -103,5 +103,5 @@ def _now(session: Session, period: Period, status: str, moment: Any) -> Any:
 def _as_of(session: Session, period: Period) -> Any:
     """``(status, days in it)`` per lead, from its latest status activity before the end."""
     then = at_end(session, period)
-    days = days_between(session, literal(period.until, DateTime), then.c.at)
+    days = days_between(session, literal(period.moment, DateTime), then.c.at)
     return select(then.c.status.label("status"), days.label("days"))
