@@ -53,7 +53,7 @@ def check(name: str, *, by: str | None = None, per_source: bool = False) -> str 
                 "`report funnel` (status, stage) only"
             )
         return None
-    by = by or allowed[0]
+    by = allowed[0] if by is None else by
     if by not in allowed:
         raise invalid_choice("--by", by, allowed)
     return by
