@@ -23,22 +23,32 @@ from leadctl.models import ACTIVITY
 
 
 def first_change(field: str, after: datetime) -> Any:
-    """``(lead_id, old)`` of each lead's first change of ``field`` at or after ``after``."""
-    ranked = (
+    """``(lead_id, old)`` of each lead's first change of ``field`` at or after
+    ``after``, as a materialised CTE (worked out once per statement, however
+    many parts of it read it)."""
+    # the rows since the moment first (by ix_activity_time), then ranked: ranked
+    # straight from the table, the database would walk the whole history in
+    # lead order to spare itself the sort
+    since = (
         select(
-            ACTIVITY.c.lead_id.label("lead_id"),
-            ACTIVITY.c.old_value.label("old"),
-            func.row_number()
-            .over(
-                partition_by=ACTIVITY.c.lead_id,
-                order_by=(ACTIVITY.c.created_at, ACTIVITY.c.id),
-            )
-            .label("rn"),
+            ACTIVITY.c.lead_id,
+            ACTIVITY.c.old_value,
+            ACTIVITY.c.created_at,
+            ACTIVITY.c.id,
         )
         .where(ACTIVITY.c.created_at >= after, ACTIVITY.c.field == field)
-        .subquery(f"changed_{field}")
+        .cte(f"since_{field}")
+        .prefix_with("MATERIALIZED")
     )
-    return select(ranked.c.lead_id, ranked.c.old).where(ranked.c.rn == 1).subquery(f"was_{field}")
+    ranked = select(
+        since.c.lead_id.label("lead_id"),
+        since.c.old_value.label("old"),
+        func.row_number()
+        .over(partition_by=since.c.lead_id, order_by=(since.c.created_at, since.c.id))
+        .label("rn"),
+    ).subquery(f"changed_{field}")
+    first = select(ranked.c.lead_id, ranked.c.old).where(ranked.c.rn == 1)
+    return first.cte(f"was_{field}").prefix_with("MATERIALIZED")
 
 
 def value_then(changed: Any, then: Any, present: Any) -> ColumnElement[Any]:

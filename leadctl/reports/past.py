@@ -44,14 +44,21 @@ def with_history(statement: Any, was: Any) -> Any:
     return statement.outerjoin(was, was.c.lead_id == col(Lead.id))
 
 
-def scores(session: Session, period: Period, *extra: Any) -> Any:
-    """``(id, score, *extra)`` of the period's leads as they stood at the
-    --as-of moment (see above), as a subquery."""
+def scores_select(session: Session, period: Period) -> Any:
+    """SELECT ``id, score`` of the period's leads as they stood at the --as-of
+    moment (see above), from the lead table (more columns, joins and
+    conditions may be added to it)."""
     assert period.as_of is not None and period.as_of_end is not None
     conn = session.connection()
     rules = scoring.current_rules(conn)
     query = batch.scores_query(conn, rules, period.as_of, before=period.as_of_end)
-    return query.add_columns(*extra).where(*cohort(period)).subquery("scores_then")
+    return query.where(*cohort(period))
+
+
+def scores(session: Session, period: Period, *extra: Any) -> Any:
+    """``(id, score, *extra)`` of the period's leads as they stood at the
+    --as-of moment, as a subquery."""
+    return scores_select(session, period).add_columns(*extra).subquery("scores_then")
 
 
 def hot(session: Session, score: Any) -> ColumnElement[bool]:

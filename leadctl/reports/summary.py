@@ -123,15 +123,14 @@ def run(session: Session, period: Period) -> Report:
 
 def _hot_then(session: Session, period: Period, state: Subquery | CTE, working: list[str]) -> int:
     """``hot_without_next_call`` as of the --as-of moment: status, score and next
-    call as each lead had them then."""
-    then = past.scores(session, period)
+    call as each lead had them then. One pass over the leads: the scores query
+    itself, joined to their status then and their next-call history."""
     passed, was = past.next_call_passed(session, period)
-    statement = (
-        select(then.c.id)
-        .select_from(then)
-        .join(state, state.c.lead_id == then.c.id)
-        .join(Lead, col(Lead.id) == then.c.id)
-        .outerjoin(was, was.c.lead_id == then.c.id)
-        .where(past.hot(session, then.c.score), col(state.c.status).in_(working), passed)
+    then = (
+        past.scores_select(session, period)
+        .join(state, state.c.lead_id == col(Lead.id))
+        .outerjoin(was, was.c.lead_id == col(Lead.id))
+        .where(col(state.c.status).in_(working), passed)
+        .subquery("hot_then")
     )
-    return count(session, statement)
+    return count(session, select(then.c.id).where(past.hot(session, then.c.score)))
