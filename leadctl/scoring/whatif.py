@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -129,35 +129,50 @@ def _count(
         .subquery("whatif")
     )
     new = scored.c.score
-    band = band_expr(rules, new)
-    stage = stages.thresholds(conn).expression(new, scored.c.status)
-    live = scored.c.live == 1
+    whatif = select(
+        scored.c.id,
+        scored.c.old,
+        new.label("new"),
+        scored.c.old_band,
+        band_expr(rules, new).label("band"),
+        scored.c.old_stage,
+        stages.thresholds(conn).expression(new, scored.c.status).label("stage"),
+        scored.c.live,
+    ).cte("whatif")
+    if conn.dialect.name in ("sqlite", "postgresql"):
+        whatif = whatif.prefix_with("MATERIALIZED")  # computed once, read twice
+    w = whatif.c
+    live = w.live == 1
 
     def total(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0)).over()
+        return func.sum(case((condition, 1), else_=0))
 
-    totals = [
-        func.count().over().label("rescored"),
-        total(or_(scored.c.old != new, scored.c.old_band != band)).label("changed"),
-        total(and_(live, stage != scored.c.old_stage)).label("stage_changes"),
-        *(total(and_(live, band == literal(b))).label(f"after_{b}") for b in BANDS),
-        *(total(and_(live, scored.c.old_band == literal(b))).label(f"before_{b}") for b in BANDS),
-        *(total(and_(live, stage == literal(s))).label(f"stage_{s}") for s in stages.STAGES),
-        *(
-            total(and_(live, scored.c.old_stage == literal(s))).label(f"was_{s}")
-            for s in stages.STAGES
-        ),
-    ]
-    statement = (
-        select(scored.c.id, scored.c.old, new.label("new"), scored.c.old_band, band.label("band"))
-        .add_columns(live.label("is_live"), *totals)
-        .order_by(scored.c.live.desc(), func.abs(new - scored.c.old).desc(), scored.c.id)
+    counts = select(
+        func.count().label("rescored"),
+        total(or_(w.old != w.new, w.old_band != w.band)).label("changed"),
+        total(and_(live, w.stage != w.old_stage)).label("stage_changes"),
+        *(total(and_(live, w.band == literal(b))).label(f"after_{b}") for b in BANDS),
+        *(total(and_(live, w.old_band == literal(b))).label(f"before_{b}") for b in BANDS),
+        *(total(and_(live, w.stage == literal(s))).label(f"stage_{s}") for s in stages.STAGES),
+        *(total(and_(live, w.old_stage == literal(s))).label(f"was_{s}") for s in stages.STAGES),
+    ).subquery("counts")
+    order = (w.live.desc(), func.abs(w.new - w.old).desc(), w.id)
+    top = (
+        select(w.id, w.old, w.new, w.old_band, w.band, live.label("is_live"))
+        .order_by(*order)
         .limit(max(limit, 1))
+        .subquery("top")
+    )
+    # one statement: the counts (one row) beside the top movers
+    statement = (
+        select(counts, top)
+        .select_from(counts.outerjoin(top, true()))
+        .order_by(top.c.is_live.desc(), func.abs(top.c.new - top.c.old).desc(), top.c.id)
     )
     rows = conn.execute(statement).mappings().all()
-    if not rows:
-        return WhatIf()
     first = rows[0]
+    if not first["rescored"]:
+        return WhatIf()
     return WhatIf(
         rescored=int(first["rescored"]),
         changed=int(first["changed"] or 0),
@@ -169,7 +184,7 @@ def _count(
         movers=[
             Mover(row["id"], "", row["old"], row["new"], row["old_band"], row["band"])
             for row in rows[:limit]
-            if row["is_live"] and row["new"] != row["old"]
+            if row["id"] is not None and row["is_live"] and row["new"] != row["old"]
         ],
     )
 
