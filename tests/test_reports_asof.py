@@ -214,3 +214,17 @@ def test_funnel_by_stage(cli, add_lead, monkeypatch):
     csv = cli("report", "funnel", "--by", "stage", "--csv").stdout
     assert csv.splitlines()[0] == "stage,leads,of_previous,median_days"
     assert cli.json("report", "funnel", "--by", "status")["rows"][0]["status"] == "new"
+
+
+def test_a_rep_sees_only_their_leads_as_of_then_too(cli, add_lead, monkeypatch):
+    cli("user", "add", "root", "--role", "admin")
+    cli("--as", "root", "user", "add", "rita", "--role", "rep")
+    cli("--as", "root", "user", "add", "max", "--role", "rep")
+    monkeypatch.setenv("LEADCTL_NOW", "2026-11-10T09:00:00Z")
+    monkeypatch.setenv("LEADCTL_USER", "root")
+    add_lead("Ada", "--assign", "rita")
+    add_lead("Bob", "--assign", "max")
+    monkeypatch.setenv("LEADCTL_NOW", "2026-11-20T09:00:00Z")
+    then = cli.json("--as", "rita", "report", "reps", "--as-of", "2026-11-15")["rows"]
+    assert [(r["owner"], r["leads"]) for r in then] == [("rita", 1)]
+    assert "your leads" in cli("--as", "rita", "report", "summary", "--as-of", "2026-11-15").stdout
