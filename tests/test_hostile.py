@@ -118,12 +118,14 @@ TEMPLATES: dict[str, list[str]] = {
         *(
             f"config set {key} V"
             for key in (
-                "claim_hours", "stuck_days", "first_call_after", "first_response_hours",
+                "claim_hours", "first_call_after", "first_response_hours",
                 "expiring_hours",
             )
         ),
         "deal add 1 --value V", "deal edit 1 --value V", "deal add 1 --probability V",
         "deal edit 1 --probability V", "user set tester --capacity V",
+        "deal edit 1 --probability V", "score --dry-run --limit V",
+        "score --rules FILE --dry-run --limit V",
     ],
     "date": [
         "schedule 1 V", "edit 1 --timeline V", "add Bob --email bob@example.com --timeline V",
@@ -133,6 +135,11 @@ TEMPLATES: dict[str, list[str]] = {
         *(f"report {name} --since V" for name in ("funnel", "summary", "trend")),
         *(f"report {name} --until V" for name in ("sources", "reps", "aging")),
         "user away tester --until V",
+        *(
+            f"report {name} --as-of V"
+            for name in ("funnel", "sources", "reps", "aging", "trend", "summary")
+        ),
+        "report funnel --by stage --as-of V", "report reps --since 2026-11-01 --as-of V",
     ],
     "choice": [
         "add Bob --email V", "add Bob --phone V", "edit 1 --email V", "edit 1 --phone V",
@@ -158,6 +165,7 @@ TEMPLATES: dict[str, list[str]] = {
         "client edit 1 --email V", "client edit 1 --phone V",
         "score --rules V", "status 1 2 V", "status 1 2 V --dry-run", "log 1 2 --type V",
         "config set first_call_after V", "config set events V",
+        "report funnel --by V", "score --rules V --dry-run",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -191,6 +199,13 @@ EXPECTED = {
     ("report summary --since V", "year_9999"): 1,
     ("report sources --until V", "year_9999"): 1,
     ("report sources --until V", "year_1"): 1,
+    ("report summary --as-of V", "year_1"): 1,
+    ("report aging --as-of V", "year_9999"): 1,
+    ("report reps --as-of V", "empty"): 1,
+    ("report funnel --by V", "control"): 1,
+    ("report funnel --by V", "empty"): 1,
+    ("score --dry-run --limit V", "negative"): 1,
+    ("score --dry-run --limit V", "huge_int"): 1,
     ("convert 1 --close-date V", "year_1"): 1,
     ("convert 1 --close-date V", "year_9999"): 1,
     ("edit 1 --timeline V", "year_1"): 1,
