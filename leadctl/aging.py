@@ -60,7 +60,7 @@ class Rules:
         if status is None or touched_at is None:
             return False
         before = self.deadline(status, now)
-        return before is not None and _aware(touched_at) < before
+        return before is not None and aware(touched_at) < before
 
     def clause(self, now: datetime, table: Any = LEAD) -> ColumnElement[bool]:
         """The rule as a WHERE clause on the lead table: one indexed range per status."""
@@ -142,7 +142,8 @@ def span(seconds: float) -> str:
     return "under a minute"
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
+    """A stored time (UTC) as an aware datetime, whatever the driver gave."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
