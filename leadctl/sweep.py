@@ -44,7 +44,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from leadctl import activities, aging, claims, clock, followup, settings, stages, users
-from leadctl.errors import InvalidInput
+from leadctl.errors import InvalidInput, PermissionDenied
 from leadctl.models import CHOICE, LEAD
 from leadctl.storage import Database
 
@@ -95,8 +95,8 @@ class _Setup:
 
 
 def run(database: Database, actor: str, *, dry_run: bool = False) -> Result:
-    """Sweep the database on behalf of ``actor`` (with users, one with the
-    manage permission: exit 4 otherwise)."""
+    """Sweep the database on behalf of ``actor`` (with users, a manager or an
+    admin: exit 4 otherwise)."""
     if dry_run:
         with _turn(database, actor, write=False) as (session, _):
             return _dry(session.connection(), _setup(session.connection()))
@@ -122,10 +122,20 @@ def _turn(
     """One transaction of the sweep: the actor checked, its changes marked as the sweep's."""
     with users.acting(database, actor, immediate=write) as session:
         who = users.actor(session, actor)
-        users.require_permission(who, "manage", "run the sweep")
+        _require_sweeper(who)
         if write:
             activities.automated(session.connection(), RULE)
         yield session, who
+
+
+def _require_sweeper(who: users.Actor) -> None:
+    """The sweep changes everyone's leads: with users, a manager or an admin
+    (the manage permission, and work on any lead) runs it; exit 4 otherwise."""
+    if not (who.can("manage") and who.works_any):
+        raise PermissionDenied(
+            f"{who.label()} may not run the sweep: it changes everyone's leads, so it needs "
+            "a manager or an admin (run it from cron with --as NAME)"
+        )
 
 
 def _each_batch(database: Database, actor: str, rule: Any, done: list[int]) -> None:
