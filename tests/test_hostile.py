@@ -151,6 +151,7 @@ TEMPLATES: dict[str, list[str]] = {
         "client edit 1 --email V", "client edit 1 --phone V",
         "score --rules V", "status 1 2 V", "status 1 2 V --dry-run", "log 1 2 --type V",
         "config set first_call_after V",
+        "statuses set new --rots-after V", "statuses set V --rots-after 2d",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -320,7 +321,7 @@ def test_every_command_and_sub_command_is_driven():
         "client": ("show", "add", "edit"),
         "deal": ("add", "list", "edit", "stage"),
         "user": ("add", "remove", "role"),
-        "statuses": ("add", "rename", "remove", "role"),
+        "statuses": ("add", "rename", "remove", "role", "set"),
         "sources": ("add", "rename", "remove"),
         "reasons": ("add", "rename", "remove"),
         "config": ("get", "set"),
@@ -341,6 +342,7 @@ NO_VALUE = [
         ["log", "-", "--type", "call"],
         ["list", "--all"], ["list", "--status", "closed"], ["next"], ["next", "--json"],
         ["next", "--limit", "0"],
+        ["sweep"], ["sweep", "--json"], ["sweep", "--dry-run"], ["list", "--rotting"],
 ]  # fmt: skip
 
 

@@ -191,6 +191,8 @@ def render_lead(lead: Any) -> None:
     from leadctl.cli import render
 
     data = leads.to_dict(lead)
+    if not data["rotting"]:  # said only when it is so
+        del data["rotting"]
     pairs = [(k, _local_field(k, lead, v)) for k, v in data.items() if k not in ("id", "name")]
     if lead.merged_into:
         pairs.insert(0, ("archived", f"merged into lead {lead.merged_into}"))
@@ -207,6 +209,8 @@ def _local_field(key: str, lead: Any, value: Any) -> Any:
         return ", ".join(value)
     if key == "fields":
         return ", ".join(f"{k}={v}" for k, v in value.items())
+    if key == "rotting":
+        return "yes"
     return value
 
 
