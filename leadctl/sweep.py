@@ -232,29 +232,36 @@ def _escalate(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
     if not found:
         return []
     ids = [row.id for row in found]
-    where = setup.escalate_to or ["pool"]
-    rows = []
-    for row in found:
-        field, holder = ("owner", row.owner) if row.owner else ("claimed_by", row.claimed_by)
-        rows.append(
-            activities.row(
-                row.id, "escalate", who.name, field=field, old=holder,
-                body=f"{_why(row, setup)}; to {', '.join(where)}", at=setup.now,
-            )
-        )  # fmt: skip
-    if not setup.escalate_to:  # back to the pool
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            conn.execute(
-                update(LEAD)
-                .where(_LEAD.id.in_(chunk))
-                .values(owner=None, claimed_by=None, claim_expires_at=None, updated_at=setup.now)
-            )
+    if not setup.escalate_to:  # back to the pool: the holder's hand-off is the escalation
+        conn.execute(
+            update(LEAD)
+            .where(_LEAD.id.in_(ids))
+            .values(owner=None, claimed_by=None, claim_expires_at=None, updated_at=setup.now)
+        )
+        rows = []
+        for row in found:
+            field, holder = ("owner", row.owner) if row.owner else ("claimed_by", row.claimed_by)
+            rows.append(
+                activities.row(
+                    row.id, "escalate", who.name, field=field, old=holder,
+                    body=f"{_why(row, setup)}; to pool", at=setup.now,
+                )
+            )  # fmt: skip
         activities.record_many(conn, rows)
         return ids
-    activities.record_many(conn, rows)
+    # to users, in turn: the one round-robin (its ``assign`` rows say who got which);
+    # the ``escalate`` row says why, on the leads it did hand on
     plan = claims.assign_round_robin(session, who, ids, setup.escalate_to)
-    return ids if plan.changes else []
+    handed = set(plan.changed_ids)
+    to = ", ".join(setup.escalate_to)
+    rows = [
+        activities.row(row.id, "escalate", who.name, body=f"{_why(row, setup)}; to {to}",
+                       at=setup.now)
+        for row in found
+        if row.id in handed
+    ]  # fmt: skip
+    activities.record_many(conn, rows)
+    return sorted(handed)
 
 
 def _why(row: Any, setup: _Setup) -> str:
