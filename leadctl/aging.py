@@ -5,8 +5,9 @@ seconds; set with `statuses set STATUS --rots-after 2d`; the default statuses
 get new 2d, contacted 7d, qualified 14d, nurture 30d). A lead is *rotting*
 when its status has one and nobody has worked it for longer: ``now -
 touched_at > rots_after`` (``lead.touched_at``, kept by ``leadctl.activities``).
-A lead in a final or won status never rots, nor one never touched (no
-``touched_at``: every lead gets one when it arrives).
+A lead in a final or won status never rots. A lead with no ``touched_at``
+(every lead gets one when it arrives; only rows written behind leadctl's back
+lack it) counts from its arrival (``created_at``).
 
 The rule has two forms, held equal by the tests: :meth:`Rules.is_rotting`
 (Python, for a lead object's ``rotting`` key and the list's mark) and
@@ -55,22 +56,28 @@ class Rules:
         seconds = self.rots_after.get(status)
         return None if seconds is None else now - timedelta(seconds=seconds)
 
-    def is_rotting(self, status: str | None, touched_at: datetime | None, now: datetime) -> bool:
+    def is_rotting(
+        self,
+        status: str | None,
+        touched_at: datetime | None,
+        now: datetime,
+        created_at: datetime | None = None,
+    ) -> bool:
         """The rule, in Python (:meth:`clause` is its SQL form)."""
-        if status is None or touched_at is None:
+        since = touched_at if touched_at is not None else created_at
+        if status is None or since is None:
             return False
         before = self.deadline(status, now)
-        return before is not None and aware(touched_at) < before
+        return before is not None and aware(since) < before
 
     def clause(self, now: datetime, table: Any = LEAD) -> ColumnElement[bool]:
         """The rule as a WHERE clause on the lead table: one indexed range per status."""
-        ranges = [
-            and_(
-                table.c.status == status,
-                table.c.touched_at < now - timedelta(seconds=seconds),
-            )
-            for status, seconds in sorted(self.rots_after.items())
-        ]
+        ranges = []
+        for status, seconds in sorted(self.rots_after.items()):
+            before = now - timedelta(seconds=seconds)
+            ranges.append(and_(table.c.status == status, table.c.touched_at < before))
+            never = and_(table.c.touched_at.is_(None), table.c.created_at < before)
+            ranges.append(and_(table.c.status == status, never))
         return or_(*ranges) if ranges else false()
 
 
@@ -102,7 +109,8 @@ def rotting(lead: Any, rules: Rules | None = None) -> bool:
     chosen = rules if rules is not None else current()
     if not chosen.rots_after or getattr(lead, "merged_into", None):
         return False
-    return chosen.is_rotting(lead.status, lead.touched_at, chosen.now or clock.now())
+    now = chosen.now or clock.now()
+    return chosen.is_rotting(lead.status, lead.touched_at, now, lead.created_at)
 
 
 # --- the rots-after time as people write it ----------------------------------------------

@@ -199,7 +199,10 @@ def _nurture_where(setup: _Setup) -> list[Any]:
     return [
         _LEAD.merged_into.is_(None),
         _LEAD.status.in_(setup.open_statuses),
-        _LEAD.touched_at < setup.now - setup.inactive,
+        or_(
+            _LEAD.touched_at < setup.now - setup.inactive,
+            and_(_LEAD.touched_at.is_(None), _LEAD.created_at < setup.now - setup.inactive),
+        ),
     ]
 
 
@@ -223,7 +226,14 @@ def _ids(conn: Connection, where: list[Any]) -> set[int]:
 def _escalate(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
     conn = session.connection()
     found = conn.execute(
-        select(_LEAD.id, _LEAD.status, _LEAD.touched_at, _LEAD.owner, _LEAD.claimed_by)
+        select(
+            _LEAD.id,
+            _LEAD.status,
+            _LEAD.touched_at,
+            _LEAD.created_at,
+            _LEAD.owner,
+            _LEAD.claimed_by,
+        )  # fmt: skip
         .where(*_escalation_where(setup))
         .order_by(_LEAD.id)
         .limit(BATCH)
@@ -272,13 +282,14 @@ def _why(row: Any, setup: _Setup) -> str:
 
 def _idle(row: Any, setup: _Setup) -> str:
     """How long nobody has touched the lead, in words."""
-    return aging.span((setup.now - aging.aware(row.touched_at)).total_seconds())
+    since = row.touched_at if row.touched_at is not None else row.created_at  # (aging's rule)
+    return aging.span((setup.now - aging.aware(since)).total_seconds())
 
 
 def _to_nurture(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
     conn = session.connection()
     found = conn.execute(
-        select(_LEAD.id, _LEAD.status, _LEAD.touched_at)
+        select(_LEAD.id, _LEAD.status, _LEAD.touched_at, _LEAD.created_at)
         .where(*_nurture_where(setup))
         .order_by(_LEAD.id)
         .limit(BATCH)

@@ -264,7 +264,7 @@ def test_the_sql_clause_and_the_python_predicate_agree(leads, times):
                 rows = [
                     {"name": f"L{n}", "status": status, "priority": "medium", "score": 0,
                      "score_adjustment": 0, "band": "cold", "tags": "[]", "fields": "{}",
-                     "created_at": NOW, "updated_at": NOW,
+                     "created_at": NOW - timedelta(days=n % 5), "updated_at": NOW,
                      "touched_at": None if offset is None else NOW + timedelta(seconds=offset)}
                     for n, (status, offset) in enumerate(leads)
                 ]  # fmt: skip
@@ -274,11 +274,26 @@ def test_the_sql_clause_and_the_python_predicate_agree(leads, times):
                 in_sql = set(conn.execute(select(LEAD.c.id).where(rules.clause(NOW))).scalars())
                 in_python = {
                     row.id
-                    for row in conn.execute(select(LEAD.c.id, LEAD.c.status, LEAD.c.touched_at))
-                    if rules.is_rotting(row.status, row.touched_at, NOW)
+                    for row in conn.execute(
+                        select(LEAD.c.id, LEAD.c.status, LEAD.c.touched_at, LEAD.c.created_at)
+                    )
+                    if rules.is_rotting(row.status, row.touched_at, NOW, row.created_at)
                 }
         finally:
             database.close()
     assert in_sql == in_python
     for status in ("converted", "lost"):  # final and won statuses never rot, whatever is stored
         assert status not in rules.rots_after
+
+
+def test_a_lead_never_touched_counts_from_its_arrival(cli, add_lead, monkeypatch):
+    """Rows written behind leadctl's back have no touched_at: their arrival stands in."""
+    lead = add_lead()
+    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
+        conn.execute("UPDATE lead SET touched_at = NULL")
+    conn.close()
+    later(monkeypatch, days=1)
+    assert cli.json("show", lead["id"])["rotting"] is False
+    later(monkeypatch, days=3)
+    assert cli.json("show", lead["id"])["rotting"] is True
+    assert [x["id"] for x in cli.json("list", "--rotting")] == [lead["id"]]
