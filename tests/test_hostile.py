@@ -166,6 +166,7 @@ TEMPLATES: dict[str, list[str]] = {
         "score --rules V", "status 1 2 V", "status 1 2 V --dry-run", "log 1 2 --type V",
         "config set first_call_after V", "config set events V",
         "report funnel --by V", "score --rules V --dry-run",
+        "statuses set new --rots-after V", "statuses set V --rots-after 2d",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
@@ -349,7 +350,7 @@ def test_every_command_and_sub_command_is_driven():
         "client": ("show", "add", "edit"),
         "deal": ("add", "list", "edit", "stage"),
         "user": ("add", "remove", "role", "away", "back", "set"),
-        "statuses": ("add", "rename", "remove", "role"),
+        "statuses": ("add", "rename", "remove", "role", "set"),
         "sources": ("add", "rename", "remove"),
         "reasons": ("add", "rename", "remove"),
         "config": ("get", "set"),
@@ -376,6 +377,7 @@ NO_VALUE = [
         ["assign", "1", "--round-robin", "a,b", "--simulate", "--json"],
         ["assign", "1", "--rules", "leads.csv"],
         ["assign", "1", "--rules", "leads.csv", "--simulate"],
+        ["sweep"], ["sweep", "--json"], ["sweep", "--dry-run"], ["list", "--rotting"],
 ]  # fmt: skip
 
 

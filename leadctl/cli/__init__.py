@@ -31,6 +31,7 @@ COMMANDS = {
     "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
     "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
     "config": "admin", "backup": "admin", "undo": "history", "events": "events",
+    "sweep": "sweep",
 }  # fmt: skip
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 COMPLETION_OPTIONS = ("--install-completion", "--show-completion")

@@ -441,6 +441,7 @@ class BatchWriter:
         if not merges:
             return []
         ids = list(merges)
+        first_made = len(made)  # this merge's activities start here
         wanted = {k for rows in merges.values() for r in rows for k in r.values} - NEVER_FILLED
         # Only blankness is read, so the stored text is enough: no datetime parsing.
         read = wanted | set(UNIONED) | {"alt_emails", "alt_phones"}
@@ -480,6 +481,7 @@ class BatchWriter:
                 changes["updated_at"] = now
                 conn.execute(update(LEAD).where(LEAD.c.id == lead_id).values(changes))
                 changed_ids.append(lead_id)
+        activities.touch_leads(conn, made[first_made:])  # a fill is a touch; a bare trace not
         made.extend(self._traces(conn, unchanged, now))
         return changed_ids
 
