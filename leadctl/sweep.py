@@ -13,7 +13,8 @@ marked as the sweep's (``activities.automated``) for the outbox:
    round-robin); each gets an ``escalate`` activity saying why ("untouched 3
    days in contacted (rots after 2d)"), which, like any hand-off, touches the
    lead: its aging starts again, so it is not escalated twice. A lead already
-   owned by one of the ``escalate_to`` users stays theirs;
+   owned by one of the ``escalate_to`` users stays theirs; one none of them can
+   take now (away, or at capacity) goes back to the pool;
 3. ``to_nurture``: with ``inactive_days`` set (off by default), an open lead
    untouched that many days moves to ``nurture``, recorded as a status move
    (kind ``status``, the reason in its body; a move touches the lead);
@@ -33,7 +34,7 @@ it) and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -241,27 +242,14 @@ def _escalate(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
     ).all()
     if not found:
         return []
-    ids = [row.id for row in found]
     if not setup.escalate_to:  # back to the pool: the holder's hand-off is the escalation
-        conn.execute(
-            update(LEAD)
-            .where(_LEAD.id.in_(ids))
-            .values(owner=None, claimed_by=None, claim_expires_at=None, updated_at=setup.now)
-        )
-        rows = []
-        for row in found:
-            field, holder = ("owner", row.owner) if row.owner else ("claimed_by", row.claimed_by)
-            rows.append(
-                activities.row(
-                    row.id, "escalate", who.name, field=field, old=holder,
-                    body=f"{_why(row, setup)}; to pool", at=setup.now,
-                )
-            )  # fmt: skip
-        activities.record_many(conn, rows)
-        return ids
+        return _to_pool(conn, who, setup, found, "to pool")
     # to users, in turn: the one round-robin (its ``assign`` rows say who got which);
-    # the ``escalate`` row says why, on the leads it did hand on
-    plan = claims.assign_round_robin(session, who, ids, setup.escalate_to)
+    # the ``escalate`` row says why, on the leads it did hand on. Leads none of them
+    # can take now (away, full) go back to the pool rather than rot where they are.
+    plan = claims.assign_round_robin(
+        session, who, [row.id for row in found], setup.escalate_to, partial=True
+    )
     handed = set(plan.changed_ids)
     to = ", ".join(setup.escalate_to)
     rows = [
@@ -271,7 +259,33 @@ def _escalate(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
         if row.id in handed
     ]  # fmt: skip
     activities.record_many(conn, rows)
-    return sorted(handed)
+    unplaced = set(plan.unplaced)
+    left = [row for row in found if row.id in unplaced]
+    pooled = _to_pool(conn, who, setup, left, f"nobody of {to} free; to pool") if left else []
+    return sorted(handed | set(pooled))
+
+
+def _to_pool(
+    conn: Connection, who: users.Actor, setup: _Setup, found: Sequence[Any], where: str
+) -> list[int]:
+    """Hand rotting leads back to the pool, each with an ``escalate`` row saying why."""
+    ids = [row.id for row in found]
+    conn.execute(
+        update(LEAD)
+        .where(_LEAD.id.in_(ids))
+        .values(owner=None, claimed_by=None, claim_expires_at=None, updated_at=setup.now)
+    )
+    rows = []
+    for row in found:
+        field, holder = ("owner", row.owner) if row.owner else ("claimed_by", row.claimed_by)
+        rows.append(
+            activities.row(
+                row.id, "escalate", who.name, field=field, old=holder,
+                body=f"{_why(row, setup)}; {where}", at=setup.now,
+            )
+        )  # fmt: skip
+    activities.record_many(conn, rows)
+    return ids
 
 
 def _why(row: Any, setup: _Setup) -> str:

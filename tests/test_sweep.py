@@ -136,6 +136,25 @@ def test_escalation_to_users_takes_turns(cli, monkeypatch):
     assert sweep(cli) == NOTHING
 
 
+def test_escalation_skips_users_away_or_full_and_pools_what_nobody_can_take(cli, monkeypatch):
+    team(cli)
+    monkeypatch.setenv("LEADCTL_USER", "ann")
+    ids = [
+        cli.json("add", f"Lead {n}", "--email", f"l{n}@example.com", "--assign", "rob")["id"]
+        for n in range(3)
+    ]
+    cli("config", "set", "escalate_to", "max,mia")
+    cli("user", "away", "max", "--until", "2026-12-31")
+    cli("user", "set", "mia", "--capacity", "1")
+    later(monkeypatch, days=3)
+    assert sweep(cli) == NOTHING | {"escalated": 3}
+    owners = sorted(str(cli.json("show", i)["owner"]) for i in ids)
+    assert owners == ["None", "None", "mia"]  # max away, mia full after one
+    pooled = next(i for i in ids if cli.json("show", i)["owner"] is None)
+    assert acts(cli, pooled, "escalate")[-1]["body"].endswith("nobody of max, mia free; to pool")
+    assert sweep(cli) == NOTHING
+
+
 # --- (c) first calls ----------------------------------------------------------------------------
 
 
