@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -76,7 +76,11 @@ class Rules:
         for status, seconds in sorted(self.rots_after.items()):
             before = now - timedelta(seconds=seconds)
             ranges.append(and_(table.c.status == status, table.c.touched_at < before))
-            never = and_(table.c.touched_at.is_(None), table.c.created_at < before)
+            # never touched: counted from creation. Written through coalesce so that
+            # the only indexed terms are status and touched_at IS NULL (ix_lead_rot):
+            # a range on created_at would read every old lead of the status
+            since = func.coalesce(table.c.touched_at, table.c.created_at)
+            never = and_(table.c.touched_at.is_(None), since < before)
             ranges.append(and_(table.c.status == status, never))
         return or_(*ranges) if ranges else false()
 
