@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -58,9 +59,12 @@ def dry_run(leads: int, runs: int) -> bool:
         if not Path(before).exists():  # stored shipped rules and scores, once
             environment = {**os.environ, "LEADCTL_NOW": NOW}
             subprocess.run([*command, str(shipped)], check=True, env=environment)
+            _settle(work)  # the scores are in the write-ahead log until checkpointed
             shutil.copyfile(work, before)
 
         def fresh() -> None:
+            for suffix in ("-wal", "-shm"):  # a log left by the last run is not this copy's
+                Path(f"{work}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(before, work)
 
         result = compare(
@@ -73,6 +77,13 @@ def dry_run(leads: int, runs: int) -> bool:
             before=fresh,
         )
     return result.ratio_median <= result.target
+
+
+def _settle(path: Path) -> None:
+    """Move a database's write-ahead log into the file, so a copy of the file is whole."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
 
 
 def as_of(name: str, when: str, leads: int, runs: int) -> bool:

@@ -270,11 +270,18 @@ def _to_pool(
 ) -> list[int]:
     """Hand rotting leads back to the pool, each with an ``escalate`` row saying why."""
     ids = [row.id for row in found]
-    conn.execute(
-        update(LEAD)
-        .where(_LEAD.id.in_(ids))
-        .values(owner=None, claimed_by=None, claim_expires_at=None, updated_at=setup.now)
-    )
+    # only the columns that hold something: SQLite rewrites the index entries of
+    # every column an UPDATE sets, changed or not
+    owned = [row.id for row in found if row.owner]
+    claimed = [row.id for row in found if row.claimed_by]
+    for chosen, values in (
+        (owned, {"owner": None}),
+        (claimed, {"claimed_by": None, "claim_expires_at": None}),
+    ):
+        if chosen:
+            conn.execute(
+                update(LEAD).where(_LEAD.id.in_(chosen)).values(updated_at=setup.now, **values)
+            )
     rows = []
     for row in found:
         field, holder = ("owner", row.owner) if row.owner else ("claimed_by", row.claimed_by)
