@@ -226,20 +226,7 @@ def _ids(conn: Connection, where: list[Any]) -> set[int]:
 
 def _escalate(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
     conn = session.connection()
-    found = conn.execute(
-        select(
-            _LEAD.id,
-            _LEAD.status,
-            _LEAD.touched_at,
-            _LEAD.created_at,
-            _LEAD.owner,
-            _LEAD.claimed_by,
-        )  # fmt: skip
-        .where(*_escalation_where(setup))
-        .order_by(_LEAD.id)
-        .limit(BATCH)
-        .with_for_update()
-    ).all()
+    found = _due(conn, _escalation_where(setup), _LEAD.owner, _LEAD.claimed_by)
     if not found:
         return []
     if not setup.escalate_to:  # back to the pool: the holder's hand-off is the escalation
@@ -263,6 +250,14 @@ def _escalate(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
     left = [row for row in found if row.id in unplaced]
     pooled = _to_pool(conn, who, setup, left, f"nobody of {to} free; to pool") if left else []
     return sorted(handed | set(pooled))
+
+
+def _due(conn: Connection, where: list[Any], *more: Any) -> Sequence[Any]:
+    """The next batch of leads a rule applies to, in id order, with what its
+    activity needs to say why (status, last touch, creation) and ``more``."""
+    columns = (_LEAD.id, _LEAD.status, _LEAD.touched_at, _LEAD.created_at, *more)
+    statement = select(*columns).where(*where).order_by(_LEAD.id).limit(BATCH)
+    return conn.execute(statement.with_for_update()).all()
 
 
 def _to_pool(
@@ -309,13 +304,7 @@ def _idle(row: Any, setup: _Setup) -> str:
 
 def _to_nurture(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
     conn = session.connection()
-    found = conn.execute(
-        select(_LEAD.id, _LEAD.status, _LEAD.touched_at, _LEAD.created_at)
-        .where(*_nurture_where(setup))
-        .order_by(_LEAD.id)
-        .limit(BATCH)
-        .with_for_update()
-    ).all()
+    found = _due(conn, _nurture_where(setup))
     if not found:
         return []
     ids = [row.id for row in found]

@@ -62,20 +62,30 @@ def run(session: Session, period: Period, *, by: str | None = None) -> Report:
             .join(Lead, col(Lead.id) == reach.c.lead_id)
             .where(*cohort(period))
         )
-    reached = summarize(session, parts)
+    rows = _steps(
+        "status", pipeline.stages[0], total, pipeline.stages[1:], summarize(session, parts)
+    )
+    return Report("funnel", COLUMNS, rows, bar="leads")
+
+
+def _steps(
+    key: str, first: str, total: int, names: list[str], reached: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The funnel's rows: every lead at the first step, then those that reached
+    each next one, as a share of the step before and in median days."""
     rows: list[dict[str, Any]] = [
-        {"status": pipeline.stages[0], "leads": total, "of_previous": None, "median_days": 0.0}
+        {key: first, "leads": total, "of_previous": None, "median_days": 0.0}
     ]
-    for stage in pipeline.stages[1:]:
+    for name in names:
         rows.append(
             {
-                "status": stage,
-                "leads": reached[stage].n,
-                "of_previous": rate(reached[stage].n, rows[-1]["leads"]),
-                "median_days": rounded(reached[stage].median),
+                key: name,
+                "leads": reached[name].n,
+                "of_previous": rate(reached[name].n, rows[-1]["leads"]),
+                "median_days": rounded(reached[name].median),
             }
         )
-    return Report("funnel", COLUMNS, rows, bar="leads")
+    return rows
 
 
 STAGE_COLUMNS = [Column("stage", "text"), *COLUMNS[1:]]
@@ -99,19 +109,7 @@ def _by_stage(session: Session, period: Period) -> Report:
             .join(Lead, col(Lead.id) == reach.c.lead_id)
             .where(*cohort(period))
         )
-    reached = summarize(session, parts)
-    rows: list[dict[str, Any]] = [
-        {"stage": STAGES[0], "leads": total, "of_previous": None, "median_days": 0.0}
-    ]
-    for name in names:
-        rows.append(
-            {
-                "stage": name,
-                "leads": reached[name].n,
-                "of_previous": rate(reached[name].n, rows[-1]["leads"]),
-                "median_days": rounded(reached[name].median),
-            }
-        )
+    rows = _steps("stage", STAGES[0], total, names, summarize(session, parts))
     return Report("funnel", STAGE_COLUMNS, rows, bar="leads")
 
 
