@@ -40,14 +40,14 @@ def test_json_output_is_always_valid_json(cli, add_lead):
     assert "Infinity" not in text
 
 
-def test_reading_only_the_head_of_the_output_is_not_an_error(db_path):
+def test_reading_only_the_head_of_the_output_is_not_an_error(db_target):
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from make_db import build
 
-    build(db_path, 3000)  # far more output than a pipe buffer holds
+    build(db_target, 3000)  # far more output than a pipe buffer holds
     for args in ("list --limit 0", "list --limit 0 --json", "export --format csv"):
         piped = subprocess.run(
             ["bash", "-c", f"set -o pipefail; '{leadctl_bin()}' {args} | head -1 >/dev/null"],

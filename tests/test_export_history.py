@@ -305,7 +305,7 @@ def test_histories_follow_their_leads_across_batches(cli, tmp_path, monkeypatch)
     ]
 
 
-def test_the_database_written_timeline_is_the_one_python_writes(cli, db_path):
+def test_the_database_written_timeline_is_the_one_python_writes(cli, db_target):
     """SQLite writes each activity's JSON (the fast path); any other database gets
     the objects built in Python: both read back as `show --json` gives them."""
     cli("add", "Zoë Ñandú", "--email", "zoe@example.com", "--notes", 'quote " and \\ slash')
@@ -313,7 +313,7 @@ def test_the_database_written_timeline_is_the_one_python_writes(cli, db_path):
     cli("log", "1", "--type", "call", "--outcome", "ça va")
     from leadctl.storage import open_database
 
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     with database.session() as session:
         conn = session.connection()
         fast, fast_notes = exporting._timelines_sqlite(conn, [1])

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 
 import pytest
 
@@ -33,7 +32,7 @@ REPORTS = ["funnel", "sources", "reps", "aging", "trend", "summary"]
 
 
 @pytest.fixture
-def history(cli, add_lead, monkeypatch, db_path):
+def history(cli, add_lead, monkeypatch, sql):
     def at(when: str) -> None:
         monkeypatch.setenv("LEADCTL_NOW", f"2026-{when}:00Z")
 
@@ -77,8 +76,7 @@ def history(cli, add_lead, monkeypatch, db_path):
     cli("schedule", "6", "2026-12-01T09:00")
     at("11-23T09:00")
     # band is the scorer's business; pin two hot leads so the summary has one to count
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE lead SET band = 'hot' WHERE id IN (2, 6)")
+    sql("UPDATE lead SET band = 'hot' WHERE id IN (2, 6)")
     return cli
 
 
