@@ -40,6 +40,7 @@ MIGRATIONS = (
     "m003_identity",
     "m004_undo",
     "m005_automation",
+    "m006_bigint",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The SQL function that case-folds text on SQLite (leadctl.textmatch compiles to it)
