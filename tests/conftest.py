@@ -87,6 +87,16 @@ def db_target() -> str:
 
 
 @pytest.fixture
+def second_db(tmp_path: Path, _server: str | None) -> str:
+    """Another empty database on the test's engine (a file, or a new schema)."""
+    if _server is None:
+        return str(tmp_path / "second.db")
+    from tests import engines
+
+    return engines.fresh_schema(_server)
+
+
+@pytest.fixture
 def sql(db_target: str) -> Iterator[Callable[..., list[Any]]]:
     """Run one SQL statement on the test's database, on either engine, in its
     own transaction: ``sql("UPDATE lead SET score = :s WHERE id = 1", s=90)``;

@@ -201,9 +201,8 @@ def _run_import(
             on_duplicate=options.on_duplicate,
             counts=counts,
             scratch=scratch,
-            keep_ids=database.is_sqlite,
             scope=who,
-            restore=_restorer(plan.leadctl_export, who, owner, database.is_sqlite, counts),
+            restore=_restorer(plan.leadctl_export, who, owner, counts),
         )
         first_parser = parser_for(plan.header)
         new_sources = NewSources(vocabulary)
@@ -307,7 +306,7 @@ def _run_import(
 
 
 def _restorer(
-    leadctl_export: bool, who: users.Actor, owner: str | None, keep_ids: bool, counts: Counts
+    leadctl_export: bool, who: users.Actor, owner: str | None, counts: Counts
 ) -> Restorer | None:
     """For a leadctl export: what restores its timelines, clients and deals."""
     if not leadctl_export:
@@ -316,9 +315,7 @@ def _restorer(
     def warn() -> None:
         counts.warnings += 1
 
-    return Restorer(
-        allowed=who.works_any, actor=who.name, assigned=owner, keep_ids=keep_ids, warn=warn
-    )
+    return Restorer(allowed=who.works_any, actor=who.name, assigned=owner, keep_ids=True, warn=warn)
 
 
 def _prepare(

@@ -21,6 +21,7 @@ from leadctl.errors import DatabaseError
 if TYPE_CHECKING:
     import sqlite3
 
+    from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session as OrmSession
     from sqlalchemy.pool import ConnectionPoolEntry
@@ -232,6 +233,21 @@ def analyze(conn: Connection, *tables: str) -> None:
     for table in tables:
         # Driver SQL: ANALYZE has no SQLAlchemy expression.
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
+
+
+def follow_ids(conn: Connection, *tables: Table) -> None:
+    """PostgreSQL: move each table's id sequence past the ids stored in it
+    (rows written with their own ids: an export imported back keeps them), so
+    the next row numbered by the sequence is free. SQLite numbers from the
+    table itself and needs nothing."""
+    if conn.dialect.name != "postgresql":
+        return
+    from sqlalchemy import func, select
+
+    for table in tables:
+        top = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        conn.execute(select(func.setval(sequence, func.greatest(top, 1), top > 0)))
 
 
 def too_new(target: str, version: int) -> str:
