@@ -30,7 +30,7 @@ COMMANDS = {
     "deal": "clients",
     "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
     "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
-    "config": "admin", "backup": "admin", "undo": "history",
+    "config": "admin", "backup": "admin", "copy": "admin", "undo": "history",
 }  # fmt: skip
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
