@@ -26,26 +26,49 @@ thousand, is one group. This is the one place a group id is given. The import's
 driver path (``leadctl.importing.records``) stores none: an import is history
 that undo never reverts. :func:`remember` keeps, on the command, what it needs
 to be undone beyond its activities (what a merge moved).
+
+The outbox (``leadctl.events``): :func:`record`, :func:`record_many` and
+:func:`record_select` also append the events of what they store when the
+transaction is a rule's (:func:`automated`) or the ``events`` setting is
+``all``, set-based like the rows themselves; :func:`publish` does it for rows
+stored another way (the import's driver path). History restored with its ids
+(an import of an export) is no change of today's and makes none.
+
+Touches (schema version 5, for aging): ``lead.touched_at`` is when a person
+last worked the lead, and it is kept here, where activities are written: an
+activity of a :data:`TOUCH_KINDS` kind moves its lead's ``touched_at`` forward
+to the activity's time (never back), in :func:`record` and, set-based, in
+:func:`record_many` (``touch=False`` for the sweep's own first calls). A new
+lead starts touched at its creation (``leads.add``, the import's rows).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, or_, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from leadctl import clock
-from leadctl.models import ACTIVITY, COMMAND_LOG, Activity
+from leadctl import clock, events
+from leadctl.models import ACTIVITY, COMMAND_LOG, LEAD, Activity
 
 # Kinds a person logs with `log --type`; the engagement ones feed behavioural scoring.
 CONTACT_KINDS = ["call", "email", "meeting", "task"]
 ENGAGEMENT_KINDS = ["email_open", "email_click", "page_view", "download", "form_submit"]
 LOG_KINDS = CONTACT_KINDS + ENGAGEMENT_KINDS
+_CHUNK = 5000  # ids per UPDATE
+# Kinds that are a person working the lead: they reset its aging (``lead.touched_at``).
+# Engagements (a lead opening a mail), scores, stages and releases are not.
+# m005_automation backfilled with the same list; ``escalate`` (a sweep's hand-off
+# of a rotting lead) starts the clock again for whoever has it now.
+TOUCH_KINDS = frozenset(
+    ("created", "status", "note", "call", "email", "meeting", "task", "edit", "schedule",
+     "claim", "assign", "convert", "merge", "import", "escalate")
+)  # fmt: skip
 
 
 class ActivityRow(NamedTuple):
@@ -116,7 +139,71 @@ def record(
     group = {"command_id": command_of(session.connection(), actor)}
     activity = Activity(**(made._asdict() | group))
     session.add(activity)
+    publish(session.connection(), [made])
+    if kind in TOUCH_KINDS:
+        _touch_one(session, lead_id, made.created_at)
     return activity
+
+
+def _touch_one(session: Session, lead_id: int, at: datetime) -> None:
+    """Move one lead's ``touched_at`` forward to ``at``; a copy the session
+    holds learns it too (so the command's own output is up to date)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from leadctl.models import Lead
+
+    held = session.identity_map.get(session.identity_key(Lead, lead_id))
+    if held is not None:
+        known = held.__dict__.get("touched_at")
+        if known is not None and _aware(known) >= at:
+            return
+    session.connection().execute(
+        update(LEAD).where(LEAD.c.id == lead_id, _older(at)).values(touched_at=at)
+    )
+    if held is not None:
+        set_committed_value(held, "touched_at", at)
+
+
+def _aware(value: datetime) -> datetime:
+    """A stored time (UTC) as an aware one."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _older(at: datetime) -> Any:
+    """A lead last touched before ``at`` (or never)."""
+    return or_(LEAD.c.touched_at.is_(None), LEAD.c.touched_at < at)
+
+
+def touch_leads(conn: Connection, rows: Sequence[ActivityRow]) -> None:
+    """Move the ``touched_at`` of the leads of these activities' touches forward
+    to their latest time, set-based: one UPDATE by ids per time shared by many
+    leads (a command's rows share one), an executemany for the rest."""
+    latest: dict[int, datetime] = {}
+    for r in rows:
+        if r.kind in TOUCH_KINDS:
+            seen = latest.get(r.lead_id)
+            if seen is None or r.created_at > seen:
+                latest[r.lead_id] = r.created_at
+    by_time: dict[datetime, list[int]] = {}
+    for lead_id, at in latest.items():
+        by_time.setdefault(at, []).append(lead_id)
+    single: list[dict[str, Any]] = []
+    for at, lead_ids in by_time.items():
+        if len(lead_ids) == 1:
+            single.append({"_id": lead_ids[0], "_at": at})
+            continue
+        for start in range(0, len(lead_ids), _CHUNK):
+            chunk = lead_ids[start : start + _CHUNK]
+            conn.execute(update(LEAD).where(LEAD.c.id.in_(chunk), _older(at)).values(touched_at=at))
+    if single:
+        at_param = bindparam("_at", type_=LEAD.c.touched_at.type)
+        statement = (
+            update(LEAD)
+            .where(LEAD.c.id == bindparam("_id"), _older(at_param))  # type: ignore[arg-type]
+            .values(touched_at=at_param)
+        )
+        for start in range(0, len(single), _CHUNK):
+            conn.execute(statement, single[start : start + _CHUNK])
 
 
 def record_many(
@@ -125,13 +212,18 @@ def record_many(
     *,
     ids: Sequence[int] | None = None,
     command: bool = True,
+    touch: bool = True,
 ) -> None:
     """Store many activities at once: one Core ``INSERT`` run for all the rows;
     ``ids`` gives each its id (a restored timeline keeps its ids where free;
     such rows belong to no command, so undo never takes them for a change).
-    ``command=False``: derived changes no command is undone for (a stage)."""
+    ``command=False``: derived changes no command is undone for (a stage).
+    ``touch=False``: the rows are no person's work, whatever their kind (the
+    sweep's first calls), so the leads' aging goes on (see :func:`touch_leads`)."""
     if not rows:
         return
+    if touch:
+        touch_leads(conn, rows)
     if not command:
         conn.execute(insert(ACTIVITY), [r._asdict() for r in rows])
     elif ids is None:
@@ -142,13 +234,31 @@ def record_many(
             insert(ACTIVITY),
             [r._asdict() | {"id": i} for r, i in zip(rows, ids, strict=True)],
         )
+        return  # nor an event
+    publish(conn, rows)
 
 
 def record_select(conn: Connection, columns: Sequence[str], rows: Any) -> None:
     """Store the activities a SELECT gives (``columns`` named in its order),
     set-based, belonging to no command: derived changes of many leads at once
-    (``stages.recompute``), which a rescore makes again rather than undo."""
+    (``stages.recompute``), which a rescore makes again rather than undo.
+    When the rows become events too, the SELECT runs twice (once into each
+    table): it must give the same rows both times (run it before the update
+    it describes)."""
     conn.execute(insert(ACTIVITY).from_select(list(columns), rows))
+    rule = automation_of(conn)
+    if events.capturing(conn, rule):
+        events.from_select(conn, columns, rows, rule)
+
+
+def publish(conn: Connection, rows: Sequence[ActivityRow]) -> None:
+    """The events of these stored activities, when this transaction takes
+    events (a rule's, or ``events`` = ``all``): one executemany."""
+    if not rows:
+        return
+    rule = automation_of(conn)
+    if events.capturing(conn, rule):
+        events.from_rows(conn, rows, rule)
 
 
 _AUTOMATED_KEY = "leadctl_automated"  # conn.info: (the transaction, the rule's name)
@@ -156,8 +266,11 @@ _AUTOMATED_KEY = "leadctl_automated"  # conn.info: (the transaction, the rule's 
 
 def automated(conn: Connection, rule: str) -> None:
     """Mark this transaction's changes as made by a rule (``sweep``), not a
-    person: the outbox (``leadctl.events``) takes automated changes."""
+    person: the outbox (``leadctl.events``) takes automated changes, and the
+    command line delivers pending events after a rule ran (even one that
+    changed nothing: so each cron run retries a batch a hook refused)."""
     conn.info[_AUTOMATED_KEY] = (conn.get_transaction(), rule)
+    events.note(conn)
 
 
 def automation_of(conn: Connection) -> str | None:

@@ -9,14 +9,16 @@ on SQLite or PostgreSQL (where row locks and ``SKIP LOCKED`` do the queueing).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, or_, update
 from sqlmodel import Session, col, select
 
-from leadctl import activities, bulk, clock, leads, lists, settings
+from leadctl import activities, bulk, clock, leads, lists, routing, settings
+from leadctl.availability import Roster
 from leadctl.errors import Conflict, InvalidInput, NotFound
 from leadctl.models import LEAD, Lead, User, id_of
 from leadctl.users import (
@@ -32,7 +34,7 @@ from leadctl.users import (
 
 MAX_HOURS = 24 * 365  # a claim longer than a year is a typo, not a plan
 MAX_COUNT = 1000
-ROUND_ROBIN_KEY = "round_robin_last"  # internal state, not a `config` setting
+ROUND_ROBIN_KEY = routing.POINTER_KEY  # internal state, not a `config` setting
 _LEAD = LEAD.c
 
 
@@ -275,6 +277,11 @@ def resolve_assignee(session: Session, who: Actor, name: str) -> str:
         return who.name
     if not name:
         raise InvalidInput("invalid user: empty name")
+    if routing.is_round_robin(name):
+        raise InvalidInput(
+            "round-robin is not a user: deal leads with `assign ID… --round-robin U1,U2…` "
+            "or `import FILE --assign round-robin`"
+        )
     if is_solo(session):
         return name
     user = session.get(User, name)
@@ -296,11 +303,29 @@ def _check_assignable(who: Actor, lead: LeadState) -> None:
 
 
 def assign(
-    session: Session, who: Actor, lead_ids: Sequence[int], to: str, *, dry_run: bool = False
-) -> bulk.Plan:
-    """Give the leads an owner (ending any claim), all or none (``leadctl.bulk``)."""
+    session: Session,
+    who: Actor,
+    lead_ids: Sequence[int],
+    to: str,
+    *,
+    dry_run: bool = False,
+    simulate: bool = False,
+) -> Dealt:
+    """Give the leads an owner (ending any claim), all or none (``leadctl.bulk``).
+
+    An explicit owner is not refused for being away or full: a person chose them."""
     owner = resolve_assignee(session, who, to)
-    return _assign(session, who, lead_ids, [owner], 0, None, dry_run)
+    return _assign(
+        session, who, lead_ids, lambda lead, dealer, counts: _fixed(owner, dealer, counts),
+        [owner], None, dry_run=dry_run, simulate=simulate, loads=simulate,
+    )  # fmt: skip
+
+
+def _fixed(owner: str, dealer: routing.Dealer, counts: bool) -> routing.Routed:
+    dealer.asked[owner] = None
+    if counts:
+        dealer.roster.take(owner)
+    return routing.Routed(owner)
 
 
 def assign_round_robin(
@@ -310,42 +335,134 @@ def assign_round_robin(
     names: Sequence[str],
     *,
     dry_run: bool = False,
-) -> bulk.Plan:
-    """Deal the leads out in turn, starting after whoever the last round-robin
-    ended on (kept in the database), so successive runs spread evenly."""
+    simulate: bool = False,
+    partial: bool = False,
+) -> Dealt:
+    """Deal the leads out in turn among ``names``, each group continuing after
+    whoever its last round-robin ended on (kept in the database), so successive
+    runs spread evenly; users away at now and users whose open leads reached
+    their capacity are skipped, counting the leads dealt here (the one
+    round-robin: ``assign --round-robin``, ``sweep``'s hand-off; the import's
+    uses :class:`routing.BatchDealer`, the same dealer).
+
+    When nobody is available for some leads the whole command is refused (exit
+    3 naming why, nothing assigned), unless ``partial``: then those leads are
+    left as they are and listed in ``Dealt.unplaced``."""
     owners = list(dict.fromkeys(resolve_assignee(session, who, n) for n in names if n.strip()))
     if not owners:
         raise InvalidInput("invalid --round-robin: give user names separated by commas")
-    last = settings.stored(session, ROUND_ROBIN_KEY, lock=True)
-    start = owners.index(last) + 1 if last in owners else 0
-    result = _assign(session, who, lead_ids, owners, start, "round robin", dry_run)
-    if result.total and not dry_run:
-        settings.store(session, ROUND_ROBIN_KEY, owners[(start + result.total - 1) % len(owners)])
-    return result
+
+    def deal(lead: Row[Any], dealer: routing.Dealer, counts: bool) -> routing.Routed:
+        return routing.Routed(dealer.next(owners, counts=counts))
+
+    return _assign(
+        session, who, lead_ids, deal, owners, "round robin",
+        dry_run=dry_run, simulate=simulate, partial=partial,
+    )  # fmt: skip
+
+
+def assign_by_rules(
+    session: Session,
+    who: Actor,
+    lead_ids: Sequence[int],
+    rules: routing.Rules,
+    *,
+    dry_run: bool = False,
+    simulate: bool = False,
+    partial: bool = False,
+) -> Dealt:
+    """Route each lead by the rules (``routing.Rules``): the first matching rule
+    with someone available deals it round-robin. Leads no rule matches are left
+    as they are (``Dealt.unmatched``); nobody available: as for round-robin."""
+
+    def deal(lead: Row[Any], dealer: routing.Dealer, counts: bool) -> routing.Routed | None:
+        return rules.route(lead, dealer, counts=counts)
+
+    return _assign(
+        session, who, lead_ids, deal, None, "routing rules",
+        dry_run=dry_run, simulate=simulate, partial=partial, columns=ROUTED,
+    )  # fmt: skip
+
+
+# What routing rules read, besides what an assignment does.
+ROUTED = (*bulk.STATE, "country", "region", "industry", "source")
+Deal = Callable[[Row[Any], routing.Dealer, bool], routing.Routed | None]
+
+
+@dataclass
+class Load:
+    """A user's open leads before and after a command (``--simulate``)."""
+
+    name: str
+    before: int
+    after: int
+    capacity: int | None
+    away: bool
+
+
+@dataclass
+class Dealt(bulk.Plan):
+    """An assignment's plan, and where each lead went (or would go)."""
+
+    owners: dict[int, str | None] = field(default_factory=dict)  # None: nobody available
+    rules: dict[int, str] = field(default_factory=dict)  # the rule that routed a lead
+    unplaced: list[int] = field(default_factory=list)  # nobody available
+    unmatched: list[int] = field(default_factory=list)  # no rule matched (--rules)
+    loads: list[Load] = field(default_factory=list)  # users who gain or lose leads
 
 
 def _assign(
     session: Session,
     who: Actor,
     lead_ids: Sequence[int],
-    owners: list[str],
-    start: int,
+    deal: Deal,
+    names: Sequence[str] | None,
     note: str | None,
+    *,
     dry_run: bool,
-) -> bulk.Plan:
-    """Each lead in turn gets ``owners[(start + k) % len(owners)]``; one Change a
-    lead whose owner or claim changes (``assign`` activity)."""
+    simulate: bool = False,
+    partial: bool = False,
+    columns: Sequence[str] = bulk.STATE,
+    loads: bool = True,
+) -> Dealt:
+    """Each lead gets the owner ``deal`` picks; one Change a lead whose owner or
+    claim changes (``assign`` activity). ``names``: the users dealt to (None: all
+    users), whose availability and loads are read once. ``simulate`` plans and
+    writes nothing (not even the round-robin pointer). ``loads`` False: nobody's
+    availability or load is read (`assign --to`, which needs neither)."""
     now = clock.now()
-    turn = iter(range(start, start + len(lead_ids) + 1))
+    conn = session.connection()
+    closed = set(lists.closed_statuses(conn))
+    roster = Roster.load(conn, names=names, now=now) if loads else Roster([])
+    before = {name: member.load for name, member in roster.members.items()}
+    dealer = routing.Dealer(conn, roster, lock=not simulate)
+    dealt = Dealt(total=0)
 
     def decide(lead: Row[Any]) -> bulk.Change | None:
         leads.check_change(who, lead, "assign")
         _check_assignable(who, lead)
-        owner = owners[next(turn) % len(owners)]
+        counts = lead.status not in closed
+        if counts:
+            roster.give_back(lead.owner)  # dealt anew: it may go back to them
+        routed = deal(lead, dealer, counts)
+        if routed is None or routed.owner is None:
+            if counts:
+                roster.take(lead.owner)
+            if routed is None:
+                dealt.unmatched.append(lead.id)
+            else:
+                dealt.unplaced.append(lead.id)
+                dealt.owners[lead.id] = None
+            return None
+        owner = routed.owner
+        dealt.owners[lead.id] = owner
+        if routed.rule:
+            dealt.rules[lead.id] = routed.rule
         if lead.owner == owner and not lead.claimed_by:
             return None
         holder = claim_holder(lead, now)
-        parts = [p for p in (note, f"ended claim by {holder}" if holder else None) if p]
+        how = f"{note}: {routed.rule}" if routed.rule else note
+        parts = [p for p in (how, f"ended claim by {holder}" if holder else None) if p]
         row = activities.row(
             lead.id, "assign", who.name, field="owner", old=lead.owner, new=owner,
             body="; ".join(parts) or None, at=now,
@@ -354,8 +471,39 @@ def _assign(
         return bulk.Change(lead.id, values, [row])
 
     single = len(bulk.unique(lead_ids)) == 1
-    result = bulk.plan(session, lead_ids, decide)
-    return bulk.finish(session, result, single=single, dry_run=dry_run)
+    planned = bulk.plan(session, lead_ids, decide, columns=columns)
+    for name in bulk.Plan.__dataclass_fields__:
+        setattr(dealt, name, getattr(planned, name))
+    waiting = set(dealt.unplaced) | set(dealt.unmatched)
+    dealt.unchanged = [i for i in dealt.unchanged if i not in waiting]
+    dealt.loads = [
+        Load(m.name, before.get(m.name, 0), m.load, m.capacity, m.away)
+        for m in roster.members.values()
+        if m.name in dealer.asked or m.load != before.get(m.name, 0)
+    ]
+    if simulate:
+        bulk.check(dealt, single=single, dry_run=True)
+        return dealt
+    bulk.check(dealt, single=single, dry_run=dry_run)
+    if dealt.unplaced and not partial:
+        raise _nobody(dealt, roster, names)
+    bulk.finish(session, dealt, single=single, dry_run=dry_run)
+    if not dry_run:
+        dealer.save(conn)  # when it dealt: where each group stopped
+    return dealt
+
+
+def _nobody(dealt: Dealt, roster: Roster, names: Sequence[str] | None) -> Conflict:
+    """Nobody available for some leads: the command is refused, saying why."""
+    ids = dealt.unplaced
+    shown = ", ".join(str(i) for i in ids[:10]) + (", …" if len(ids) > 10 else "")
+    which = f"lead {shown}" if len(ids) == 1 else f"{len(ids)} of {dealt.total} leads ({shown})"
+    group = list(names) if names is not None else list(roster.members)
+    why = roster.why_nobody([n for n in group if not roster.available(n)])
+    return Conflict(
+        f"nobody available for {which}: {why}; "
+        "nothing was assigned (`leadctl user back NAME`, `user set NAME --capacity N`)"
+    )
 
 
 def owner_for_new_lead(session: Session, who: Actor, assign: str | None) -> str | None:

@@ -448,7 +448,14 @@ del F
 
 BY_NAME: dict[str, LeadField] = {f.name: f for f in LEAD_FIELDS}
 NAMES = tuple(BY_NAME)
-LEAD_JSON_KEYS = ["id", *(f.name for f in LEAD_FIELDS if f.exported)]
+# Keys of the JSON lead object computed when it is shown, never stored nor
+# imported: each after the field it follows (``rotting``: ``leadctl.aging``).
+COMPUTED_KEYS = {"rotting": "stage"}
+LEAD_JSON_KEYS = ["id"]
+for _spec in LEAD_FIELDS:
+    if _spec.exported:
+        LEAD_JSON_KEYS.append(_spec.name)
+        LEAD_JSON_KEYS += [k for k, after in COMPUTED_KEYS.items() if after == _spec.name]
 EXPORT_COLUMNS = LEAD_JSON_KEYS
 TEXT_FIELDS = frozenset(f.name for f in LEAD_FIELDS if f.type is str and not f.json_text)
 DATETIME_FIELDS = frozenset(f.name for f in LEAD_FIELDS if f.type is datetime)

@@ -182,12 +182,19 @@ def schedule(
 # --- the first call of a new lead ------------------------------------------------------
 
 
-def first_call_at(target: OrmSession | Connection, now: datetime) -> datetime | None:
-    """When a lead created now gets its first call: None when the setting is off."""
+def first_call_delay(target: OrmSession | Connection) -> timedelta | None:
+    """How long after it comes in a lead gets its first call: None when the
+    setting is off (`add`, the import, and the sweep for leads without one)."""
     value = settings.get(target, FIRST_CALL_KEY)
     if value == "off":
         return None
-    return clock.to_utc(now + clock.parse_duration(value))
+    return clock.parse_duration(value)
+
+
+def first_call_at(target: OrmSession | Connection, now: datetime) -> datetime | None:
+    """When a lead created now gets its first call: None when the setting is off."""
+    delay = first_call_delay(target)
+    return None if delay is None else clock.to_utc(now + delay)
 
 
 def first_calls(conn: Connection, rows: Sequence[dict[str, Any]], now: datetime) -> None:

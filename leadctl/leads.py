@@ -192,12 +192,14 @@ def add(
 
         values = dict(values)
         followup.first_calls(session.connection(), [values], now)
+    created = values.get("created_at") or now
     lead = Lead(
         **{k: v for k, v in values.items() if k not in ("tags", "fields")},
         tags=json.dumps(values.get("tags", []), ensure_ascii=False),
         fields=json.dumps(values.get("fields", {}), ensure_ascii=False),
-        created_at=values.get("created_at") or now,
+        created_at=created,
         updated_at=now,
+        touched_at=created,  # aging counts from its arrival (``activities.TOUCH_KINDS``)
     )
     session.add(lead)
     session.flush()
@@ -253,6 +255,7 @@ class ListQuery:
     claimed: bool = False  # only leads on a live (unexpired) claim
     band: str | None = None
     stage: str | None = None  # lifecycle stage (``leadctl.stages``)
+    rotting: bool = False  # only leads left untouched past their status's time (``leadctl.aging``)
     tag: str | None = None
     due: str | None = None
     search: str | None = None
@@ -380,6 +383,10 @@ def filters(session: Session, who: Actor, query: ListQuery) -> list[Any]:
         clauses.append(col(Lead.band) == query.band)
     if query.stage:
         clauses.append(col(Lead.stage) == query.stage)
+    if query.rotting:
+        from leadctl import aging
+
+        clauses.append(aging.load(session).clause(clock.now()))
     if query.tag:
         # tags are one JSON array: the tag with its quotes matches one whole element
         tag = json.dumps(query.tag.strip(), ensure_ascii=False)
@@ -438,11 +445,16 @@ def due_before(due: str) -> datetime:
 def to_dict(lead: Lead | Row[Any]) -> dict[str, Any]:
     """The JSON lead object of SPEC: its keys, null where unset, times in UTC.
 
-    ``lead`` is a Lead, or a row of the lead table's columns (export streams those)."""
+    ``lead`` is a Lead, or a row of the lead table's columns (export streams those).
+    ``rotting`` is computed (``leadctl.aging``) by the rules the command loaded."""
+    from leadctl import aging
+
     data: dict[str, Any] = {}
     for key, convert in fields.JSON_CONVERTERS:
         value = getattr(lead, key)
         data[key] = value if convert is None else convert(value)
+        if key == fields.COMPUTED_KEYS["rotting"]:
+            data["rotting"] = aging.rotting(lead)
     return data
 
 

@@ -133,6 +133,7 @@ if TYPE_CHECKING:
         company_key: str | None
         merged_into: int | None
         external_id: str | None
+        touched_at: datetime | None
         # BEGIN generated from leadctl.fields: python -m leadctl.fields
         name: str
         email: str | None

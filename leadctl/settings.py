@@ -30,12 +30,6 @@ def _positive_number(value: str) -> str:
     return f"{number:g}"
 
 
-def _whole_days(value: str) -> str:
-    if not (value.strip().isascii() and value.strip().isdigit()) or int(value) < 1:
-        raise InvalidInput(f"invalid value {value!r}: expected a whole number of days ≥ 1")
-    return str(int(value))
-
-
 def _region(value: str) -> str:
     import phonenumbers
 
@@ -165,7 +159,6 @@ def _events_scope(value: str) -> str:
 KNOWN: dict[str, tuple[str, Callable[[str], str], str]] = {
     "claim_hours": ("24", _positive_number, "hours a claim holds a lead"),
     "region": ("US", _region, "phone region for numbers without + (after LEADCTL_REGION)"),
-    "stuck_days": ("14", _whole_days, "days in one status before `report aging` calls it stuck"),
     "deal_stages": (DEFAULT_DEAL_STAGES, _deal_stages, "deal stages and their default probability"),
     "first_call_after": (
         "off",

@@ -30,6 +30,7 @@ from leadctl.models import ACTIVITY, CHOICE, LEAD
 __all__ = ["STAGES", "Thresholds", "recompute", "thresholds"]
 KIND = "stage"  # the activity kind of a stage change
 ACTOR = "leadctl"  # who a derived change is recorded as: the rules, not a person
+FEW = 500  # changes written by id after the one pass that found them (see recompute)
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,10 @@ def recompute(
     ids for many, as the set-based rescore passes) from their stored scores;
     returns how many changed.
 
-    Two set-based statements: the history rows of the changes, then the
-    changes themselves, so any number of leads costs the same two passes."""
+    One pass finds the changes, up to :data:`FEW` of them (usually none or a
+    handful: a cron sweep, one rescored lead), which are then written by id;
+    when there are more (new thresholds, new rules), two set-based statements
+    write the history rows and the changes, whatever their number."""
     conn = target if isinstance(target, Connection) else target.connection()
     if isinstance(target, OrmSession):
         target.flush()
@@ -103,6 +106,18 @@ def recompute(
     if lead_ids is not None:
         where.append(LEAD.c.id.in_(list(lead_ids) if isinstance(lead_ids, Sequence) else lead_ids))
     at = clock.to_utc(now or clock.now())
+    found = conn.execute(select(LEAD.c.id, LEAD.c.stage, wanted).where(*where).limit(FEW + 1)).all()
+    if len(found) <= FEW:
+        rows = [
+            activities.row(lead_id, KIND, ACTOR, field=KIND, old=old, new=new, at=at)
+            for lead_id, old, new in found
+        ]
+        activities.record_many(conn, rows, command=False)
+        for stage in STAGES:
+            ids = [lead_id for lead_id, _, new in found if new == stage]
+            if ids:
+                conn.execute(update(LEAD).where(LEAD.c.id.in_(ids)).values(stage=stage))
+        return len(found)
     changes = select(
         LEAD.c.id,
         literal(KIND),

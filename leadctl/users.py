@@ -44,7 +44,8 @@ PERMISSIONS = {
     "admin": {"admin"},
 }
 WORK_ANY_ROLES = {"admin", "manager"}  # may work on any lead, whoever holds it
-RESERVED_NAMES = {"me", "unassigned"}  # words `assign --to` and `list --owner` give meaning to
+# words `assign --to`, `list --owner` and `import --assign` give meaning to
+RESERVED_NAMES = {"me", "unassigned", "round-robin"}
 _NAME = re.compile(r"^[^\s,]+$")
 # A lead as the rules below read it: the ORM object, or a row of the lead table
 # (bulk commands check thousands of leads from one Core SELECT).

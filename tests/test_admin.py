@@ -55,7 +55,6 @@ def test_config_get_set_and_validation(cli):
     assert cli.json("config", "get") == {
         "claim_hours": 24,
         "region": "US",
-        "stuck_days": 14,
         "deal_stages": "qualification:10, proposal:40, negotiation:70, won:100, lost:0",
         "first_call_after": "off",
         "first_response_hours": 24,
@@ -89,7 +88,7 @@ def test_status_rename_carries_the_history_so_reports_still_count(cli, add_lead)
 
 def test_config_json_numbers(cli):
     assert cli.json("config", "set", "claim_hours", "1.5") == {"claim_hours": 1.5}
-    assert cli.json("config", "get", "stuck_days") == {"stuck_days": 14}
+    assert cli.json("config", "get", "first_response_hours") == {"first_response_hours": 24}
 
 
 def test_automation_settings_are_validated_naming_what_is_allowed(cli):

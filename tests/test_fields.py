@@ -38,7 +38,9 @@ def test_lead_columns_are_the_registry_plus_internal_columns():
 
 
 def test_json_keys_export_columns_and_defaults_come_from_the_registry():
-    assert LEAD_JSON_KEYS == ["id", *fields.NAMES]
+    # the fields, and the computed keys (SPEC Additions: `rotting`) after theirs
+    assert [k for k in LEAD_JSON_KEYS if k not in fields.COMPUTED_KEYS] == ["id", *fields.NAMES]
+    assert LEAD_JSON_KEYS.index("rotting") == LEAD_JSON_KEYS.index("stage") + 1
     assert exporting.EXPORT_COLUMNS == LEAD_JSON_KEYS
     assert {k: v for k, v in records.DEFAULTS.items() if v is not None} == {
         "priority": "medium",

@@ -74,6 +74,9 @@ TEMPLATES: dict[str, list[str]] = {
         "status 1 V nurture", "status V 2 nurture --dry-run", "edit 1 V --title CTO",
         "note 1 V text", "log 1 V --type call", "schedule 1 V tomorrow", "schedule V --clear",
         "assign 1 V --to me --dry-run", "tag V +vip", "tag 1 V -vip --dry-run",
+        "events --since V", "events --ack V",
+        "assign V --to me --simulate", "assign V 2 --round-robin a,b --simulate",
+        "assign V --rules FILE",
     ],
     "text": [
         "add V --email new@example.com", "edit 1 --name V", "note 1 V",
@@ -94,6 +97,9 @@ TEMPLATES: dict[str, list[str]] = {
         "client add Bob --company V",
         "tag 1 +V", "tag 1 2 -V", "tag 1 +V --dry-run", "edit 1 --untag V",
         "edit 1 2 --untag V --dry-run", "note 1 2 V", "log 1 2 --type call --outcome V",
+        "config set hook_command V",
+        "user set tester --territory V", "user set tester --industries V",
+        "user set tester --territory DE --territory V",
     ],
     "number": [
         *(
@@ -112,12 +118,14 @@ TEMPLATES: dict[str, list[str]] = {
         *(
             f"config set {key} V"
             for key in (
-                "claim_hours", "stuck_days", "first_call_after", "first_response_hours",
+                "claim_hours", "first_call_after", "first_response_hours",
                 "expiring_hours",
             )
         ),
         "deal add 1 --value V", "deal edit 1 --value V", "deal add 1 --probability V",
-        "deal edit 1 --probability V",
+        "deal edit 1 --probability V", "user set tester --capacity V",
+        "deal edit 1 --probability V", "score --dry-run --limit V",
+        "score --rules FILE --dry-run --limit V",
     ],
     "date": [
         "schedule 1 V", "edit 1 --timeline V", "add Bob --email bob@example.com --timeline V",
@@ -126,6 +134,12 @@ TEMPLATES: dict[str, list[str]] = {
         "log 1 --type call --next V", "log 1 2 --type meeting --next V",
         *(f"report {name} --since V" for name in ("funnel", "summary", "trend")),
         *(f"report {name} --until V" for name in ("sources", "reps", "aging")),
+        "user away tester --until V",
+        *(
+            f"report {name} --as-of V"
+            for name in ("funnel", "sources", "reps", "aging", "trend", "summary")
+        ),
+        "report funnel --by stage --as-of V", "report reps --since 2026-11-01 --as-of V",
     ],
     "choice": [
         "add Bob --email V", "add Bob --phone V", "edit 1 --email V", "edit 1 --phone V",
@@ -150,11 +164,17 @@ TEMPLATES: dict[str, list[str]] = {
         "config set deal_stages V", "client add Bob --email V", "client add Bob --phone V",
         "client edit 1 --email V", "client edit 1 --phone V",
         "score --rules V", "status 1 2 V", "status 1 2 V --dry-run", "log 1 2 --type V",
-        "config set first_call_after V",
+        "config set first_call_after V", "config set events V",
+        "report funnel --by V", "score --rules V --dry-run",
+        "statuses set new --rots-after V", "statuses set V --rots-after 2d",
     ],
     "name": [
         "add Bob --email bob@example.com --assign V", "list --owner V", "assign 1 --to V",
         "assign 1 --round-robin V", "import V", "import FILE --rejects V",
+        "assign 1 --round-robin V --simulate", "assign 1 --to V --simulate",
+        "assign 1 --rules V", "assign 1 2 --rules V --simulate", "user away V",
+        "user away V --until tomorrow", "user back V", "user set V --capacity 3",
+        "import FILE --assign V --dry-run",
         "import FILE --assign V", "export -o V", "export -o V --force", "backup V",
         "user add V --role admin",
         "user remove V", "user role V admin",
@@ -180,6 +200,13 @@ EXPECTED = {
     ("report summary --since V", "year_9999"): 1,
     ("report sources --until V", "year_9999"): 1,
     ("report sources --until V", "year_1"): 1,
+    ("report summary --as-of V", "year_1"): 1,
+    ("report aging --as-of V", "year_9999"): 1,
+    ("report reps --as-of V", "empty"): 1,
+    ("report funnel --by V", "control"): 1,
+    ("report funnel --by V", "empty"): 1,
+    ("score --dry-run --limit V", "negative"): 1,
+    ("score --dry-run --limit V", "huge_int"): 1,
     ("convert 1 --close-date V", "year_1"): 1,
     ("convert 1 --close-date V", "year_9999"): 1,
     ("edit 1 --timeline V", "year_1"): 1,
@@ -225,6 +252,9 @@ EXPECTED = {
     ("config set deal_stages V", "huge_text"): 1,
     ("config set deal_stages V", "empty"): 1,
     ("client add V", "empty"): 1,
+    ("events --ack V", "missing_id"): 1,
+    ("events --ack V", "negative"): 1,
+    ("events --since V", "huge_int"): 1,
 }
 
 
@@ -343,8 +373,8 @@ def test_every_command_and_sub_command_is_driven():
     for group, verbs in {
         "client": ("show", "add", "edit"),
         "deal": ("add", "list", "edit", "stage"),
-        "user": ("add", "remove", "role"),
-        "statuses": ("add", "rename", "remove", "role"),
+        "user": ("add", "remove", "role", "away", "back", "set"),
+        "statuses": ("add", "rename", "remove", "role", "set"),
         "sources": ("add", "rename", "remove"),
         "reasons": ("add", "rename", "remove"),
         "config": ("get", "set"),
@@ -365,6 +395,13 @@ NO_VALUE = [
         ["log", "-", "--type", "call"],
         ["list", "--all"], ["list", "--status", "closed"], ["next"], ["next", "--json"],
         ["next", "--limit", "0"],
+        ["events"], ["events", "--json"], ["events", "--deliver"],
+        ["events", "--deliver", "--json"],
+        ["import", "leads.csv", "--assign", "round-robin"], ["assign", "1", "2", "--simulate"],
+        ["assign", "1", "--round-robin", "a,b", "--simulate", "--json"],
+        ["assign", "1", "--rules", "leads.csv"],
+        ["assign", "1", "--rules", "leads.csv", "--simulate"],
+        ["sweep"], ["sweep", "--json"], ["sweep", "--dry-run"], ["list", "--rotting"],
 ]  # fmt: skip
 
 

@@ -155,25 +155,44 @@ def test_reps(history):
 
 
 def test_aging(history):
+    # stuck: longer in the status than its rot time (new 2 days, contacted 7,
+    # qualified 14, nurture 30)
     assert rows(history, "aging") == [
-        {"status": "new", "leads": 1, "median_days": 21.0, "max_days": 21.0, "stuck": 1},
-        {"status": "contacted", "leads": 0, "median_days": None, "max_days": None, "stuck": 0},
-        {"status": "qualified", "leads": 1, "median_days": 2.0, "max_days": 2.0, "stuck": 0},
-        {"status": "nurture", "leads": 1, "median_days": 5.0, "max_days": 5.0, "stuck": 0},
-    ]
-    history("config", "set", "stuck_days", "30")
-    assert rows(history, "aging")[0]["stuck"] == 0
+        {"status": "new", "leads": 1, "median_days": 21.0, "max_days": 21.0,
+         "rots_after_days": 2.0, "stuck": 1},
+        {"status": "contacted", "leads": 0, "median_days": None, "max_days": None,
+         "rots_after_days": 7.0, "stuck": 0},
+        {"status": "qualified", "leads": 1, "median_days": 2.0, "max_days": 2.0,
+         "rots_after_days": 14.0, "stuck": 0},
+        {"status": "nurture", "leads": 1, "median_days": 5.0, "max_days": 5.0,
+         "rots_after_days": 30.0, "stuck": 0},
+    ]  # fmt: skip
+    # each status's own time
+    history("statuses", "set", "new", "--rots-after", "30d")
+    history("statuses", "set", "qualified", "--rots-after", "1d")
+    found = rows(history, "aging")
+    assert [(r["status"], r["rots_after_days"], r["stuck"]) for r in found] == [
+        ("new", 30.0, 0), ("contacted", 7.0, 0), ("qualified", 1.0, 1), ("nurture", 30.0, 0),
+    ]  # fmt: skip
+    history("statuses", "set", "qualified", "--rots-after", "off")  # no rot time: never stuck
+    assert rows(history, "aging")[2]["rots_after_days"] is None
+    assert rows(history, "aging")[2]["stuck"] == 0
+    assert "stuck_days" in history("config", "get", "stuck_days", code=1).stderr
 
 
 def test_aging_as_of_a_past_moment(history):
     # at Nov 5 09:00 Ada had been contacted 2 days (her qualification is that very
     # moment, so not yet), Grace 0.5 days; Edsger new for 3 days
     assert rows(history, "aging", "--until", "2026-11-05T09:00") == [
-        {"status": "new", "leads": 1, "median_days": 3.0, "max_days": 3.0, "stuck": 0},
-        {"status": "contacted", "leads": 2, "median_days": 1.25, "max_days": 2.0, "stuck": 0},
-        {"status": "qualified", "leads": 0, "median_days": None, "max_days": None, "stuck": 0},
-        {"status": "nurture", "leads": 0, "median_days": None, "max_days": None, "stuck": 0},
-    ]
+        {"status": "new", "leads": 1, "median_days": 3.0, "max_days": 3.0,
+         "rots_after_days": 2.0, "stuck": 1},
+        {"status": "contacted", "leads": 2, "median_days": 1.25, "max_days": 2.0,
+         "rots_after_days": 7.0, "stuck": 0},
+        {"status": "qualified", "leads": 0, "median_days": None, "max_days": None,
+         "rots_after_days": 14.0, "stuck": 0},
+        {"status": "nurture", "leads": 0, "median_days": None, "max_days": None,
+         "rots_after_days": 30.0, "stuck": 0},
+    ]  # fmt: skip
 
 
 def test_aging_now_agrees_with_the_history(history):
@@ -306,7 +325,9 @@ def test_empty_database_gives_empty_reports(cli, name):
     ("args", "message"),
     [
         (["forecast"], "invalid report 'forecast': expected one of funnel, sources"),
-        (["funnel", "--by", "month"], "--by and --per-source are options of `report trend`"),
+        (["funnel", "--by", "month"], "invalid --by 'month': expected one of status, stage"),
+        (["sources", "--by", "stage"], "--by is an option of `report trend` (week, month) and"),
+        (["funnel", "--per-source"], "--per-source is an option of `report trend` only"),
         (["trend", "--by", "year"], "invalid --by 'year': expected one of week, month"),
         (["funnel", "--since", "last tuesday"], "invalid --since 'last tuesday'"),
         (["funnel", "--since", "2026-11-10", "--until", "2026-11-01"], "is not before"),

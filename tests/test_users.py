@@ -54,6 +54,14 @@ def test_user_list_shows_roles_and_load(cli, team, add_lead):
         "created_at": "2026-11-23T09:00:00Z",
         "owned": 1,
         "claimed": 0,
+        # issue 15: availability, capacity and routing (SPEC: "once those exist")
+        "away": False,
+        "away_from": None,
+        "away_until": None,
+        "capacity": None,
+        "territory": [],
+        "industries": [],
+        "open_leads": 1,
     }
     assert rows["rita"]["claimed"] == 1
     assert lead["owner"] == "rob"

@@ -31,6 +31,7 @@ COMMANDS = {
     "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
     "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
     "config": "admin", "backup": "admin", "copy": "admin", "undo": "history",
+    "events": "events", "sweep": "sweep",
 }  # fmt: skip
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
@@ -92,6 +93,19 @@ class LeadctlGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: ClickContext) -> Any:
+        """Run the command, then deliver the events it made (after its commit,
+        whether it succeeded or not: an import may commit batches and fail)."""
+        try:
+            outcome = self._invoke_mapped(ctx)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            _deliver_events(ctx)
+            raise
+        _deliver_events(ctx)
+        return outcome
+
+    def _invoke_mapped(self, ctx: ClickContext) -> Any:
         from leadctl.errors import LeadctlError
 
         try:
@@ -127,6 +141,15 @@ class LeadctlGroup(TyperGroup):
         finally:
             if isinstance(ctx.obj, AppState):  # a server's connections end with the command
                 ctx.obj.close()
+
+
+def _deliver_events(ctx: ClickContext) -> None:
+    """The one place events reach ``hook_command``: after the command, when
+    it opened the database (and made events there: ``leadctl.events``)."""
+    if isinstance(ctx.obj, AppState) and ctx.obj.opened is not None:
+        from leadctl.cli.events import deliver_after
+
+        deliver_after(ctx.obj)
 
 
 def _say_error(text: str) -> None:

@@ -90,6 +90,28 @@ def _list_app(list_name: str, noun: str) -> typer.Typer:
                 lists.set_role(session, who, name, role)
             _show(ctx, list_name, json_out)
 
+        @group.command("set")
+        def set_status(
+            ctx: typer.Context,
+            name: NameArg,
+            rots_after: Annotated[
+                str,
+                typer.Option(
+                    "--rots-after",
+                    help="Untouched this long, a lead in the status is rotting: 30m, 2h, 3d, "
+                    "1w (a bare number is hours), or off.",
+                    show_default=False,
+                ),
+            ],
+            json_out: JsonOpt = False,
+        ) -> None:
+            """Set how long a lead may sit untouched in an open or side status (admin)."""
+            from leadctl import aging
+
+            with _acting(ctx) as (session, who):
+                aging.set_rots_after(session, who, name, rots_after)
+            _show(ctx, list_name, json_out)
+
     return group
 
 
@@ -109,11 +131,22 @@ def _show(ctx: typer.Context, list_name: str, json_out: bool) -> None:
 
     with state(ctx).session(immediate=False) as session:
         entries = lists.entries(session, list_name)
+    if list_name == "status":
+        from leadctl import aging
+
+        rots = {e.name: aging.describe(e.rots_after) for e in entries}
+        rots |= {e.name: None for e in entries if e.role not in aging.ROTTING_ROLES}
     if json_out:
         keys = ("position", "name", "role") if list_name == "status" else ("position", "name")
-        render.emit_json([{k: getattr(e, k) for k in keys} for e in entries])
+        rows = [{k: getattr(e, k) for k in keys} for e in entries]
+        if list_name == "status":
+            rows = [row | {"rots_after": rots[row["name"]]} for row in rows]
+        render.emit_json(rows)
     elif list_name == "status":
-        render.table(["#", "Status", "Role"], [(e.position, e.name, e.role) for e in entries])
+        render.table(
+            ["#", "Status", "Role", "Rots after"],
+            [(e.position, e.name, e.role, rots[e.name] or "") for e in entries],
+        )
     else:
         render.table(["#", "Name"], [(e.position, e.name) for e in entries])
 

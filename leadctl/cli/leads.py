@@ -13,6 +13,7 @@ from leadctl.cli.state import (
     IdArg,
     JsonOpt,
     OwnerOpt,
+    RottingOpt,
     SearchOpt,
     SourceOpt,
     StageOpt,
@@ -106,6 +107,7 @@ def list_command(
     claimed: Annotated[bool, typer.Option("--claimed", help="Only leads on a live claim.")] = False,
     band: BandOpt = None,
     stage: StageOpt = None,
+    rotting: RottingOpt = False,
     tag: TagOpt = None,
     due: DueOpt = None,
     search: SearchOpt = None,
@@ -134,6 +136,7 @@ def list_command(
         claimed=claimed,
         band=band,
         stage=stage,
+        rotting=rotting,
         tag=tag,
         due=due,
         search=search,
@@ -188,6 +191,8 @@ def render_lead(lead: Any) -> None:
     from leadctl.cli import render
 
     data = leads.to_dict(lead)
+    if not data["rotting"]:  # said only when it is so
+        del data["rotting"]
     pairs = [(k, _local_field(k, lead, v)) for k, v in data.items() if k not in ("id", "name")]
     if lead.merged_into:
         pairs.insert(0, ("archived", f"merged into lead {lead.merged_into}"))
@@ -204,6 +209,8 @@ def _local_field(key: str, lead: Any, value: Any) -> Any:
         return ", ".join(value)
     if key == "fields":
         return ", ".join(f"{k}={v}" for k, v in value.items())
+    if key == "rotting":
+        return "yes"
     return value
 
 

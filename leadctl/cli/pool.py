@@ -1,5 +1,6 @@
 """`claim`, `release`, `assign`: the shared pool of leads."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -112,43 +113,145 @@ def assign(
         typer.Option(
             "--round-robin",
             metavar="U1,U2...",
-            help="Deal the leads out in turn, continuing where the last round-robin stopped.",
+            help="Deal the leads out in turn, continuing where the last round-robin stopped; "
+            "skips users away or at capacity.",
             show_default=False,
         ),
     ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            metavar="FILE",
+            help="Route by the rules of a TOML file (country, region, industry, source).",
+            show_default=False,
+        ),
+    ] = None,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate", help="Show who would get each lead and the loads after; write nothing."
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Give leads an owner (ends any claim on them), all or none."""
-    from leadctl import claims
+    from leadctl import claims, routing
     from leadctl.cli import bulk
 
-    if (to is None) == (round_robin is None):
-        _usage("give --to USER or --round-robin U1,U2... (exactly one)")
+    if sum(option is not None for option in (to, round_robin, rules)) != 1:
+        _usage("give --to USER, --round-robin U1,U2... or --rules FILE (exactly one)")
+    if simulate and dry_run:
+        _usage("--simulate and --dry-run do not go together (both write nothing)")
     lead_ids, as_list = bulk.lead_ids(args)
     app = state(ctx)
-    with app.session(immediate=True) as session:
+    # a simulation only reads: no write lock, nothing committed
+    with app.session(immediate=not simulate) as session:
         who = _actor(session, app.actor)
         if round_robin is not None:
             plan = claims.assign_round_robin(
-                session, who, lead_ids, round_robin.split(","), dry_run=dry_run
+                session, who, lead_ids, round_robin.split(","), dry_run=dry_run, simulate=simulate
+            )
+        elif rules is not None:
+            plan = claims.assign_by_rules(
+                session,
+                who,
+                lead_ids,
+                routing.rules_for(session, rules),
+                dry_run=dry_run,
+                simulate=simulate,
             )
         else:
-            plan = claims.assign(session, who, lead_ids, to or "", dry_run=dry_run)
-        shown = bulk.show(
-            session, plan, lead_ids, as_list=as_list, dry_run=dry_run, json_out=json_out
-        )
+            plan = claims.assign(
+                session, who, lead_ids, to or "", dry_run=dry_run, simulate=simulate
+            )
+        if simulate:
+            names = {row.id: row.name for row in _leads(session, lead_ids)}
+        else:
+            shown = bulk.show(
+                session, plan, lead_ids, as_list=as_list, dry_run=dry_run, json_out=json_out
+            )
+    if simulate:
+        _print_simulation(plan, lead_ids, names, json_out, by_rules=rules is not None)
+        return
     owners = sorted({c.values["owner"] for c in plan.changes})
     bulk.report(
         plan,
         shown,
-        lambda lead: f"lead {lead.id} ({lead.name}) is owned by {lead.owner}",
+        lambda lead: (
+            f"lead {lead.id} ({lead.name}) is "
+            + (f"owned by {lead.owner}" if lead.owner else "in the pool")
+        ),
         f"now owned by {', '.join(owners)}",
         as_list=as_list,
         json_out=json_out,
         dry_run=dry_run,
         unchanged="already owned so",
     )
+    _say_left(plan)
+
+
+def _leads(session: Any, ids: list[int]) -> list[Any]:
+    from leadctl import bulk
+
+    return bulk.fetch(session, list(dict.fromkeys(ids)))
+
+
+def _say_left(plan: Any) -> None:
+    """Leads no routing rule matched stay as they were."""
+    if plan.unmatched:
+        shown = ", ".join(str(i) for i in plan.unmatched[:10])
+        more = ", …" if len(plan.unmatched) > 10 else ""
+        _say(f"{len(plan.unmatched)} lead(s) match no rule, left as they were: {shown}{more}")
+
+
+def _print_simulation(
+    plan: Any, ids: list[int], names: dict[int, str], json_out: bool, *, by_rules: bool
+) -> None:
+    """Who would get each lead (JSON: ``[{"id", "to"}]``), then each user's
+    open leads now and after (tables only)."""
+    from leadctl.cli import render
+
+    order = [i for i in dict.fromkeys(ids) if i in plan.owners or i in plan.unmatched]
+    if json_out:
+        render.emit_json([{"id": i, "to": plan.owners.get(i)} for i in order])
+        return
+    columns = ["ID", "Lead", "To"] + (["Rule"] if by_rules else [])
+    rows = []
+    for i in order:
+        owner = plan.owners.get(i)
+        to = owner if owner is not None else "—"
+        row = [str(i), render.escape(names.get(i, "")), render.escape(to)]
+        if by_rules:
+            rule = plan.rules.get(i) or (
+                "no rule matches" if i in plan.unmatched else "nobody available"
+            )
+            row.append(render.escape(rule))
+        rows.append(row)
+    render.table(columns, rows, justify={"ID": "right"})
+    if plan.loads:
+        render.table(
+            ["User", "Open now", "Open after", "Capacity", "Away"],
+            [
+                (
+                    render.escape(load.name),
+                    load.before,
+                    load.after,
+                    "" if load.capacity is None else load.capacity,
+                    "yes" if load.away else "",
+                )
+                for load in plan.loads
+            ],
+            justify={"Open now": "right", "Open after": "right", "Capacity": "right"},
+        )
+    if plan.unplaced:
+        _say(
+            f"nobody available for {len(plan.unplaced)} lead(s): "
+            "`assign` would refuse them all (exit 3)"
+        )
+    _say_left(plan)
+    render.message("simulation: nothing was written")
 
 
 def _actor(session: Any, name: str) -> Any:

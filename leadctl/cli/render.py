@@ -181,9 +181,11 @@ def key_values(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) ->
 
 
 def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
-    """The lead list: overdue next calls highlighted, status and band coloured."""
-    from leadctl import clock
+    """The lead list: overdue next calls highlighted, status and band coloured,
+    a rotting lead (``leadctl.aging``) marked beside its status."""
+    from leadctl import aging, clock
 
+    rules = aging.current()
     rows = []
     for lead in leads:
         when = clock.local(lead.next_call_at)
@@ -194,7 +196,9 @@ def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
                 lead.id,
                 lead.name,
                 lead.company,
-                styled(lead.status, STATUS_STYLE),
+                Markup(
+                    f"{styled(lead.status, STATUS_STYLE)}{_rot_mark(aging.rotting(lead, rules))}"
+                ),
                 Markup(f"{lead.score} {styled(lead.band, BAND_STYLE)}{_stage_mark(lead.stage)}"),
                 lead.owner or (f"{lead.claimed_by} (claim)" if lead.claimed_by else ""),
                 when,
@@ -206,6 +210,11 @@ def lead_rows(leads: Sequence[Any], *, overdue: Any) -> None:
         rows,
         justify={"ID": "right", "Score": "right"},
     )
+
+
+def _rot_mark(rotting: bool) -> str:
+    """A rotting lead says so beside its status (``contacted rotting``)."""
+    return " [bold red]rotting[/]" if rotting else ""
 
 
 def _stage_mark(stage: str | None) -> str:

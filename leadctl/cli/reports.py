@@ -36,7 +36,24 @@ def report(
         str | None,
         typer.Option(help="Through this day, or up to this time (default: now)."),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="trend: week (default) or month.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="WHEN",
+            help="The report as it stood then: statuses, owners, scores and next calls of "
+            "that moment (a date: its end), from the history; the period ends there.",
+            show_default=False,
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="trend: week (default) or month; funnel: status (default) or stage "
+            "(lifecycle: lead, mql, sql, converted).",
+        ),
+    ] = None,
     per_source: Annotated[
         bool, typer.Option("--per-source", help="trend: one row per period and source.")
     ] = False,
@@ -51,7 +68,7 @@ def report(
     if json_out and csv_out:
         raise InvalidInput("--json and --csv print different formats: choose one")
     by = reports.check(name, by=by, per_source=per_source)
-    period = reports.parse_period(since, until)
+    period = reports.parse_period(since, until, as_of)
     app = state(ctx)
     with app.session(immediate=False) as session:
         who = users.actor(session, app.actor)
@@ -145,6 +162,15 @@ def _describe_period(period: "Period") -> str:
     if period.since is None and period.until is None:
         return "whole history"
     parts = []
+    if period.as_of is not None and period.moment == period.as_of:
+        if period.since is not None:
+            parts.append(f"since {local(period.since).removesuffix(' 00:00')}")
+        moment = period.as_of + timedelta(microseconds=1)
+        if local(moment).endswith(" 00:00"):  # a date: as of the end of that day
+            parts.append(f"as of the end of {local(period.as_of)[:10]}")
+        else:
+            parts.append(f"as of {local(period.as_of)}")
+        return " ".join(parts)
     if period.since is not None:
         since = local(period.since)
         parts.append(f"since {since.removesuffix(' 00:00')}")

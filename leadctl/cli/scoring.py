@@ -39,7 +39,25 @@ def score(
         typer.Option(
             "--rules",
             metavar="FILE",
-            help="Check and store a TOML rule set (admin), then rescore every lead.",
+            help="Check and store a TOML rule set (admin), then rescore every lead "
+            "(with --dry-run: only say what it would change).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Write nothing: say how many leads would change score, band and stage, "
+            "and show the top movers and the rule lines that moved them.",
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            metavar="N",
+            help="--dry-run: how many top movers to show (default 10; 0 for none).",
             show_default=False,
         ),
     ] = None,
@@ -50,6 +68,15 @@ def score(
     from leadctl.errors import InvalidInput
 
     ids = list(dict.fromkeys(lead_ids or []))
+    if limit is not None and not dry_run:
+        raise InvalidInput("--limit goes with --dry-run")
+    if dry_run:
+        if ids or explain or adjust is not None or reason is not None:
+            raise InvalidInput(
+                "--dry-run previews a rescore of every lead: use it with --rules FILE or alone"
+            )
+        _dry_run(ctx, rules_file, limit, json_out=json_out)
+        return
     if adjust is not None and not (reason and reason.strip()):
         raise InvalidInput("--adjust needs --reason: say why the score is adjusted")
     if reason is not None and adjust is None:
@@ -74,6 +101,84 @@ def score(
         if not ids and summary is None:
             summary = scoring.rescore_all(session, who)
     _render(found, explanations, summary, rules_file, explain=explain, json_out=json_out)
+
+
+def _dry_run(
+    ctx: typer.Context, rules_file: Path | None, limit: int | None, *, json_out: bool
+) -> None:
+    from leadctl import scoring, users
+    from leadctl.cli import render
+    from leadctl.scoring.whatif import MOVERS
+
+    text = _read_rules(rules_file) if rules_file else None
+    app = state(ctx)
+    with app.session(immediate=False) as session:
+        who = users.actor(session, app.actor)
+        source = str(rules_file) if rules_file else "the rules in force"
+        found = scoring.preview_rules(
+            session, who, text, source, limit=MOVERS if limit is None else limit
+        )
+        session.rollback()  # nothing to keep: the dry run writes nothing
+    if json_out:
+        data = found.to_dict()
+        if rules_file:
+            data["rules"] = str(rules_file)
+        render.emit_json(data)
+        return
+    _whatif_table(found, rules_file)
+
+
+def _whatif_table(found: Any, rules_file: Path | None) -> None:
+    """Bands and stages before → after, then the top movers with the rule lines
+    that moved them; a line on stderr says that nothing was written."""
+    from leadctl.cli import render
+
+    rules = f"by {rules_file}" if rules_file else "by the rules in force"
+    noun = "lead" if found.rescored == 1 else "leads"
+    render.message(f"dry run: nothing was written ({found.rescored} {noun} looked at)")
+    counts = [
+        ("score or band changes", "", f"{found.changed:,}"),
+        *((band, f"{found.bands_before[band]:,}", f"{n:,}") for band, n in found.bands.items()),
+        ("stage changes", "", f"{found.stage_changes:,}"),
+        *(
+            (stage, f"{found.stages_before[stage]:,}", f"{n:,}")
+            for stage, n in found.stages.items()
+        ),
+    ]
+    render.table(
+        ["", "Now", "After"],
+        counts,
+        title=f"what a rescore {rules} would change",
+        justify={"Now": "right", "After": "right"},
+    )
+    if not found.movers:
+        return
+    rows = []
+    for mover in found.movers:
+        lines = "\n".join(
+            f"{line['rule']}: {_points(line['old'])} → {_points(line['new'])}"
+            for line in mover.rules
+        )
+        rows.append(
+            (
+                mover.id,
+                mover.name,
+                mover.old,
+                mover.new,
+                render.styled(mover.band, render.BAND_STYLE),
+                lines,
+            )
+        )
+    render.table(
+        ["ID", "Name", "Old", "New", "Band", "Rule lines that moved it (old → new)"],
+        rows,
+        title=f"top {len(rows)} movers",
+        justify={"ID": "right", "Old": "right", "New": "right"},
+    )
+
+
+def _points(value: int | None) -> str:
+    return "—" if value is None else f"{value:+d}"
 
 
 def _read_rules(path: Path) -> str:

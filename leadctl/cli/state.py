@@ -31,6 +31,9 @@ SourceOpt = Annotated[str | None, typer.Option("--source", help="Only this sourc
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="me, unassigned or a user name.")]
 BandOpt = Annotated[str | None, typer.Option("--band", help="cold, warm or hot.")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="Lifecycle stage: lead, mql or sql.")]
+RottingOpt = Annotated[
+    bool, typer.Option("--rotting", help="Only leads untouched past their status's rots-after.")
+]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Only leads with this tag.")]
 DueOpt = Annotated[str | None, typer.Option("--due", help="today, overdue or week.")]
 SearchOpt = Annotated[
@@ -63,6 +66,11 @@ class AppState:
             self._database = None
 
     @property
+    def opened(self) -> Database | None:
+        """The database if a command opened it (None: it never touched one)."""
+        return self._database
+
+    @property
     def actor(self) -> str:
         from leadctl.users import acting_name
 
@@ -76,9 +84,11 @@ class AppState:
         SQLite's write lock at BEGIN (immediate) so concurrent writers queue on
         the busy timeout rather than fail on a stale snapshot; read-only
         commands pass immediate=False."""
+        from leadctl import aging
         from leadctl.users import acting
 
         with acting(self.database, self.actor, immediate=immediate) as session:
+            aging.load(session)  # lead objects shown after it say whether they are rotting
             yield session
 
 

@@ -71,7 +71,11 @@ def import_command(
         str | None, typer.Option(help="Source of rows that name none.", show_default=False)
     ] = None,
     assign: Annotated[
-        str | None, typer.Option(help="Owner of every imported lead (user or me).")
+        str | None,
+        typer.Option(
+            help="Owner of every new lead: a user, me, or round-robin (reps and managers "
+            "in turn, skipping users away or at capacity)."
+        ),
     ] = None,
     template: Annotated[
         bool, typer.Option("--template", help="Print a header-only CSV of the importable fields.")

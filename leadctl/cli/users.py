@@ -1,4 +1,5 @@
-"""`user add|list|remove|role`: who may use a shared database, and as what."""
+"""`user add|list|remove|role|away|back|set`: who may use a shared database,
+as what, and who can take leads now (docs/routing.md)."""
 
 from typing import Annotated, Any
 
@@ -19,6 +20,9 @@ def register(app: typer.Typer) -> None:
     group.command("list")(list_command)
     group.command("remove")(remove)
     group.command("role")(role)
+    group.command("away")(away)
+    group.command("back")(back)
+    group.command("set")(set_command)
     app.add_typer(group, name="user")
 
 
@@ -50,28 +54,65 @@ def add(
 
 
 def list_command(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """List users with their role, owned leads and live claims."""
-    from leadctl import clock, users
+    """List users with their role, leads, availability and routing."""
+    from leadctl import availability, clock, users
     from leadctl.cli import render
 
     app = state(ctx)
     with app.session(immediate=False) as session:  # any user may list them
         rows = users.list_users(session)
+        roster = availability.Roster.load(session.connection())
+        away_from = {u.name: u.away_from for u in session.exec(_all_users())}
     if json_out:
         render.emit_json(
-            [_user_dict(row) | {"owned": row.owned, "claimed": row.claimed} for row in rows]
-        )
-    elif rows:
-        render.table(
-            ["Name", "Role", "Owns", "Claims", "Added"],
             [
-                (render.escape(r.name), r.role, r.owned, r.claimed, clock.local(r.created_at))
-                for r in rows
-            ],
-            justify={"Owns": "right", "Claims": "right"},
+                _user_dict(row)
+                | {"owned": row.owned, "claimed": row.claimed}
+                | availability.to_dict(roster.members[row.name], away_from.get(row.name))
+                for row in rows
+            ]
         )
-    else:
+        return
+    if not rows:
         render.message("no users: solo mode, everyone may do everything (`leadctl user add`)")
+        return
+    members = [roster.members[r.name] for r in rows]
+    # Away, Territory and Industries only when someone is away or has routing values
+    away = any(m.away for m in members)
+    routed = any(m.territory or m.industries for m in members)
+    columns = ["Name", "Role", "Owns", "Open", "Claims"]
+    columns += (["Away"] if away else []) + (["Territory", "Industries"] if routed else [])
+    table = []
+    for r, member in zip(rows, members, strict=True):
+        cells = [render.escape(r.name), r.role, r.owned, _open(member), r.claimed]
+        if away:
+            cells.append(_away(member))
+        if routed:
+            cells += [render.escape(", ".join(v)) for v in (member.territory, member.industries)]
+        table.append((*cells, clock.local(r.created_at)))
+    columns.append("Added")
+    render.table(columns, table, justify={"Owns": "right", "Open": "right", "Claims": "right"})
+
+
+def _all_users() -> Any:
+    from sqlmodel import select
+
+    from leadctl.models import User
+
+    return select(User)
+
+
+def _open(member: Any) -> str:
+    """Open leads, and the capacity when there is one: ``3/5``."""
+    return str(member.load) + (f"/{member.capacity}" if member.capacity is not None else "")
+
+
+def _away(member: Any) -> str:
+    from leadctl import clock
+
+    if not member.away:
+        return ""
+    return f"until {clock.local(member.away_until)}" if member.away_until else "yes"
 
 
 def remove(ctx: typer.Context, name: NameArg, json_out: JsonOpt = False) -> None:
@@ -107,6 +148,116 @@ def role(
         render.emit_json(_user_dict(user))
     else:
         render.message(f"user {user.name} is now {user.role}")
+
+
+def away(
+    ctx: typer.Context,
+    name: NameArg,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="WHEN",
+            help="Back at this time (as `schedule` takes it); default: until `user back`.",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Mark a user away from now: round-robin and routing pass them by (yourself, or admin)."""
+    from leadctl import availability, clock, users
+    from leadctl.cli import render
+
+    app = state(ctx)
+    back_at = clock.parse_when(until, "--until") if until is not None else None
+    with app.session(immediate=True) as session:
+        user = availability.set_away(session, users.actor(session, app.actor), name, back_at)
+        shown = _user_dict(user) | availability.describe(session, user)
+    if json_out:
+        render.emit_json(shown)
+        return
+    when = f"until {clock.local(user.away_until)}" if user.away_until else "until `user back`"
+    render.message(f"{user.name} is away {when}")
+
+
+def back(ctx: typer.Context, name: NameArg, json_out: JsonOpt = False) -> None:
+    """Mark a user available again (yourself, or admin)."""
+    from leadctl import availability, users
+    from leadctl.cli import render
+
+    app = state(ctx)
+    with app.session(immediate=True) as session:
+        user, was_away = availability.set_back(session, users.actor(session, app.actor), name)
+        shown = _user_dict(user) | availability.describe(session, user)
+    if json_out:
+        render.emit_json(shown)
+    else:
+        render.message(f"{user.name} is back" if was_away else f"{user.name} was not away")
+
+
+def set_command(
+    ctx: typer.Context,
+    name: NameArg,
+    capacity: Annotated[
+        str | None,
+        typer.Option(
+            "--capacity",
+            metavar="N",
+            help="Most open leads round-robin gives them; none: no limit.",
+            show_default=False,
+        ),
+    ] = None,
+    territory: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--territory",
+            metavar="T",
+            help="Countries or regions they cover (repeat or comma-separate; none clears).",
+            show_default=False,
+        ),
+    ] = None,
+    industries: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--industries",
+            metavar="I",
+            help="Industries they cover (repeat or comma-separate; none clears).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Set a user's capacity, territory and industries (admin); each replaces what was set."""
+    from leadctl import availability, users
+    from leadctl.cli import render
+
+    if capacity is None and territory is None and industries is None:
+        raise typer.BadParameter("give --capacity, --territory or --industries")
+    app = state(ctx)
+    limit = (
+        availability.parse_capacity(capacity) if capacity is not None else availability.UNCHANGED
+    )
+    regions = availability.parse_values(territory, "--territory") if territory is not None else None
+    kinds = (
+        availability.parse_values(industries, "--industries") if industries is not None else None
+    )
+    with app.session(immediate=True) as session:
+        user = availability.set_routing(
+            session,
+            users.actor(session, app.actor),
+            name,
+            capacity=limit,
+            territory=regions,
+            industries=kinds,
+        )
+        shown = _user_dict(user) | availability.describe(session, user)
+    if json_out:
+        render.emit_json(shown)
+        return
+    parts = [f"capacity {shown['capacity'] if shown['capacity'] is not None else 'none'}"]
+    parts.append("territory " + (", ".join(shown["territory"]) or "none"))
+    parts.append("industries " + (", ".join(shown["industries"]) or "none"))
+    render.message(f"{user.name}: " + "; ".join(parts))
 
 
 def _user_dict(user: Any) -> dict[str, Any]:

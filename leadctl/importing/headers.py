@@ -140,6 +140,8 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Pl
     forced = _forced_columns(header, mapping)
     if exact[-2:] == REJECTS_COLUMNS and len(header) > 2:
         plan.ignored = {len(header) - 2, len(header) - 1}
+    if plan.leadctl_export:  # computed when shown (`rotting`): nothing to take back
+        plan.ignored |= {i for i, text in enumerate(exact) if text in fields.COMPUTED_KEYS}
     ranked: dict[str, list[tuple[int, int]]] = {}
     keys_used: set[str] = set()
     for index, text in enumerate(header):

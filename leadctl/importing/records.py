@@ -45,7 +45,8 @@ from leadctl.models import ACTIVITY, LEAD
 COLUMNS = [c.name for c in LEAD.columns if c.name != "id"]
 DEFAULTS: dict[str, Any] = dict.fromkeys(COLUMNS) | fields.DEFAULTS
 # Bound in every lead insert: NOT NULL columns (name, and those with a default).
-ALWAYS = ("name", *(c for c in COLUMNS if DEFAULTS[c] is not None), "created_at", "updated_at")
+ALWAYS = ("name", *(c for c in COLUMNS if DEFAULTS[c] is not None), "created_at", "updated_at",
+          "touched_at")  # fmt: skip
 CACHE_KIB = 16 * 1024
 CHECKPOINT_PAGES = 10000
 IN_CHUNK = 2000  # bound parameters per lookup
@@ -87,6 +88,7 @@ class Records:
         )
         record["created_at"] = values.get("created_at") or self.now
         record["updated_at"] = values.get("updated_at") or self.now
+        record["touched_at"] = record["created_at"]  # aging starts at arrival
         return record
 
     def insert_leads(self, conn: Connection, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
@@ -121,6 +123,7 @@ class Records:
                     row[name] = dumps(values[name], ensure_ascii=False)
             if "fields" in values:
                 row["fields"] = dumps(values["fields"], ensure_ascii=False)
+            row["touched_at"] = row["created_at"]  # aging starts at arrival
             ready.append((lead_id, *map(row.get, columns)))
         # Driver executemany: SQLAlchemy's per-row work would double the time.
         conn.exec_driver_sql(sql, ready)
@@ -149,6 +152,7 @@ class Records:
             ready.append(tuple(values))
         # Driver executemany, as for leads.
         conn.exec_driver_sql(self.activity_sql, ready)
+        activities.publish(conn, rows)  # events=all (``leadctl.events``)
 
 
 def copy_activities(
@@ -175,7 +179,7 @@ def copy_activities(
         "created_at": LEAD.c.created_at,
     }
     source = select(*made.values()).where(where)
-    conn.execute(insert(ACTIVITY).from_select(list(made), source))
+    activities.record_select(conn, list(made), source)  # with events=all, their events
 
 
 def find_by_key(

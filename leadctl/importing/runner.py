@@ -38,6 +38,7 @@ from leadctl.importing.rows import Parsed, Rejected, RowParser
 from leadctl.importing.vocabulary import NewSources, Vocabulary, add_sources
 from leadctl.importing.warned import WarningKind, WarningsLog, warnings_path
 from leadctl.importing.writer import BatchResult, BatchWriter, Counts, RejectsWriter
+from leadctl.routing import BatchDealer
 from leadctl.storage import Database
 
 ON_DUPLICATE = ["merge", "skip", "create", "fail"]
@@ -58,7 +59,7 @@ class ImportOptions:
     delimiter: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)  # --map SRC=FIELD
     source: str | None = None  # source of rows that name none
-    assign: str | None = None  # owner of every imported lead
+    assign: str | None = None  # owner of every new lead (a user, me, or round-robin)
     batch_rows: int = BATCH_ROWS
     parallel: bool | None = None  # parse in a second process (None: when it pays off)
     # Called in each batch's transaction with what it stored (after scoring it).
@@ -203,6 +204,7 @@ def _run_import(
             scratch=scratch,
             scope=who,
             restore=_restorer(plan.leadctl_export, who, owner, counts),
+            dealer=_dealer(database, options.assign),
         )
         first_parser = parser_for(plan.header)
         new_sources = NewSources(vocabulary)
@@ -318,17 +320,30 @@ def _restorer(
     return Restorer(allowed=who.works_any, actor=who.name, assigned=owner, keep_ids=True, warn=warn)
 
 
+def _dealer(database: Database, assign: str | None) -> BatchDealer | None:
+    """``--assign round-robin``: new leads dealt among reps and managers (checked
+    here: exit 1 when there are none)."""
+    from leadctl import routing
+
+    if assign is None or not routing.is_round_robin(assign):
+        return None
+    with database.session(immediate=False) as session:
+        return routing.batch_dealer(session)
+
+
 def _prepare(
     database: Database, options: ImportOptions, actor: str
 ) -> tuple[Vocabulary, str | None, str | None, users.Actor]:
     """Check the create permission; read the lists; resolve --source and --assign;
     the acting user."""
-    from leadctl import claims, lists
+    from leadctl import claims, lists, routing
 
     with database.session(immediate=False) as session:
         who = users.actor(session, actor)
         users.require_permission(who, "create", "import leads")
-        owner = claims.resolve_assignee(session, who, options.assign) if options.assign else None
+        owner = None
+        if options.assign and not routing.is_round_robin(options.assign):
+            owner = claims.resolve_assignee(session, who, options.assign)
         default_source = (
             lists.find(session, "source", options.source).name if options.source else None
         )

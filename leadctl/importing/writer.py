@@ -41,6 +41,7 @@ from leadctl.importing.records import Records
 from leadctl.importing.restore import Restorer
 from leadctl.importing.rows import Parsed, RowWarning
 from leadctl.models import ACTIVITY, CLIENT, DEAL, LEAD
+from leadctl.routing import BatchDealer
 from leadctl.storage.files import PrivateFile, check_target, first_line
 from leadctl.users import Actor
 
@@ -89,8 +90,10 @@ class BatchWriter:
         keep_ids: bool = True,
         scope: Actor | None = None,
         restore: Restorer | None = None,
+        dealer: BatchDealer | None = None,
     ) -> None:
         self.records = records
+        self.dealer = dealer  # --assign round-robin: deals each new lead an owner
         self.restore = restore  # a leadctl export's timelines, clients and deals
         # The acting user when what they may see or work on is limited (a rep): their
         # rows' duplicates are checked against it. None: no limit (and no cost).
@@ -136,6 +139,9 @@ class BatchWriter:
             else {}
         )
         scope = self.scope
+        dealer = self.dealer
+        if dealer is not None:
+            dealer.start(conn)  # availability and loads: once a batch
         # rows with warnings: where they went (a new row's position, or a lead id)
         fates: list[tuple[Parsed, int | None, int | None]] = []  # (row, new position, lead)
         for position, row in enumerate(rows):
@@ -170,6 +176,8 @@ class BatchWriter:
                         links.append((len(new), row, shared))
                         self._shared_warning(row, shared, new)
                     index.add_pending(row.values, len(new), position)
+                if dealer is not None:
+                    self._deal(row, dealer)
                 if row.warnings:
                     fates.append((row, len(new), None))
                 new.append(row)
@@ -201,6 +209,8 @@ class BatchWriter:
                 pending_fills.append((match.pending, row, filled))  # a trace, filled or not
                 pending_merges.append((match.pending, row, match.reason))
                 index.gained(match, row.values, before)
+        if dealer is not None:
+            dealer.finish(conn, save=self.scratch is None)
         if self.scratch is not None:
             for position, row, reason in pending_merges:  # the ids they would get
                 self.counts.merges.append((row.line, self.scratch.next_id + position, reason))
@@ -238,6 +248,19 @@ class BatchWriter:
             storage.follow_ids(conn, LEAD, ACTIVITY, CLIENT, DEAL)
         self.companies.done(conn)
         return result
+
+    def _deal(self, row: Parsed, dealer: BatchDealer) -> None:
+        """A new lead's owner, round-robin; nobody available: the pool, and a warning."""
+        owner = dealer.next()
+        given = row.values.pop("owner", None)
+        if owner is not None:
+            row.values["owner"] = owner
+            return
+        if given:
+            row.values.setdefault("fields", {})["owner_raw"] = given
+        why = f"nobody available for round-robin ({dealer.why_nobody()}); left in the pool"
+        row.warnings.append(RowWarning("owner", given or "", why))
+        self.counts.warnings += 1
 
     def _remember_companies(self, new: list[Parsed], ids: Iterable[int]) -> None:
         """New leads with a company, for the company rule in later batches."""
@@ -415,6 +438,7 @@ class BatchWriter:
         if not merges:
             return []
         ids = list(merges)
+        first_made = len(made)  # this merge's activities start here
         wanted = {k for rows in merges.values() for r in rows for k in r.values} - NEVER_FILLED
         # Only blankness is read, so the stored text is enough: no datetime parsing.
         read = wanted | set(UNIONED) | {"alt_emails", "alt_phones"}
@@ -454,6 +478,7 @@ class BatchWriter:
                 changes["updated_at"] = now
                 conn.execute(update(LEAD).where(LEAD.c.id == lead_id).values(changes))
                 changed_ids.append(lead_id)
+        activities.touch_leads(conn, made[first_made:])  # a fill is a touch; a bare trace not
         made.extend(self._traces(conn, unchanged, now))
         return changed_ids
 

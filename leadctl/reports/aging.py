@@ -3,9 +3,12 @@
 Rows are the statuses a lead is still worked in (open ones, and side ones such
 as nurture), in list order. A lead is in a status since its latest move into it
 (its creation when it never moved). ``stuck`` counts the leads in it for longer
-than the ``stuck_days`` setting (default 14). With ``--until`` the report is
-read as of that moment, from the history alone; ``--since`` keeps the leads
-created since then.
+than that status's rot time (``rots_after_days``: the status list's
+``rots_after``, set with ``statuses set STATUS --rots-after``; defaults new 2
+days, contacted 7, qualified 14, nurture 30; none: never stuck). The time
+counted here is time *in the status*; the ``rotting`` flag of a lead counts
+time untouched. With ``--until`` (or ``--as-of``) the report is read as of that
+moment, from the history alone; ``--since`` keeps the leads created since then.
 """
 
 from __future__ import annotations
@@ -15,8 +18,7 @@ from typing import Any
 from sqlalchemy import DateTime, func, literal, select
 from sqlmodel import Session, col
 
-from leadctl import settings
-from leadctl.models import Activity, Lead
+from leadctl.models import CHOICE, Activity, Lead
 from leadctl.reports.common import (
     Column,
     Period,
@@ -35,26 +37,28 @@ COLUMNS = [
     Column("leads"),
     Column("median_days", "days"),
     Column("max_days", "days"),
+    Column("rots_after_days", "days"),
     Column("stuck"),
 ]
 
 
 def run(session: Session, period: Period) -> Report:
     working = statuses(session).working
-    stuck_days = int(settings.get(session, "stuck_days"))
+    rots = rots_after_days(session)
     moment = literal(period.moment, DateTime)
     if period.until is None:
         parts = {status: _now(session, period, status, moment) for status in working}
     else:
         latest = _as_of(session, period).cte("as_of").prefix_with("MATERIALIZED")
         parts = {s: select(latest.c.days).where(latest.c.status == s) for s in working}
-    found = summarize(session, parts, over=stuck_days)
+    found = summarize(session, parts, over=rots)
     rows = [
         {
             "status": status,
             "leads": found[status].n,
             "median_days": rounded(found[status].median),
             "max_days": rounded(found[status].max),
+            "rots_after_days": rounded(rots.get(status)),
             "stuck": found[status].over,
         }
         for status in working
@@ -62,6 +66,14 @@ def run(session: Session, period: Period) -> Report:
     if not any(row["leads"] for row in rows):
         rows = []
     return Report("aging", COLUMNS, rows, bar="leads")
+
+
+def rots_after_days(session: Session) -> dict[str, float | None]:
+    """Each status's rot time in days (``choice.rots_after`` is seconds; None: never)."""
+    found = session.execute(
+        select(CHOICE.c.name, CHOICE.c.rots_after).where(CHOICE.c.list == "status")
+    ).all()
+    return {name: None if seconds is None else seconds / 86400 for name, seconds in found}
 
 
 def _now(session: Session, period: Period, status: str, moment: Any) -> Any:
@@ -91,5 +103,5 @@ def _now(session: Session, period: Period, status: str, moment: Any) -> Any:
 def _as_of(session: Session, period: Period) -> Any:
     """``(status, days in it)`` per lead, from its latest status activity before the end."""
     then = at_end(session, period)
-    days = days_between(session, literal(period.until, DateTime), then.c.at)
+    days = days_between(session, literal(period.moment, DateTime), then.c.at)
     return select(then.c.status.label("status"), days.label("days"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ from leadctl import clock, lists
 from leadctl.errors import InvalidInput
 from leadctl.models import Activity, Lead
 
+JUST_AFTER = timedelta(microseconds=1)  # an --as-of moment counts what happened at it
 _RELATIVE = re.compile(r"^-(\d+)\s*([dw])$")
 BOUND_HELP = "a date like 2026-11-01, a time like 2026-11-01T09:00, today, yesterday or -30d"
 
@@ -64,17 +65,33 @@ class Report:
 
 @dataclass(frozen=True)
 class Period:
-    """``since`` inclusive, ``until`` exclusive; None is open-ended (the whole history)."""
+    """``since`` inclusive, ``until`` exclusive; None is open-ended (the whole history).
+
+    ``as_of`` (``report … --as-of``): the moment the report stands at. The
+    period then ends there at the latest (``until`` is just after it, so what
+    happened at that very moment counts), and the leads' owners, scores and
+    next calls are read as they were then (``leadctl.reports.past``), not as
+    they are now.
+    """
 
     since: datetime | None = None
     until: datetime | None = None
     # WHERE clauses on the lead table limiting a report to the leads its reader
     # may see (``users.visible_clauses``); set by ``reports.run``, empty for all.
     leads: tuple[Any, ...] = field(default=(), compare=False)
+    as_of: datetime | None = None
+
+    @property
+    def as_of_end(self) -> datetime | None:
+        """The bound of the history an --as-of report reads for owners and scores."""
+        return None if self.as_of is None else self.as_of + JUST_AFTER
 
     @property
     def moment(self) -> datetime:
-        """When "now" is for a period: its end, else the clock."""
+        """When "now" is for a period: its end (the --as-of moment itself when
+        that is the end), else the clock."""
+        if self.as_of is not None and (self.until is None or self.as_of < self.until):
+            return self.as_of
         return self.until or clock.now()
 
     def within(self, column: Any) -> list[ColumnElement[bool]]:
@@ -89,15 +106,38 @@ class Period:
         return [column < self.until] if self.until is not None else []
 
 
-def parse_period(since: str | None, until: str | None) -> Period:
-    """``--since``/``--until`` as people type them; an ``--until`` date includes that day."""
+def parse_period(since: str | None, until: str | None, as_of: str | None = None) -> Period:
+    """``--since``/``--until`` as people type them; an ``--until`` date includes
+    that day. ``--as-of`` is a moment (a date: the end of that day; never
+    later than now), and the period ends there at the latest."""
     period = Period(
         since=parse_bound(since, "--since", end=False) if since else None,
         until=parse_bound(until, "--until", end=True) if until else None,
     )
+    if as_of is not None:
+        moment, bound = parse_as_of(as_of)
+        end = bound if period.until is None else min(period.until, bound)
+        period = replace(period, until=end, as_of=moment)
+        if period.since and period.since >= end:
+            raise InvalidInput(f"--since {since} is not before --as-of {as_of}")
     if period.since and period.until and period.since >= period.until:
         raise InvalidInput(f"--since {since} is not before --until {until}")
     return period
+
+
+def parse_as_of(text: str) -> tuple[datetime, datetime]:
+    """The moment ``--as-of`` names, and the period bound just after it (one
+    microsecond later, so what happened at that very moment counts).
+
+    A date stands for the end of that day (as an ``--until`` date); a time for
+    that moment; a moment still to come for now."""
+    end = parse_bound(text, "--as-of", end=True)
+    raw = " ".join(text.strip().lower().split())
+    named_day = raw in ("today", "yesterday") or _RELATIVE.match(raw) is not None
+    timed = not named_day and len(text.strip()) > 10  # as parse_bound reads it
+    moment = end if timed else end - JUST_AFTER
+    moment = min(moment, clock.to_utc(clock.now()))
+    return moment, moment + JUST_AFTER
 
 
 def parse_bound(text: str, option: str, *, end: bool) -> datetime:
@@ -284,7 +324,10 @@ class Summary:
 
 
 def summarize(
-    session: Session, parts: Mapping[Group, Select[Any]], *, over: float | None = None
+    session: Session,
+    parts: Mapping[Group, Select[Any]],
+    *,
+    over: float | Mapping[Group, float | None] | None = None,
 ) -> dict[Group, Summary]:
     """Summaries of several one-column selects (one per group), in one statement.
 
@@ -292,14 +335,16 @@ def summarize(
     or two values of a sort the database does (``ORDER BY … LIMIT … OFFSET``), so
     only one row per group reaches Python. Null values are left out. Giving each
     group its own select lets the database read just that group's index range.
+    ``over`` is one threshold, or one per group (None: nothing counts as over).
     """
     if not parts:
         return {}
     rows = []
-    for index, values in enumerate(parts.values()):
+    for index, (key, values) in enumerate(parts.items()):
         data = values.cte(f"report_values_{index}").prefix_with("MATERIALIZED")
         value = data.c[0]
-        above = func.sum(case((value > over, 1), else_=0)) if over is not None else literal(0)
+        limit = over.get(key) if isinstance(over, Mapping) else over
+        above = func.sum(case((value > limit, 1), else_=0)) if limit is not None else literal(0)
         stats = (
             select(func.count(value).label("n"), func.max(value).label("top"), above.label("over"))
             .cte(f"report_stats_{index}")

@@ -8,6 +8,9 @@
   contact (its ``first_contacted_at``: the first contact logged or the first
   status move), over the rep's leads contacted by the period's end;
 - ``conversions``: the rep's leads that reached the won stage by then.
+
+With ``--as-of`` a lead counts for whoever owned it at that moment
+(``leadctl.reports.past``), not for its owner now.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlmodel import Session, col
 
 from leadctl.activities import CONTACT_KINDS
 from leadctl.models import Activity, Lead
+from leadctl.reports import past
 from leadctl.reports.common import (
     Column,
     Period,
@@ -44,9 +48,12 @@ COLUMNS = [
 
 
 def run(session: Session, period: Period) -> Report:
+    owner, was = past.owner(period)
     leads = dict(
         session.execute(
-            select(col(Lead.owner), func.count()).where(*cohort(period)).group_by(col(Lead.owner))
+            past.with_history(select(owner, func.count()).select_from(Lead), was)
+            .where(*cohort(period))
+            .group_by(owner)
         ).all()
     )
     worked: dict[Any, int] = defaultdict(int)
@@ -65,13 +72,11 @@ def run(session: Session, period: Period) -> Report:
     conversions: dict[Any, int] = {}
     if pipeline.won:
         reach = first_reach(pipeline.from_stage(pipeline.won[0]), period)
+        reached = select(owner, func.count()).select_from(reach)
+        reached = reached.join(Lead, col(Lead.id) == reach.c.lead_id)
         conversions = dict(
             session.execute(
-                select(col(Lead.owner), func.count())
-                .select_from(reach)
-                .join(Lead, col(Lead.id) == reach.c.lead_id)
-                .where(*cohort(period))
-                .group_by(col(Lead.owner))
+                past.with_history(reached, was).where(*cohort(period)).group_by(owner)
             ).all()
         )
     responded = [
@@ -80,26 +85,26 @@ def run(session: Session, period: Period) -> Report:
         *period.before_end(Lead.first_contacted_at),
     ]
     hours = (days_between(session, Lead.first_contacted_at, Lead.created_at) * 24).label("hours")
-    owners = sorted(set(leads) | set(worked), key=lambda owner: (owner is None, owner or ""))
+    owners = sorted(set(leads) | set(worked), key=lambda name: (name is None, name or ""))
     response = summarize(
         session,
         {
-            owner: select(hours).where(
-                *responded, col(Lead.owner).is_(None) if owner is None else col(Lead.owner) == owner
+            name: past.with_history(select(hours).select_from(Lead), was).where(
+                *responded, owner.is_(None) if name is None else owner == name
             )
-            for owner in owners
+            for name in owners
         },
     )
     rows = [
         {
-            "owner": owner,
-            "leads": leads.get(owner, 0),
-            "activities": worked.get(owner, 0),
-            "median_first_response_hours": rounded(response[owner].median),
-            "conversions": conversions.get(owner, 0),
-            "conversion_rate": rate(conversions.get(owner, 0), leads.get(owner, 0)),
+            "owner": name,
+            "leads": leads.get(name, 0),
+            "activities": worked.get(name, 0),
+            "median_first_response_hours": rounded(response[name].median),
+            "conversions": conversions.get(name, 0),
+            "conversion_rate": rate(conversions.get(name, 0), leads.get(name, 0)),
         }
-        for owner in owners
+        for name in owners
     ]
     rows.sort(key=lambda row: (row["owner"] is None, -row["leads"], row["owner"] or ""))
     return Report("reps", COLUMNS, rows, bar="conversions")

@@ -2,7 +2,8 @@
 
 ``contacted``, ``qualified`` and ``converted`` count the leads that ever reached
 that stage (or a later one) by the period's end; ``avg_score`` is the leads'
-current score (scores are not kept per moment).
+current score (scores are not kept per moment), or with ``--as-of`` their
+score recomputed as of then (``leadctl.reports.past``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from leadctl.models import Lead
+from leadctl.reports import past
 from leadctl.reports.common import Column, Period, Report, cohort, first_reach, rate, statuses
 
 COLUMNS = [
@@ -28,11 +30,17 @@ COLUMNS = [
 
 def run(session: Session, period: Period) -> Report:
     pipeline = statuses(session)
-    base = session.execute(
-        select(col(Lead.source), func.count(), func.avg(Lead.score))
-        .where(*cohort(period))
-        .group_by(col(Lead.source))
-    ).all()
+    if period.as_of is not None:
+        then = past.scores(session, period, col(Lead.source).label("source"))
+        base = session.execute(
+            select(then.c.source, func.count(), func.avg(then.c.score)).group_by(then.c.source)
+        ).all()
+    else:
+        base = session.execute(
+            select(col(Lead.source), func.count(), func.avg(Lead.score))
+            .where(*cohort(period))
+            .group_by(col(Lead.source))
+        ).all()
     stages = {
         "contacted": pipeline.named("contacted", 1),
         "qualified": pipeline.named("qualified", -1),

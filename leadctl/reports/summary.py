@@ -9,7 +9,9 @@
   a later stage), over the leads that did by the period's end;
 - ``hot_without_next_call``: working leads in the hot band with no call ahead
   (none scheduled, or its time has passed). Band and next call are known only as
-  they are now, so this one reads the leads' present state;
+  they are now, so this one reads the leads' present state; with ``--as-of``,
+  the status, score (hence band) and next call each lead had then
+  (``leadctl.reports.past``);
 - ``pipeline_value``: the open pipeline, weighted: each deal created in the
   period and in an open stage adds value × probability (its own, else its
   stage's default; ``deals.pipeline_value``). Deal stages are known only as they
@@ -24,6 +26,7 @@ from sqlmodel import Session, col
 
 from leadctl import clients, clock, deals
 from leadctl.models import Deal, Lead
+from leadctl.reports import past
 from leadctl.reports.common import (
     Column,
     Period,
@@ -89,15 +92,18 @@ def run(session: Session, period: Period) -> Report:
             select(days).select_from(reach).join(Lead, col(Lead.id) == reach.c.lead_id)
         ).where(*cohort(period))
         to_qualified = summarize(session, {qualified: values})[qualified].median
-    hot = count(
-        session,
-        select(col(Lead.id)).where(
-            *cohort(period),
-            col(Lead.band) == "hot",
-            col(Lead.status).in_(pipeline.working),
-            or_(col(Lead.next_call_at).is_(None), col(Lead.next_call_at) < clock.now()),
-        ),
-    )
+    if period.as_of is not None:
+        hot = _hot_then(session, period, state, pipeline.working)
+    else:
+        hot = count(
+            session,
+            select(col(Lead.id)).where(
+                *cohort(period),
+                col(Lead.band) == "hot",
+                col(Lead.status).in_(pipeline.working),
+                or_(col(Lead.next_call_at).is_(None), col(Lead.next_call_at) < clock.now()),
+            ),
+        )
     pipeline_value = session.execute(
         select(func.sum(deals.pipeline_value(clients.stages(session)))).where(
             *period.within(Deal.created_at), *clients.deal_scope(period.leads)
@@ -113,3 +119,18 @@ def run(session: Session, period: Period) -> Report:
         "pipeline_value": float(pipeline_value or 0),
     }
     return Report("summary", COLUMNS, [row])
+
+
+def _hot_then(session: Session, period: Period, state: Subquery | CTE, working: list[str]) -> int:
+    """``hot_without_next_call`` as of the --as-of moment: status, score and next
+    call as each lead had them then. One pass over the leads: the scores query
+    itself, joined to their status then and their next-call history."""
+    passed, was = past.next_call_passed(session, period)
+    then = (
+        past.scores_select(session, period)
+        .join(state, state.c.lead_id == col(Lead.id))
+        .outerjoin(was, was.c.lead_id == col(Lead.id))
+        .where(col(state.c.status).in_(working), passed)
+        .subquery("hot_then")
+    )
+    return count(session, select(then.c.id).where(past.hot(session, then.c.score)))

@@ -30,6 +30,7 @@ from leadctl.scoring.rules import RuleSet, default_text, parse, parse_stored
 
 if TYPE_CHECKING:
     from leadctl.scoring.batch import Rescored
+    from leadctl.scoring.whatif import WhatIf
     from leadctl.users import Actor
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "change_rules",
     "current_rules",
     "explain_lead",
+    "preview_rules",
     "rescore",
     "rescore_all",
     "rescore_lead",
@@ -163,6 +165,26 @@ def change_rules(session: Session, who: Actor, text: str, source: str) -> Rescor
     require_permission(who, "admin", "change the scoring rules")
     store_rules(session, text, source)
     return rescore(session)
+
+
+def preview_rules(
+    session: Session, who: Actor, text: str | None, source: str, *, limit: int
+) -> WhatIf:
+    """What `score --rules FILE` (``text``; admin) or a plain `score` (None;
+    the rules in force, over the leads the actor may see) would change, with
+    the top ``limit`` movers; writes nothing (`score … --dry-run`)."""
+    from leadctl.scoring import whatif
+    from leadctl.users import require_permission, visible_clauses
+
+    if not 0 <= limit <= whatif.MAX_MOVERS:
+        raise InvalidInput(f"invalid --limit {limit}: expected 0 to {whatif.MAX_MOVERS}")
+    old = current_rules(session)
+    if text is not None:
+        require_permission(who, "admin", "change the scoring rules")
+        return whatif.preview(session, old, parse(text, source), clock.now(), limit=limit)
+    require_permission(who, "manage", "recompute scores")
+    scope = tuple(visible_clauses(who))
+    return whatif.preview(session, old, old, clock.now(), limit=limit, scope=scope)
 
 
 def rescore_all(session: Session, who: Actor) -> Rescored:

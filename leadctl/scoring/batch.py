@@ -133,16 +133,37 @@ def band_expr(rules: RuleSet, score: Any) -> ColumnElement[str]:
     return case((score >= rules.hot, "hot"), (score >= rules.warm, "warm"), else_="cold")
 
 
-def scores_query(conn: Connection, rules: RuleSet, now: datetime, ids: Any = None) -> Any:
-    """SELECT id, score of the leads (all, or ``ids``) as the rules give them at ``now``."""
-    return _Sql(conn, rules, now, ids).scores()
+def scores_query(
+    conn: Connection,
+    rules: RuleSet,
+    now: datetime,
+    ids: Any = None,
+    *,
+    before: datetime | None = None,
+) -> Any:
+    """SELECT id, score of the leads (all, or ``ids``) as the rules give them at ``now``.
+
+    ``before``: as they stood at a moment gone (``report … --as-of``; ``now``
+    is that moment, ``before`` just after it): only the activities logged
+    before it count, and the manual adjustment is the one the lead had then
+    (``leadctl.history``); the other fields are read as they are now."""
+    return _Sql(conn, rules, now, ids, before=before).scores()
 
 
 class _Sql:
     """The expressions of one rule set, for one dialect, moment and set of leads."""
 
-    def __init__(self, conn: Connection, rules: RuleSet, now: datetime, ids: Any) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        rules: RuleSet,
+        now: datetime,
+        ids: Any,
+        *,
+        before: datetime | None = None,
+    ) -> None:
         self.conn = conn
+        self.before = before
         self.dialect = conn.dialect.name
         self.rules = rules
         self.ids = ids  # None (all leads) or a SELECT of lead ids
@@ -164,7 +185,15 @@ class _Sql:
             # components are never negative, so the lift is max(base, hot or 0): base once
             eligible = or_(*(self.rule(rule) for rule in rules.hot_eligible))
             base = self.greatest(base, case((eligible, rules.hot), else_=0))
-        total = self.clamp(base + LEAD.c.score_adjustment, SCORE_MIN, SCORE_MAX)
+        adjustment: Any = LEAD.c.score_adjustment
+        if self.before is not None:
+            from leadctl import history
+
+            was = history.first_change("score_adjustment", self.before)
+            self.source = self.source.outerjoin(was, was.c.lead_id == LEAD.c.id)
+            then = func.coalesce(cast(was.c.old, Integer), 0)
+            adjustment = history.value_then(was, then, LEAD.c.score_adjustment)
+        total = self.clamp(base + adjustment, SCORE_MIN, SCORE_MAX)
         query = select(LEAD.c.id, total.label("score")).select_from(self.source)
         if self.ids is not None:
             query = query.where(LEAD.c.id.in_(self.ids))
@@ -294,6 +323,8 @@ class _Sql:
         )
         if self.ids is not None:
             per_kind = per_kind.where(ACTIVITY.c.lead_id.in_(self.ids))
+        if self.before is not None:
+            per_kind = per_kind.where(ACTIVITY.c.created_at < self.before)
         grouped = per_kind.group_by(kind, ACTIVITY.c.lead_id).subquery("per_kind")  # index order
         earned: Any = (grouped.c.milli + 500) // 1000
         limits = {e.kind: e.max for e in behavioral.kinds if e.max is not None}
