@@ -64,9 +64,15 @@ def lead_row(i: int, rng: random.Random) -> dict:
 
 
 def build(
-    path: Path, count: int, activities: int = 0, expired_claims: int = 0, history: bool = False
+    path: Path | str,
+    count: int,
+    activities: int = 0,
+    expired_claims: int = 0,
+    history: bool = False,
 ) -> None:
-    path.unlink(missing_ok=True)
+    """Fill a new database: a SQLite file (replaced) or an empty server database (a URL)."""
+    if "://" not in str(path):
+        Path(path).unlink(missing_ok=True)
     database = open_database(str(path))
     rng = random.Random(42)
     batch = 5000

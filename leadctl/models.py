@@ -20,13 +20,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Column, Index, String, Table, Text, inspect, text
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, inspect, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelMetaclass
 
 from leadctl import fields
 
 LEAD_JSON_KEYS = fields.LEAD_JSON_KEYS
+
+# Every integer column: 64 bits on every engine (SQLite's INTEGER is; PostgreSQL's
+# is not, so there it is BIGINT: m006_bigint). SQLite keeps INTEGER, so that an
+# INTEGER PRIMARY KEY stays its rowid.
+BIG = BigInteger().with_variant(Integer(), "sqlite")
 
 # text() in an index: a partial index's condition or a DESC key, given as SQL
 # because the columns it names are not built yet when the indexes are declared.
@@ -62,7 +67,7 @@ LEAD_INDEXES = (
 INTERNAL_COLUMNS: dict[str, tuple[str | None, Any, Any]] = {
     "email_key": ("email", str | None, lambda: Field(default=None, index=True)),
     "company_key": ("company", str | None, lambda: Field(default=None, index=True)),
-    "merged_into": ("converted_at", int | None, lambda: Field(default=None)),
+    "merged_into": ("converted_at", int | None, lambda: Field(default=None, sa_type=BIG)),
     # another system's record id, "system:value" (issue 12): the first match key
     "external_id": ("name", str | None, lambda: Field(default=None)),
     # when a person last worked the lead (m005_automation): aging counts from it
@@ -84,6 +89,8 @@ def _column(spec: fields.LeadField) -> Any:
         return Field(default=spec.default, sa_column=column)
     if spec.required:
         return Field(index=spec.index)
+    if spec.type is int:
+        return Field(default=spec.default, index=spec.index, sa_type=BIG)
     if spec.name in SERVER_DEFAULTS:
         column = Column(
             String, nullable=False, index=spec.index, server_default=text(f"'{spec.default}'")
@@ -102,7 +109,7 @@ def _lead_namespace() -> dict[str, Any]:
         "__doc__": "A lead: its fields come from ``leadctl.fields.LEAD_FIELDS``.",
         "__tablename__": "lead",
         "__table_args__": LEAD_INDEXES,
-        "id": Field(default=None, primary_key=True),
+        "id": Field(default=None, primary_key=True, sa_type=BIG),
     }
     for spec in fields.LEAD_FIELDS:
         annotations[spec.name] = spec.annotation
@@ -208,8 +215,8 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_command_id", "command_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    lead_id: int = Field(foreign_key="lead.id")
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG)
+    lead_id: int = Field(foreign_key="lead.id", sa_type=BIG)
     kind: str
     field: str | None = None
     old_value: str | None = None
@@ -219,7 +226,7 @@ class Activity(SQLModel, table=True):
     actor: str
     created_at: datetime
     # the command that wrote it (``command_log``); None before schema version 4
-    command_id: int | None = None
+    command_id: int | None = Field(default=None, sa_type=BIG)
 
 
 class CommandLog(SQLModel, table=True):
@@ -231,10 +238,10 @@ class CommandLog(SQLModel, table=True):
     __tablename__ = "command_log"
     __table_args__ = (Index("ix_command_log_actor", "actor"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG)
     actor: str
     created_at: datetime
-    undone_by: int | None = None
+    undone_by: int | None = Field(default=None, sa_type=BIG)
     data: str | None = Field(default=None, sa_column=Column(Text))
 
 
@@ -248,13 +255,13 @@ class Choice(SQLModel, table=True):
 
     __tablename__ = "choice"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG)
     list: str = Field(index=True)
     name: str
-    position: int
+    position: int = Field(sa_type=BIG)
     role: str | None = None
     # statuses: seconds untouched before a lead in it is rotting; None: never (m005)
-    rots_after: int | None = None
+    rots_after: int | None = Field(default=None, sa_type=BIG)
 
 
 class Setting(SQLModel, table=True):
@@ -273,7 +280,9 @@ class User(SQLModel, table=True):
     # availability (m005_automation): away from a moment, until one (None: until back)
     away_from: datetime | None = None
     away_until: datetime | None = None
-    capacity: int | None = None  # most open leads round-robin gives them; None: no limit
+    capacity: int | None = Field(
+        default=None, sa_type=BIG
+    )  # most open leads round-robin gives them; None: no limit
     # routing: JSON lists of text
     territory: str = Field(
         default="[]", sa_column=Column(Text, nullable=False, server_default=text("'[]'"))
@@ -290,10 +299,10 @@ class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = {"sqlite_autoincrement": True}
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG)
     at: datetime
     kind: str
-    lead_id: int | None = None
+    lead_id: int | None = Field(default=None, sa_type=BIG)
     actor: str
     data: str = Field(
         default="{}", sa_column=Column(Text, nullable=False, server_default=text("'{}'"))
@@ -303,7 +312,7 @@ class Event(SQLModel, table=True):
 class Client(SQLModel, table=True):
     __tablename__ = "client"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG)
     name: str
     company: str | None = Field(default=None, index=True)
     email: str | None = Field(default=None, index=True)
@@ -314,13 +323,13 @@ class Client(SQLModel, table=True):
 class Deal(SQLModel, table=True):
     __tablename__ = "deal"
 
-    id: int | None = Field(default=None, primary_key=True)
-    client_id: int = Field(foreign_key="client.id", index=True)
-    lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG)
+    client_id: int = Field(foreign_key="client.id", index=True, sa_type=BIG)
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True, sa_type=BIG)
     value: float | None = None
     close_date: date | None = None
     stage: str = "open"
-    probability: int | None = None
+    probability: int | None = Field(default=None, sa_type=BIG)
     created_at: datetime
 
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,48 @@ from typer.testing import CliRunner
 from leadctl.cli import app
 
 NOW = "2026-11-23T09:00:00Z"
+# The engine the suite runs on: SQLite files by default; a PostgreSQL server's URL
+# here (its user may create databases) runs every test on it instead, each in a
+# schema of its own inside one database made for the run (dropped at its end).
+POSTGRES = os.environ.get("LEADCTL_TEST_POSTGRES")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: reads or damages the SQLite file itself (skipped on PostgreSQL)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES:
+        skip = pytest.mark.skip(reason="about the SQLite file itself")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[str | None]:
+    """On PostgreSQL: a database for this run (URL), dropped at its end."""
+    if not POSTGRES:
+        yield None
+        return
+    from tests import engines
+
+    with engines.run_database(POSTGRES) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
-def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _server: str | None) -> Path:
     """A fresh database, a fixed clock, UTC, no colour, wide tables, solo user."""
     db = tmp_path / "leads.db"
-    monkeypatch.setenv("LEADCTL_DB", str(db))
+    if _server is None:
+        monkeypatch.setenv("LEADCTL_DB", str(db))
+    else:
+        from tests import engines
+
+        monkeypatch.setenv("LEADCTL_DB", engines.fresh_schema(_server))
     monkeypatch.setenv("LEADCTL_NOW", NOW)
     monkeypatch.setenv("LEADCTL_USER", "tester")
     monkeypatch.setenv("NO_COLOR", "1")
@@ -37,8 +72,39 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def db_path(_env: Path) -> Path:
+def db_path(_env: Path, request: pytest.FixtureRequest) -> Path:
+    """The SQLite file itself: only for tests about the file (``sqlite_only``);
+    others read the database through ``db_target`` or ``sql``, on either engine."""
+    if POSTGRES and "sqlite_only" not in request.keywords:
+        raise RuntimeError(f"{request.node.name}: use db_target or sql, or mark it sqlite_only")
     return _env
+
+
+@pytest.fixture
+def db_target() -> str:
+    """The test's database as ``--db`` takes it: a file path or a server URL."""
+    return os.environ["LEADCTL_DB"]
+
+
+@pytest.fixture
+def second_db(tmp_path: Path, _server: str | None) -> str:
+    """Another empty database on the test's engine (a file, or a new schema)."""
+    if _server is None:
+        return str(tmp_path / "second.db")
+    from tests import engines
+
+    return engines.fresh_schema(_server)
+
+
+@pytest.fixture
+def sql(db_target: str) -> Iterator[Callable[..., list[Any]]]:
+    """Run one SQL statement on the test's database, on either engine, in its
+    own transaction: ``sql("UPDATE lead SET score = :s WHERE id = 1", s=90)``;
+    returns the rows (tuples) a query gives."""
+    from tests import engines
+
+    with engines.Sql(db_target) as run:
+        yield run
 
 
 class Cli:

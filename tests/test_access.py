@@ -135,7 +135,7 @@ def test_record_and_record_many_store_the_same_row(tmp_path):
         database.close()
 
 
-def test_the_imports_copied_activities_are_what_row_makes(cli, tmp_path, db_path):
+def test_the_imports_copied_activities_are_what_row_makes(cli, tmp_path, db_target):
     """The import writes each new lead's ``created`` and ``assign`` activities by
     INSERT … SELECT; they must be the rows ``activities.row`` would make."""
     source = tmp_path / "in.csv"
@@ -146,7 +146,7 @@ def test_the_imports_copied_activities_are_what_row_makes(cli, tmp_path, db_path
         encoding="utf-8",
     )
     cli("import", str(source))
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     try:
         with database.session() as session:
             leads = session.exec(select(Lead).order_by(col(Lead.id))).all()

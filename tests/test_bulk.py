@@ -246,9 +246,9 @@ def test_parse_ids():
             bulk.parse_ids(bad)
 
 
-def test_core_refusal_carries_every_lead_and_the_right_code(cli, five, db_path):
+def test_core_refusal_carries_every_lead_and_the_right_code(cli, five, db_target):
     cli("status", "2", "qualified")
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     try:
         with pytest.raises(LeadctlError) as caught, database.session(immediate=True) as session:
             who = users.actor(session, "tester")

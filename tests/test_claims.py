@@ -18,13 +18,12 @@ def pool(add_lead):
 def set_scores(scores):
     """Scores are another issue's business; tests of the pool set them directly."""
     import os
-    import sqlite3
 
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
-        conn.executemany(
-            "UPDATE lead SET score = ? WHERE id = ?", [(s, i) for i, s in scores.items()]
-        )
-    conn.close()
+    from tests.engines import Sql
+
+    with Sql(os.environ["LEADCTL_DB"]) as sql:
+        for lead_id, score in scores.items():
+            sql("UPDATE lead SET score = :score WHERE id = :id", score=score, id=lead_id)
 
 
 def kinds(cli, lead_id):
@@ -256,6 +255,7 @@ def test_human_output(cli, add_lead):
     assert "released lead 1" in cli("release", lead).stderr
 
 
+@pytest.mark.sqlite_only
 def test_pool_queries_use_their_indexes(cli, pool, db_path, monkeypatch):
     """claim --next walks ix_lead_pool; release-expired finds claims by ix_lead_claim_expiry."""
     import sqlite3

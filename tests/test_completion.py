@@ -98,6 +98,7 @@ def test_a_missing_database_completes_nothing_and_is_not_created(cli, tmp_path, 
     assert not missing.parent.exists()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "content",
     [b"not a database at all\n" * 50, b"SQLite format 3\x00" + b"\xff" * 2000, b""],
@@ -110,6 +111,7 @@ def test_a_broken_database_completes_nothing_and_stays_as_it_was(cli, db_path, c
     assert db_path.read_bytes() == content
 
 
+@pytest.mark.sqlite_only
 def test_an_older_database_is_not_upgraded_by_a_tab(cli, db_path):
     shutil.copyfile(FIXTURES / "v3.db", db_path)
     before = db_path.read_bytes()
@@ -149,6 +151,7 @@ def test_the_installed_command_completes_without_touching_the_heavy_modules(cli,
         assert f" {heavy}\n" not in result.stderr, heavy
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("shell", "needle"),
     [
@@ -169,6 +172,7 @@ def test_an_unknown_shell_is_invalid_input(cli, option):
     assert result.stderr == "error: invalid shell 'tcsh': expected one of bash, zsh, fish\n"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("shell", "script", "rc", "line"),
     [
@@ -196,12 +200,14 @@ def test_install_completion_writes_the_shells_files_without_asking(
     assert not db_path.exists()
 
 
+@pytest.mark.sqlite_only
 def test_help_lists_completion_and_opens_no_database(cli, db_path):
     result = cli("--help")
     assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
     assert not db_path.exists()
 
 
+@pytest.mark.sqlite_only
 def test_completing_leaves_a_database_unchanged(cli, db_path):
     cli("list")
     with sqlite3.connect(db_path) as conn:

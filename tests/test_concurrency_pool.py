@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import leadctl_bin, run_leadctl
+from tests.engines import Sql
+
+KINDS = ("claim", "release", "note")  # activity kinds counted per lead
 
 pytestmark = pytest.mark.slow
 LATER = "2026-11-24T12:00:00Z"  # after every claim made at the fixed NOW for an hour
@@ -106,11 +108,11 @@ def test_release_expired_in_a_loop_beside_a_writer(cli):
     assert released == 20 + 4  # every claim, the writer's included, released exactly once
     leads = cli.json("list", "--limit", "0")
     assert len(leads) == 24 and not [lead for lead in leads if lead["claimed_by"]]
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
-        counts = conn.execute(
-            "SELECT lead_id, SUM(kind = 'claim'), SUM(kind = 'release'), SUM(kind = 'note') "
-            "FROM activity GROUP BY lead_id"
-        ).fetchall()
-    conn.close()
+    with Sql(os.environ["LEADCTL_DB"]) as sql:
+        counts = sql(
+            "SELECT lead_id, "
+            + ", ".join(f"SUM(CASE WHEN kind = '{k}' THEN 1 ELSE 0 END)" for k in KINDS)
+            + " FROM activity GROUP BY lead_id"
+        )
     assert {(claims, releases) for _, claims, releases, _ in counts} == {(1, 1)}
     assert sorted(lead for lead, _, _, notes in counts if notes) == ids[:4]

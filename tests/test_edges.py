@@ -33,6 +33,31 @@ def test_bad_numbers_and_empty_values_exit_1_in_one_line(cli, add_lead, args):
     assert len(cli.json("list")) == 1
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "3000000000"],
+        ["claim", "3000000000"],
+        ["score", "3000000000"],
+        ["convert", "3000000000", "--no-deal"],
+        ["client", "show", "3000000000"],
+        ["status", "3000000000", "contacted"],
+    ],
+)
+def test_ids_past_32_bits_are_not_found_on_every_engine(cli, add_lead, args):
+    add_lead("Ada")
+    result = cli(*args, code=1)
+    assert result.stderr.startswith("error: no ") and "3000000000" in result.stderr
+
+
+def test_numbers_past_32_bits_are_stored_on_every_engine(cli):
+    lead = cli.json("add", "Ada", "--email", "ada@example.com", "--company-size", "3000000000")
+    assert cli.json("show", lead["id"])["company_size"] == 3_000_000_000
+    assert cli.json("edit", lead["id"], "--company-size", str(2**63 - 1))["company_size"] == (
+        2**63 - 1
+    )
+
+
 def test_json_output_is_always_valid_json(cli, add_lead):
     add_lead("Ada", revenue="999999999999999")
     text = cli("list", "--json").stdout
@@ -40,14 +65,14 @@ def test_json_output_is_always_valid_json(cli, add_lead):
     assert "Infinity" not in text
 
 
-def test_reading_only_the_head_of_the_output_is_not_an_error(db_path):
+def test_reading_only_the_head_of_the_output_is_not_an_error(db_target):
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from make_db import build
 
-    build(db_path, 3000)  # far more output than a pipe buffer holds
+    build(db_target, 3000)  # far more output than a pipe buffer holds
     for args in ("list --limit 0", "list --limit 0 --json", "export --format csv"):
         piped = subprocess.run(
             ["bash", "-c", f"set -o pipefail; '{leadctl_bin()}' {args} | head -1 >/dev/null"],

@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.mark.slow
-def test_demo_script_runs_a_whole_session(tmp_path, db_path):
+def test_demo_script_runs_a_whole_session(tmp_path, db_target):
     folder = tmp_path / "examples"
     shutil.copytree(EXAMPLES, folder)
     env = {

@@ -305,7 +305,7 @@ def test_histories_follow_their_leads_across_batches(cli, tmp_path, monkeypatch)
     ]
 
 
-def test_the_database_written_timeline_is_the_one_python_writes(cli, db_path):
+def test_the_database_written_timeline_is_the_one_python_writes(cli, db_target):
     """SQLite writes each activity's JSON (the fast path); any other database gets
     the objects built in Python: both read back as `show --json` gives them."""
     cli("add", "Zoë Ñandú", "--email", "zoe@example.com", "--notes", 'quote " and \\ slash')
@@ -313,7 +313,7 @@ def test_the_database_written_timeline_is_the_one_python_writes(cli, db_path):
     cli("log", "1", "--type", "call", "--outcome", "ça va")
     from leadctl.storage import open_database
 
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     with database.session() as session:
         conn = session.connection()
         fast, fast_notes = exporting._timelines_sqlite(conn, [1])
@@ -343,3 +343,24 @@ def test_the_history_crosses_from_the_reader_process(cli, tmp_path):
     assert (summary.imported, summary.warnings) == (11, 0)
     for table in TABLES:
         assert rows(target, table) == rows(source, table, live_leads_only=True), table
+
+
+def test_an_export_imported_into_an_empty_database_keeps_its_ids(cli, tmp_path, second_db):
+    """On either engine: gaps included, and what is added afterwards is numbered
+    after them (PostgreSQL's sequences follow the kept ids)."""
+    for name in ("Ada Lovelace", "Ada King", "Grace Hopper", "Alan Turing"):
+        cli("add", name, "--email", f"{name.split()[1].lower()}@example.com")
+    cli("merge", "1", "2")  # lead 2 archived: the export skips id 2
+    cli("convert", "4", "--deal-value", "5000")
+    exported = tmp_path / "all.json"
+    cli("export", "--format", "json", "-o", str(exported))
+    cli.json("--db", second_db, "import", str(exported))
+    again = cli.json("--db", second_db, "list", "--all", "--limit", "0")
+    assert sorted(lead["id"] for lead in again) == [1, 3, 4]
+    client = cli.json("--db", second_db, "client", "show", "1")
+    assert [deal["id"] for deal in client["deals"]] == [1]
+    assert cli.json("--db", second_db, "add", "Edsger", "--email", "e@example.com")["id"] == 5
+    made = cli.json("--db", second_db, "client", "add", "Initech")
+    assert made["id"] == 2
+    history = cli.json("--db", second_db, "show", "4")["activities"]
+    assert history == cli.json("show", "4")["activities"]

@@ -117,13 +117,11 @@ def test_a_version_1_database_gains_the_columns(cli, tmp_path):
         assert version.fetchone() == (str(SCHEMA_VERSION),)
 
 
-def test_a_new_database_has_the_columns_and_the_current_version(cli, db_path):
+def test_a_new_database_has_the_columns_and_the_current_version(cli, sql):
     cli("list")
-    with sqlite3.connect(db_path) as conn:
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(lead)")}
-        version = conn.execute("SELECT value FROM leadctl_meta WHERE key = 'schema_version'")
-        assert {"website", "linkedin"} <= columns
-        assert version.fetchone() == (str(SCHEMA_VERSION),)
+    assert sql("SELECT website, linkedin FROM lead") == []
+    version = sql("SELECT value FROM leadctl_meta WHERE key = 'schema_version'")
+    assert version == [(str(SCHEMA_VERSION),)]
     assert SCHEMA_VERSION >= 2
 
 

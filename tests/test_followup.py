@@ -149,9 +149,9 @@ def test_first_call_after_refuses_other_values(cli, value):
     assert "30m, 2h, 3d or 1w" in result.stderr
 
 
-def test_the_core_rules(cli, add_lead, db_path):
+def test_the_core_rules(cli, add_lead, db_target):
     add_lead("Ada")
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     try:
         with database.session(immediate=True) as session:
             who = users.actor(session, "tester")

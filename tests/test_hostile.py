@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from leadctl.cli import COMMANDS
-from tests.conftest import NOW, Cli
+from tests.conftest import NOW, POSTGRES, Cli
 
 CONTROL = "X\x1b[2J\x1b]0;title\x07\x00\x85"
 VALUES = {
@@ -267,10 +267,21 @@ def _cases():
             yield pytest.param(template, label, value, id=f"{template}|{label}")
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Path:
-    """One small database (two leads, a client, an activity) built once per module."""
-    folder = tmp_path_factory.mktemp("hostile")
+# The small database every hostile command meets: two leads, a client, an activity.
+PREPARED = [
+    ("add", "Ada Lovelace", "--email", "ada@example.com", "--company", "Acme"),
+    ("add", "Grace Hopper", "--phone", "+14155550100", "--company", "Navy"),
+    ("note", "1", "first call went well"),
+    ("client", "add", "Initech", "--email", "buy@initech.example"),
+    ("deal", "add", "1", "--value", "1000"),
+]
+
+
+def _build(folder: Path, steps: list[tuple[str, ...]]) -> Path | None:
+    """The database of ``steps``, built once per module as a SQLite file to copy;
+    on PostgreSQL each test replays them in its own schema (:func:`load`)."""
+    if POSTGRES:
+        return None
     db = folder / "prepared.db"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LEADCTL_DB", str(db))
@@ -278,12 +289,25 @@ def prepared(tmp_path_factory) -> Path:
         patch.setenv("LEADCTL_USER", "tester")
         patch.setenv("NO_COLOR", "1")
         cli = Cli()
-        cli("add", "Ada Lovelace", "--email", "ada@example.com", "--company", "Acme")
-        cli("add", "Grace Hopper", "--phone", "+14155550100", "--company", "Navy")
-        cli("note", "1", "first call went well")
-        cli("client", "add", "Initech", "--email", "buy@initech.example")
-        cli("deal", "add", "1", "--value", "1000")
+        for step in steps:
+            cli(*step)
     return db
+
+
+def load(built: Path | None, steps: list[tuple[str, ...]], db_target: str) -> None:
+    """Give the test's database the prepared rows: a copy of the built file, or
+    (PostgreSQL) the same commands run again."""
+    if built is None:
+        cli = Cli()
+        for step in steps:
+            cli(*step)
+    else:
+        copy_database(built, Path(db_target))
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> Path | None:
+    return _build(tmp_path_factory.mktemp("hostile"), PREPARED)
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -297,8 +321,8 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 @pytest.fixture
-def hostile_env(prepared, db_path, tmp_path, monkeypatch) -> Path:
-    copy_database(prepared, db_path)
+def hostile_env(prepared, db_target, tmp_path, monkeypatch) -> Path:
+    load(prepared, PREPARED, db_target)
     monkeypatch.chdir(tmp_path)  # backup/export/rejects files land here
     monkeypatch.setenv("HOME", str(tmp_path))  # and shell completion scripts
     (tmp_path / "leads.csv").write_text(
@@ -493,32 +517,35 @@ TEAM_COMMANDS = [
 ]  # fmt: skip
 
 
+# The prepared database once users exist: boss (admin), rita (rep), vic (viewer).
+TEAM = [
+    ("user", "add", "boss", "--role", "admin"),
+    ("--as", "boss", "user", "add", "rita", "--role", "rep"),
+    ("--as", "boss", "user", "add", "vic", "--role", "viewer"),
+    ("--as", "boss", "add", "Ada Lovelace", "--email", "ada@example.com", "--assign", "me"),
+    ("--as", "rita", "add", "Grace Hopper", "--phone", "+14155550100", "--assign", "me"),
+]
+
+
 @pytest.fixture(scope="module")
-def team(tmp_path_factory) -> Path:
-    """The prepared database once users exist: boss (admin), rita (rep), vic (viewer)."""
-    db = tmp_path_factory.mktemp("team") / "team.db"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LEADCTL_DB", str(db))
-        patch.setenv("LEADCTL_NOW", NOW)
-        patch.setenv("NO_COLOR", "1")
-        cli = Cli()
-        cli("user", "add", "boss", "--role", "admin")
-        cli("--as", "boss", "user", "add", "rita", "--role", "rep")
-        cli("--as", "boss", "user", "add", "vic", "--role", "viewer")
-        cli("--as", "boss", "add", "Ada Lovelace", "--email", "ada@example.com", "--assign", "me")
-        cli("--as", "rita", "add", "Grace Hopper", "--phone", "+14155550100", "--assign", "me")
-    return db
+def team(tmp_path_factory) -> Path | None:
+    return _build(tmp_path_factory.mktemp("team"), TEAM)
 
 
 @pytest.mark.parametrize("actor", ["rita", "vic"])
 @pytest.mark.parametrize("label", ["empty", "control", "missing_id", "year_1"])
 @pytest.mark.parametrize("template", TEAM_COMMANDS)
 def test_a_hostile_value_from_a_rep_or_viewer_never_makes_a_traceback(
-    cli, hostile_env, team, db_path, template, label, actor
+    cli, tmp_path, team, db_target, template, label, actor, monkeypatch
 ):
-    copy_database(team, db_path)
+    load(team, TEAM, db_target)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "leads.csv").write_text(
+        "name,email,company\nAlan Turing,alan@example.com,Bletchley\n", encoding="utf-8"
+    )
     args = [VALUES[label] if word == "V" else word for word in template.split()]
-    args = [str(hostile_env / "leads.csv") if word == "FILE" else word for word in args]
+    args = [str(tmp_path / "leads.csv") if word == "FILE" else word for word in args]
     check_outcome(cli("--as", actor, *args, code=None))
 
 

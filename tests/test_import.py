@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,9 @@ def write(tmp_path: Path, text: str, name: str = "in.csv", encoding: str = "utf-
     return path
 
 
-def count(db_path: Path, table: str = "lead") -> int:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+def count(sql: Any, table: str = "lead") -> int:
+    """Rows in a table of the test's database (either engine)."""
+    return int(sql(f"SELECT count(*) FROM {table}")[0][0])
 
 
 def names(cli: Any) -> list[str]:
@@ -49,7 +48,7 @@ def names(cli: Any) -> list[str]:
         (b"Name,City\nAda,Paris\n", "no recognisable email/phone column"),
     ],
 )
-def test_refused_files_store_nothing(cli, tmp_path, db_path, content, message):
+def test_refused_files_store_nothing(cli, tmp_path, sql, content, message):
     path = tmp_path / "bad.csv"
     if content is not None:
         path.write_bytes(content)
@@ -57,7 +56,7 @@ def test_refused_files_store_nothing(cli, tmp_path, db_path, content, message):
     assert message in result.stderr
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
-    assert count(db_path) == 0
+    assert count(sql) == 0
     assert not (tmp_path / "bad.rejects.csv").exists()
 
 
@@ -80,7 +79,7 @@ def test_a_folder_and_an_unknown_encoding_are_refused(cli, tmp_path):
 # --- rows that are rejected or stored verbatim, never a crash ---------------------------
 
 
-def test_hostile_rows_are_rejected_or_kept_verbatim(cli, tmp_path, db_path):
+def test_hostile_rows_are_rejected_or_kept_verbatim(cli, tmp_path, sql):
     big = "x" * (2 * 1024 * 1024)
     rows = [
         ["Name", "Email", "Phone", "Notes", "Title"],
@@ -113,7 +112,7 @@ def test_hostile_rows_are_rejected_or_kept_verbatim(cli, tmp_path, db_path):
     assert ragged[-2:] == ["extra", "cells"]  # nothing of the row is lost
     big_row = next(row for row in rejected if row[0] == "Big Note")
     assert big_row[3] == big and big_row[5] == "2"
-    assert count(db_path) == 3
+    assert count(sql) == 3
 
 
 def test_unterminated_quote_is_one_clear_reject(cli, tmp_path):
@@ -196,7 +195,7 @@ def test_duplicates_merge_fill_blanks_never_overwrite_and_append_notes(cli, add_
     ],
 )
 def test_on_duplicate_policies(
-    cli, tmp_path, db_path, policy, imported, merged, skipped, rejected, leads
+    cli, tmp_path, sql, policy, imported, merged, skipped, rejected, leads
 ):
     path = write(
         tmp_path,
@@ -215,7 +214,7 @@ def test_on_duplicate_policies(
         rejected,
     )
     assert result.exit_code == (1 if rejected else 0)
-    assert count(db_path) == leads
+    assert count(sql) == leads
     if policy == "fail":
         text = (tmp_path / "in.rejects.csv").read_text(encoding="utf-8-sig")
         reason = "duplicate of line 2 (Grace Hopper): same email"
@@ -230,23 +229,23 @@ def test_company_and_similar_name_is_a_duplicate(cli, add_lead, tmp_path):
     assert cli.json("import", str(path))["merged"] == 1
 
 
-def test_rerun_of_the_same_file_changes_nothing(cli, tmp_path, db_path):
+def test_rerun_of_the_same_file_changes_nothing(cli, tmp_path, sql):
     rows = [HEADER.strip()] + [
         f"Person {i},p{i}@example.com,,Co {i},,Web,note {i}" for i in range(50)
     ]
     path = write(tmp_path, "\n".join(rows) + "\n")
     first = cli.json("import", str(path))
     assert first["imported"] == 50
-    leads_before, activities_before = count(db_path), count(db_path, "activity")
+    leads_before, activities_before = count(sql), count(sql, "activity")
     second = cli.json("import", str(path))
     assert (second["imported"], second["merged"]) == (0, 50)
-    assert (count(db_path), count(db_path, "activity")) == (leads_before, activities_before)
+    assert (count(sql), count(sql, "activity")) == (leads_before, activities_before)
 
 
 # --- dry run, atomic, batches --------------------------------------------------------
 
 
-def test_dry_run_writes_nothing_and_reports_the_same_counts(cli, add_lead, tmp_path, db_path):
+def test_dry_run_writes_nothing_and_reports_the_same_counts(cli, add_lead, tmp_path, sql):
     add_lead("Stored Person", email="stored@example.com")
     text = (
         HEADER
@@ -256,7 +255,7 @@ def test_dry_run_writes_nothing_and_reports_the_same_counts(cli, add_lead, tmp_p
     path = write(tmp_path, text)
     dry = cli.json("import", str(path), "--dry-run", code=1)
     assert dry["dry_run"] is True and dry["rejects_file"] is None
-    assert count(db_path) == 1 and not (tmp_path / "in.rejects.csv").exists()
+    assert count(sql) == 1 and not (tmp_path / "in.rejects.csv").exists()
     real = cli.json("import", str(path), code=1)
     files = ("dry_run", "rejects_file", "warnings_file")  # a dry run writes no files
     assert dry["warnings_file"] is None and real["warnings_file"] is not None  # merges listed
@@ -266,36 +265,36 @@ def test_dry_run_writes_nothing_and_reports_the_same_counts(cli, add_lead, tmp_p
     assert (real["imported"], real["merged"], real["rejected"]) == (7, 14, 1)
 
 
-def test_dry_run_counts_match_across_batches(tmp_path, db_path):
+def test_dry_run_counts_match_across_batches(tmp_path, db_target):
     text = HEADER + "".join(f"Person {i},p{i % 30}@example.com,,,,,\n" for i in range(100))
     path = write(tmp_path, text)
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     dry = run_import(database, str(path), ImportOptions(dry_run=True, batch_rows=7), actor="t")
     real = run_import(database, str(path), ImportOptions(batch_rows=7), actor="t")
     assert (dry.imported, dry.merged) == (real.imported, real.merged) == (30, 70)
 
 
-def test_atomic_stores_nothing_when_a_row_is_rejected(cli, tmp_path, db_path):
+def test_atomic_stores_nothing_when_a_row_is_rejected(cli, tmp_path, sql):
     path = write(tmp_path, HEADER + "Ada,ada@example.com,,,,,\n,nobody@example.com,,,,,\n")
     result = cli("import", str(path), "--atomic", "--json", code=1)
     assert json.loads(result.stdout)["imported"] == 0
     assert "nothing stored (--atomic" in result.stderr
-    assert count(db_path) == 0 and (tmp_path / "in.rejects.csv").exists()
+    assert count(sql) == 0 and (tmp_path / "in.rejects.csv").exists()
     good = write(tmp_path, HEADER + "Ada,ada@example.com,,,,,\n", "good.csv")
     assert cli.json("import", str(good), "--atomic")["imported"] == 1
 
 
-def test_batches_hand_their_new_lead_ids_to_a_hook(tmp_path, db_path):
+def test_batches_hand_their_new_lead_ids_to_a_hook(tmp_path, db_target):
     text = HEADER + "".join(f"Person {i},p{i}@example.com,,,,,\n" for i in range(10))
     path = write(tmp_path, text)
     seen: list[list[int]] = []
     options = ImportOptions(batch_rows=4, on_batch=lambda s, r: seen.append(r.inserted_ids))
-    run_import(open_database(str(db_path)), str(path), options, actor="t")
+    run_import(open_database(db_target), str(path), options, actor="t")
     assert seen == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
 
 
 @pytest.mark.parametrize("parallel", [True, False])
-def test_reader_process_and_in_process_agree(tmp_path, db_path, parallel):
+def test_reader_process_and_in_process_agree(tmp_path, db_target, parallel):
     text = (
         HEADER
         + "".join(f"Person {i},p{i % 40}@example.com,,Co {i % 40},,Web,\n" for i in range(200))
@@ -303,7 +302,7 @@ def test_reader_process_and_in_process_agree(tmp_path, db_path, parallel):
     )
     path = write(tmp_path, text)
     options = ImportOptions(batch_rows=16, parallel=parallel)
-    summary = run_import(open_database(str(db_path)), str(path), options, actor="t")
+    summary = run_import(open_database(db_target), str(path), options, actor="t")
     assert (summary.rows, summary.imported, summary.merged, summary.rejected) == (201, 40, 160, 1)
     assert (tmp_path / "in.rejects.csv").read_text(encoding="utf-8-sig").count("\n") == 2
 
@@ -432,7 +431,7 @@ def test_json_and_jsonl_input(cli, tmp_path):
     assert bob["tags"] == ["x", "y"]
 
 
-def test_no_progress_or_noise_when_piped(run_leadctl, tmp_path, db_path):
+def test_no_progress_or_noise_when_piped(run_leadctl, tmp_path):
     path = write(tmp_path, HEADER + "Ada,ada@example.com,,,,,\n")
     result = run_leadctl("import", str(path))
     assert result.returncode == 0

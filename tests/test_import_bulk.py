@@ -63,6 +63,7 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.sqlite_only
 def test_empty_database_loads_without_indexes_then_builds_them(tmp_path, db_path, big_csv):
     fresh = tmp_path / "fresh.db"
     open_database(str(fresh)).close()
@@ -79,6 +80,7 @@ def test_empty_database_loads_without_indexes_then_builds_them(tmp_path, db_path
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+@pytest.mark.sqlite_only
 def test_a_database_with_leads_keeps_its_indexes(tmp_path, db_path, big_csv):
     small = tmp_path / "small.csv"
     write(small, bulk.MAX_STORED_LEADS + 200)  # under 2 MiB: a plain import
@@ -115,6 +117,7 @@ def score_of(db: Path, lead_id: int) -> tuple[int, str]:
         return conn.execute("SELECT score, band FROM lead WHERE id = ?", (lead_id,)).fetchone()
 
 
+@pytest.mark.sqlite_only
 def test_leads_stored_before_a_bulk_load_keep_their_scores(tmp_path, db_path, big_csv):
     open_database(str(db_path)).close()
     carried = insert_lead(db_path, "Kept Score", "kept@example.org", 97, "hot")
@@ -128,6 +131,7 @@ def test_leads_stored_before_a_bulk_load_keep_their_scores(tmp_path, db_path, bi
         assert scoring.rescore(session, above=merged).changed == 0
 
 
+@pytest.mark.sqlite_only
 def test_a_load_finished_early_by_another_process_still_scores_all_it_adds(
     tmp_path, db_path, big_csv
 ):
@@ -147,6 +151,7 @@ def test_a_load_finished_early_by_another_process_still_scores_all_it_adds(
     assert_scored(db_path)
 
 
+@pytest.mark.sqlite_only
 def test_opening_finishes_only_when_the_loading_process_is_gone(db_path):
     open_database(str(db_path)).close()
     complete = schema(db_path)
@@ -161,6 +166,7 @@ def test_opening_finishes_only_when_the_loading_process_is_gone(db_path):
     assert marker(db_path) is None
 
 
+@pytest.mark.sqlite_only
 def test_a_killed_loads_leads_are_scored_when_it_is_finished(db_path):
     open_database(str(db_path)).close()
     before = insert_lead(db_path, "Before", "before@example.org", 97, "hot")
@@ -172,6 +178,7 @@ def test_a_killed_loads_leads_are_scored_when_it_is_finished(db_path):
     assert marker(db_path) is None
 
 
+@pytest.mark.sqlite_only
 def test_a_stale_finish_leaves_a_newer_load_alone(db_path):
     open_database(str(db_path)).close()
     newer = bulk.Marker(bulk.this_process(), above=0, score=True)

@@ -24,6 +24,7 @@ def index_names(db) -> set[str]:  # noqa: ANN001
         return set()
 
 
+@pytest.mark.sqlite_only
 def test_bulk_import_beside_other_writers_and_readers(tmp_path, db_path):
     csv = tmp_path / "big.csv"
     write(csv, 30_000)  # a bulk load: indexes dropped while it runs

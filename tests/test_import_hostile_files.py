@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import leadctl_bin, run_leadctl
 
 
+@pytest.mark.sqlite_only
 def test_a_workbook_declaring_a_huge_sheet_is_read_by_its_cells(tmp_path, db_path):
     from openpyxl import Workbook
 
@@ -103,6 +104,7 @@ def _leads(db: Path) -> int:
         return 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.slow
 def test_ctrl_c_during_a_bulk_import_exits_130_at_once_and_leaves_a_whole_database(
     tmp_path, db_path

@@ -51,6 +51,7 @@ def deferral_marker(db: Path) -> str | None:
         return row[0] if row else None
 
 
+@pytest.mark.sqlite_only
 def test_kill_mid_import_then_rerun(tmp_path, db_path):
     csv = tmp_path / "big.csv"
     write(csv, 60_000)

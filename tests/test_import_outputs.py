@@ -214,6 +214,7 @@ def _limited(size: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("suffix", ["csv", "jsonl"])
 def test_export_on_a_full_disk_is_exit_1_naming_the_file(cli, tmp_path, db_path, suffix):
     rows = "".join(f"Person {i},p{i}@example.org,{'x' * 200}\n" for i in range(600))
@@ -233,6 +234,7 @@ def test_export_on_a_full_disk_is_exit_1_naming_the_file(cli, tmp_path, db_path,
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(f".out.{suffix}")] == []
 
 
+@pytest.mark.sqlite_only
 def test_backup_is_private_and_refuses_a_link(tmp_path, db_path, cli, add_lead):
     add_lead()
     copy = tmp_path / "copy.db"

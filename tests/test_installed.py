@@ -20,7 +20,7 @@ def test_version_and_help():
         assert command in help_text
 
 
-def test_piped_output_has_no_colour_and_errors_are_one_line(db_path):
+def test_piped_output_has_no_colour_and_errors_are_one_line():
     assert run_leadctl("add", "Ada", "--email", "ada@example.com").returncode == 0
     listed = run_leadctl("list", env={"NO_COLOR": ""})
     assert listed.returncode == 0
@@ -31,7 +31,7 @@ def test_piped_output_has_no_colour_and_errors_are_one_line(db_path):
     assert "Traceback" not in failed.stderr
 
 
-def test_duplicate_without_terminal_never_prompts(db_path):
+def test_duplicate_without_terminal_never_prompts():
     run_leadctl("add", "Ada", "--email", "ada@example.com")
     result = run_leadctl("add", "Ada", "--email", "ada@example.com")
     assert result.returncode == 3
@@ -39,7 +39,7 @@ def test_duplicate_without_terminal_never_prompts(db_path):
 
 
 @pytest.mark.slow
-def test_two_processes_adding_at_once_both_succeed(db_path):
+def test_two_processes_adding_at_once_both_succeed():
     script = (
         "import subprocess, sys\n"
         "for i in range(15):\n"

@@ -133,14 +133,14 @@ def test_on_duplicate_skip_and_create(cli):
     cli("add", "Ada", "--email", "x@example.com", "--on-duplicate", "bogus", code=1)
 
 
-def test_list_default_order_is_next_call_then_score(cli, db_path):
+def test_list_default_order_is_next_call_then_score(cli, db_target):
     from leadctl.storage import open_database
 
     for name in ("NoCall Low", "NoCall High", "Call Later", "Call Overdue"):
         cli("add", name, "--email", f"{name.split()[1].lower()}@example.com")
     cli("schedule", "3", "2026-11-30 10:00")
     cli("schedule", "4", "2026-11-20 10:00")
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     with database.session() as session:
         from leadctl.leads import get
 

@@ -202,8 +202,8 @@ def test_an_unknown_acting_user_in_a_team_is_refused(cli, team_ids):
     assert result.stderr.startswith("error: ")
 
 
-def test_cron_digest_as_a_user(cli, team_ids, db_path):
-    result = run_leadctl("--as", "rita", "next", "--json", env={"LEADCTL_DB": str(db_path)})
+def test_cron_digest_as_a_user(cli, team_ids, db_target):
+    result = run_leadctl("--as", "rita", "next", "--json", env={"LEADCTL_DB": db_target})
     assert result.returncode == 0, result.stderr
     items = json.loads(result.stdout)
     assert sorted(item["id"] for item in items) == sorted([team_ids["rita"], team_ids["claimed"]])
@@ -211,7 +211,7 @@ def test_cron_digest_as_a_user(cli, team_ids, db_path):
     assert result.stderr == ""
     for lead in (team_ids["rita"], team_ids["claimed"]):
         cli("--as", "rita", "log", lead, "--type", "call")
-    result = run_leadctl("--as", "rita", "next", "--json", env={"LEADCTL_DB": str(db_path)})
+    result = run_leadctl("--as", "rita", "next", "--json", env={"LEADCTL_DB": db_target})
     assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "[]", "")
 
 
@@ -234,13 +234,13 @@ def test_a_renamed_first_status_is_still_first_contact(cli, add_lead):
 # -- the core -------------------------------------------------------------------
 
 
-def test_the_core_reads_no_more_rows_than_it_shows(cli, db_path):
+def test_the_core_reads_no_more_rows_than_it_shows(cli, db_target):
     """A few queries, each cut by LIMIT: the statements and the rows fetched do not
     grow with the leads (100 overdue calls, the limit 5)."""
     for number in range(100):
         lead = _add(cli, f"Lead {number}")
         cli("schedule", lead, "2026-11-20 10:00")
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     statements: list[str] = []
     event.listen(database.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     with database.session() as session:

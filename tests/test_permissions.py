@@ -128,9 +128,9 @@ def test_the_core_covers_every_command_of_the_table():
 
 @pytest.mark.parametrize("role", list(ACTORS))
 @pytest.mark.parametrize("command", list(EXPECT))
-def test_permission_table_in_the_core(cli, db_path, role, command):
+def test_permission_table_in_the_core(cli, db_target, role, command):
     actor, ids = build(cli, role)
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     try:
         for kind, expected in zip(KINDS, EXPECT[command][role], strict=True):
             if expected == "-":
@@ -158,10 +158,10 @@ def test_permission_table_in_the_core(cli, db_path, role, command):
         database.close()
 
 
-def test_a_refused_command_changes_nothing_but_records_the_refusal(cli, db_path):
+def test_a_refused_command_changes_nothing_but_records_the_refusal(cli, db_target):
     """All or nothing: the pool lead is not assigned when rita's lead is refused."""
     actor, ids = build(cli, "rep")
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     with (
         pytest.raises(PermissionDenied, match="may not see lead"),
         users.acting(database, actor, immediate=True) as session,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 
 import pytest
 
@@ -33,7 +32,7 @@ REPORTS = ["funnel", "sources", "reps", "aging", "trend", "summary"]
 
 
 @pytest.fixture
-def history(cli, add_lead, monkeypatch, db_path):
+def history(cli, add_lead, monkeypatch, sql):
     def at(when: str) -> None:
         monkeypatch.setenv("LEADCTL_NOW", f"2026-{when}:00Z")
 
@@ -77,8 +76,7 @@ def history(cli, add_lead, monkeypatch, db_path):
     cli("schedule", "6", "2026-12-01T09:00")
     at("11-23T09:00")
     # band is the scorer's business; pin two hot leads so the summary has one to count
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE lead SET band = 'hot' WHERE id IN (2, 6)")
+    sql("UPDATE lead SET band = 'hot' WHERE id IN (2, 6)")
     return cli
 
 
@@ -156,7 +154,7 @@ def test_reps(history):
     ]  # fmt: skip
 
 
-def test_aging(history, db_path):
+def test_aging(history):
     # stuck: longer in the status than its rot time (new 2 days, contacted 7,
     # qualified 14, nurture 30)
     assert rows(history, "aging") == [
@@ -169,16 +167,14 @@ def test_aging(history, db_path):
         {"status": "nurture", "leads": 1, "median_days": 5.0, "max_days": 5.0,
          "rots_after_days": 30.0, "stuck": 0},
     ]  # fmt: skip
-    # each status's own time: `statuses set STATUS --rots-after` writes this column
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE choice SET rots_after = 30 * 86400 WHERE name = 'new'")
-        conn.execute("UPDATE choice SET rots_after = 86400 WHERE name = 'qualified'")
+    # each status's own time
+    history("statuses", "set", "new", "--rots-after", "30d")
+    history("statuses", "set", "qualified", "--rots-after", "1d")
     found = rows(history, "aging")
     assert [(r["status"], r["rots_after_days"], r["stuck"]) for r in found] == [
         ("new", 30.0, 0), ("contacted", 7.0, 0), ("qualified", 1.0, 1), ("nurture", 30.0, 0),
     ]  # fmt: skip
-    with sqlite3.connect(db_path) as conn:  # no rot time: never stuck
-        conn.execute("UPDATE choice SET rots_after = NULL WHERE name = 'qualified'")
+    history("statuses", "set", "qualified", "--rots-after", "off")  # no rot time: never stuck
     assert rows(history, "aging")[2]["rots_after_days"] is None
     assert rows(history, "aging")[2]["stuck"] == 0
     assert "stuck_days" in history("config", "get", "stuck_days", code=1).stderr

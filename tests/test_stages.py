@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, literal, select
@@ -50,11 +48,10 @@ def test_changing_a_threshold_moves_the_stages_at_once(cli, add_lead):
     assert cli.json("show", "1")["stage"] == "sql"
 
 
-def test_a_full_rescore_sets_stages_set_based(cli, add_lead, db_path):
+def test_a_full_rescore_sets_stages_set_based(cli, add_lead, sql):
     for name in ("Ada", "Bob", "Cy"):
         add_lead(name)
-    with sqlite3.connect(db_path) as conn:  # as if the thresholds had been other
-        conn.execute("UPDATE lead SET stage = 'sql'")
+    sql("UPDATE lead SET stage = 'sql'")  # as if the thresholds had been other
     cli("score")
     assert {lead["stage"] for lead in cli.json("list")} == {"lead"}
     history = [a for a in cli.json("show", "2")["activities"] if a["kind"] == "stage"]

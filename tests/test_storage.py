@@ -27,6 +27,7 @@ def test_first_use_creates_file_with_schema_and_mode_0600(cli, tmp_path):
     assert mode == "wal"
 
 
+@pytest.mark.sqlite_only
 def test_help_and_usage_errors_never_create_the_database(cli, db_path):
     cli("--help")
     cli("list", "--help")
@@ -65,6 +66,7 @@ def test_foreign_sqlite_database_is_refused_untouched(cli, tmp_path):
     assert target.read_bytes() == before
 
 
+@pytest.mark.sqlite_only
 def test_newer_schema_is_refused_with_exit_5(cli, db_path):
     cli("list")
     with sqlite3.connect(db_path) as conn:
@@ -73,6 +75,7 @@ def test_newer_schema_is_refused_with_exit_5(cli, db_path):
     assert "newer" in result.stderr and "upgrade leadctl" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_old_database_is_upgraded_in_place(cli, db_path, monkeypatch):
     cli("add", "Ada", "--email", "ada@example.com")
 
@@ -94,6 +97,7 @@ def test_old_database_is_upgraded_in_place(cli, db_path, monkeypatch):
         conn.execute("SELECT * FROM upgrade_probe")
 
 
+@pytest.mark.sqlite_only
 def test_opening_current_database_does_not_import_migrations(db_path):
     open_database(str(db_path)).close()
     code = (
@@ -116,6 +120,7 @@ def test_help_does_not_import_sqlalchemy():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.sqlite_only
 def test_backup_is_a_consistent_copy_while_another_process_writes(cli, db_path, tmp_path):
     cli("add", "Ada", "--email", "ada@example.com")
     writer = subprocess.Popen(
@@ -167,6 +172,7 @@ def stat_rows(db) -> dict[str, str]:
         return dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL"))
 
 
+@pytest.mark.sqlite_only
 def test_a_writing_command_leaves_planner_statistics_a_reading_one_writes_none(cli, db_path):
     cli("list")
     assert stat_rows(db_path) == {}  # reading wrote nothing
@@ -181,6 +187,7 @@ def test_a_writing_command_leaves_planner_statistics_a_reading_one_writes_none(c
     assert (db_path.read_bytes(), wal.read_bytes()) == before
 
 
+@pytest.mark.sqlite_only
 def test_an_import_analyzes_once_at_its_end_not_per_batch(cli, db_path, tmp_path):
     """Statistics taken while the table fills would describe its first batch;
     the import skips them per batch and leaves them for the table as loaded."""
@@ -195,6 +202,7 @@ def test_an_import_analyzes_once_at_its_end_not_per_batch(cli, db_path, tmp_path
     assert int(stats["ix_lead_email_key"].split()[0]) >= 5000
 
 
+@pytest.mark.sqlite_only
 def test_import_lookups_keep_their_index_under_statistics_from_a_small_table(cli, db_path):
     """Statistics taken when the lead table was small (SQLite refreshes them
     only after 25x growth) must not turn the import's key lookups into scans."""

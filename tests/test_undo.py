@@ -4,7 +4,6 @@ and the core; refused when someone changed those leads since."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -178,19 +177,17 @@ def test_undo_of_a_merge_restores_the_duplicate_its_history_and_the_blanks(cli, 
     cli("edit", dup["id"], "--title", "Countess")  # no longer archived: it takes changes
 
 
-def test_undo_of_a_merge_moves_back_a_lead_merged_into_the_duplicate(cli, add_lead, db_path):
+def test_undo_of_a_merge_moves_back_a_lead_merged_into_the_duplicate(cli, add_lead, sql):
     a = add_lead("Ada Lovelace", email="ada@example.com")["id"]
     b = add_lead("Ada King", phone="+14155550100")["id"]
     c = add_lead("Ada B", email="adab@example.com")["id"]
     cli("merge", b, c)
     cli("merge", a, b)
     cli("undo")
-    with sqlite3.connect(db_path) as conn:
-        merged = dict(conn.execute("SELECT id, merged_into FROM lead").fetchall())
+    merged = dict(sql("SELECT id, merged_into FROM lead"))
     assert merged == {a: None, b: None, c: b}
     cli("undo")
-    with sqlite3.connect(db_path) as conn:
-        merged = dict(conn.execute("SELECT id, merged_into FROM lead").fetchall())
+    merged = dict(sql("SELECT id, merged_into FROM lead"))
     assert merged == {a: None, b: None, c: None}
 
 
@@ -301,10 +298,10 @@ def test_an_upgraded_database_has_nothing_to_undo_until_a_change(cli, tmp_path):
 # --- the core ------------------------------------------------------------------------------
 
 
-def test_core_undo_reverts_every_lead_changed_in_one_transaction(db_path):
+def test_core_undo_reverts_every_lead_changed_in_one_transaction(db_target):
     """A bulk command is one transaction: whatever wrote its activities, undo
     takes all of it back as one."""
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     with users.acting(database, "tester", immediate=True) as session:
         who = users.actor(session, "tester")
         ids = []
@@ -325,8 +322,8 @@ def test_core_undo_reverts_every_lead_changed_in_one_transaction(db_path):
     database.close()
 
 
-def test_core_undo_refusal_changes_nothing(db_path):
-    database = open_database(str(db_path))
+def test_core_undo_refusal_changes_nothing(db_target):
+    database = open_database(db_target)
     with users.acting(database, "tester", immediate=True) as session:
         who = users.actor(session, "tester")
         values = leads.validate(session, {"name": "Ada", "email": "ada@example.com"})

@@ -36,6 +36,7 @@ print(batches)
 """
 
 
+@pytest.mark.sqlite_only
 def test_a_batch_writer_lets_waiting_writers_in(db_path, tmp_path):
     assert run_leadctl("statuses").returncode == 0
     stop = tmp_path / "stop"

@@ -30,8 +30,8 @@ COMMANDS = {
     "deal": "clients",
     "import": "transfer", "export": "transfer", "dedupe": "dedupe", "merge": "dedupe",
     "user": "users", "statuses": "admin", "sources": "admin", "reasons": "admin",
-    "config": "admin", "backup": "admin", "undo": "history", "events": "events",
-    "sweep": "sweep",
+    "config": "admin", "backup": "admin", "copy": "admin", "undo": "history",
+    "events": "events", "sweep": "sweep",
 }  # fmt: skip
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
@@ -78,7 +78,12 @@ class LeadctlGroup(TyperGroup):
 
     def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         """``--install-completion`` / ``--show-completion`` take an optional
-        shell: given no value, they get "" (the shell this runs under)."""
+        shell: given no value, they get "" (the shell this runs under).
+        A NUL character is refused in any argument: no text column holds one
+        on PostgreSQL, so no engine stores one (a program's argv cannot carry
+        it; a caller in-process or through a wrapper can)."""
+        if any("\x00" in arg for arg in args):
+            _fail("an argument contains a NUL character (\\0), which no field can hold", 1)
         for i, arg in enumerate(args):
             if arg in COMPLETION_OPTIONS and (i + 1 == len(args) or args[i + 1].startswith("-")):
                 args = [*args[: i + 1], "", *args[i + 1 :]]
@@ -110,7 +115,7 @@ class LeadctlGroup(TyperGroup):
                 _say_error(detail)
             _fail(str(error), error.exit_code)
         except OverflowError:
-            _fail("a number is out of range: ids, counts and amounts must fit in 64 bits", 1)
+            _fail(OUT_OF_RANGE, 1)
         except OSError as error:
             if error.errno == 32:  # broken pipe: `leadctl list | head`
                 import os
@@ -122,6 +127,8 @@ class LeadctlGroup(TyperGroup):
             _fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "), 1)
         except Exception as error:
             if type(error).__module__.startswith("sqlalchemy"):
+                if "out of range" in str(getattr(error, "orig", "")):  # PostgreSQL's words
+                    _fail(OUT_OF_RANGE, 1)
                 from leadctl.storage import default_target, shown, translate_errors
 
                 target = (ctx.obj.db_target if ctx.obj else None) or default_target()
@@ -149,6 +156,9 @@ def _say_error(text: str) -> None:
     from leadctl.cli.render import error
 
     error(text)
+
+
+OUT_OF_RANGE = "a number is out of range: ids, counts and amounts must fit in 64 bits"
 
 
 def _fail(text: str, code: int) -> None:

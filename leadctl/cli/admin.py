@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
     config.command("set")(config_set)
     app.add_typer(config, name="config")
     app.command("backup")(backup)
+    app.command("copy")(copy)
 
 
 def _list_app(list_name: str, noun: str) -> typer.Typer:
@@ -209,3 +210,43 @@ def backup(
         render.emit_json({"backup": str(destination), "bytes": size})
     else:
         render.message(f"backed up {database.shown} to {destination} ({size:,} bytes)")
+
+
+def copy(
+    ctx: typer.Context,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="URL_OR_PATH",
+            help="An empty database: postgresql://… or a SQLite file path (created).",
+        ),
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Copy the whole database (leads, history, users, settings, clients, deals,
+    rules) into an empty one, SQLite or PostgreSQL either way, checked table by table."""
+    from leadctl import users
+    from leadctl.cli import render
+    from leadctl.database import open_database
+    from leadctl.storage import shown
+    from leadctl.storage.copying import copy_database
+
+    app = state(ctx)
+    with app.session(immediate=False) as session:
+        users.require_permission(users.actor(session, app.actor), "admin", "copy the database")
+    source = app.database
+    if shown(to) == source.shown:
+        from leadctl.errors import InvalidInput
+
+        raise InvalidInput("--to names the database being copied; give an empty one")
+    target = open_database(to)
+    try:
+        tables = copy_database(source, target)
+    finally:
+        target.close()
+    if json_out:
+        render.emit_json({"tables": tables})
+    else:
+        total = sum(tables.values())
+        render.message(f"copied {total:,} rows in {len(tables)} tables to {target.shown}; checked")

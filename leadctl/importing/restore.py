@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from leadctl import activities, clock
+from leadctl import activities, clock, storage
 from leadctl.activities import ActivityRow
 from leadctl.importing.headers import HISTORY
 from leadctl.models import ACTIVITY, CLIENT, DEAL
@@ -335,6 +335,7 @@ class Restorer:
                 fresh.append(client)
         if keep:  # first: a new number could take an id kept after it
             conn.execute(insert(CLIENT), keep)
+            storage.follow_ids(conn, CLIENT)
         for client in fresh:
             assert client.id is not None
             self.clients[client.id] = self._new(conn, client)
@@ -387,6 +388,7 @@ class Restorer:
             kept = [(k, r) for (_, r), k in zip(timeline, keep, strict=True) if k is not None]
             # the kept ids first: a new number could take an id kept after it
             activities.record_many(conn, [r for _, r in kept], ids=[k for k, _ in kept])
+            storage.follow_ids(conn, ACTIVITY)
             activities.record_many(
                 conn, [r for (_, r), k in zip(timeline, keep, strict=True) if k is None]
             )
@@ -397,11 +399,12 @@ class Restorer:
             for batch in (given, fresh):  # kept ids first
                 if batch:
                     conn.execute(insert(DEAL), batch)
+                    storage.follow_ids(conn, DEAL)
 
     def _keep(
         self, conn: Connection, table: Any, wanted: list[int | None], leads: list[int]
     ) -> list[int | None]:
-        """For each given id, itself when it may be kept (on SQLite, free in
+        """For each given id, itself when it may be kept (free in
         ``table`` and not given before), else None (numbered anew). A lead's rows
         keep all their ids or none: those of a time are shown in id order, which
         stays the file's."""

@@ -202,9 +202,8 @@ def _run_import(
             on_duplicate=options.on_duplicate,
             counts=counts,
             scratch=scratch,
-            keep_ids=database.is_sqlite,
             scope=who,
-            restore=_restorer(plan.leadctl_export, who, owner, database.is_sqlite, counts),
+            restore=_restorer(plan.leadctl_export, who, owner, counts),
             dealer=_dealer(database, options.assign),
         )
         first_parser = parser_for(plan.header)
@@ -309,7 +308,7 @@ def _run_import(
 
 
 def _restorer(
-    leadctl_export: bool, who: users.Actor, owner: str | None, keep_ids: bool, counts: Counts
+    leadctl_export: bool, who: users.Actor, owner: str | None, counts: Counts
 ) -> Restorer | None:
     """For a leadctl export: what restores its timelines, clients and deals."""
     if not leadctl_export:
@@ -318,9 +317,7 @@ def _restorer(
     def warn() -> None:
         counts.warnings += 1
 
-    return Restorer(
-        allowed=who.works_any, actor=who.name, assigned=owner, keep_ids=keep_ids, warn=warn
-    )
+    return Restorer(allowed=who.works_any, actor=who.name, assigned=owner, keep_ids=True, warn=warn)
 
 
 def _dealer(database: Database, assign: str | None) -> BatchDealer | None:

@@ -26,11 +26,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import String, and_, func, insert, or_, select, type_coerce, update
+from sqlalchemy import String, and_, func, or_, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from leadctl import activities, duplicates, followup, users
+from leadctl import activities, duplicates, followup, storage, users
 from leadctl.activities import ActivityRow
 from leadctl.duplicates import NEVER_FILLED, SAME_RECORD, UNIONED
 from leadctl.importing import converted, records
@@ -40,7 +40,7 @@ from leadctl.importing.headers import REJECTS_COLUMNS
 from leadctl.importing.records import Records
 from leadctl.importing.restore import Restorer
 from leadctl.importing.rows import Parsed, RowWarning
-from leadctl.models import ACTIVITY, CLIENT, LEAD
+from leadctl.models import ACTIVITY, CLIENT, DEAL, LEAD
 from leadctl.routing import BatchDealer
 from leadctl.storage.files import PrivateFile, check_target, first_line
 from leadctl.users import Actor
@@ -244,6 +244,8 @@ class BatchWriter:
         self.records.insert_activities(conn, made)
         if self.restore is not None:
             self.restore.after_insert(conn, new, ids)
+        if not self.records.sqlite:  # rows stored with their ids: the sequences follow
+            storage.follow_ids(conn, LEAD, ACTIVITY, CLIENT, DEAL)
         self.companies.done(conn)
         return result
 
@@ -366,14 +368,9 @@ class BatchWriter:
         for i, lead_id in keep.items():
             ids[i] = lead_id
         rest = [i for i in range(len(rows)) if i not in keep]
-        if rest and not self.records.sqlite:
-            statement = insert(LEAD).returning(LEAD.c.id, sort_by_parameter_order=True)
-            values = [self.records.values(rows[i].values) for i in rest]
-            for i, lead_id in zip(rest, conn.execute(statement, values).scalars(), strict=True):
-                ids[i] = lead_id
-            rest = []
-        elif rest:
-            # Under BEGIN IMMEDIATE nobody else inserts: number them as SQLite would.
+        if rest:
+            # Under the writer lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's
+            # advisory lock) nobody else inserts: number them as SQLite would.
             stored_top = conn.scalar(select(func.max(LEAD.c.id))) or 0
             top = max([stored_top, *keep.values()])
             for offset, i in enumerate(rest, start=1):

@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from leadctl.models import ACTIVITY, LEAD
+from leadctl.models import ACTIVITY, BIG, LEAD
 from leadctl.scoring.evaluate import SCORE_MAX, SCORE_MIN, epoch_seconds, holds, today_utc
 from leadctl.scoring.rules import TEXT_FIELDS, Behavioral, Component, Condition, Rule, RuleSet
 
@@ -53,13 +53,13 @@ TEXT_MATCH = Table(
     MetaData(),
     Column("key", String, primary_key=True),
     Column("value", String, primary_key=True),
-    Column("mask", Integer, nullable=False),
+    Column("mask", BIG, nullable=False),
     prefixes=["TEMPORARY"],
 )
 CHOSEN = Table(  # the leads to rescore, when not all
     "leadctl_score_ids",
     MetaData(),
-    Column("id", Integer, primary_key=True),
+    Column("id", BIG, primary_key=True),
     prefixes=["TEMPORARY"],
 )
 

@@ -21,6 +21,7 @@ from leadctl.errors import DatabaseError
 if TYPE_CHECKING:
     import sqlite3
 
+    from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session as OrmSession
     from sqlalchemy.pool import ConnectionPoolEntry
@@ -31,6 +32,8 @@ META_TABLE = "leadctl_meta"
 SCHEMA_KEY = "schema_version"  # meta key: how many of MIGRATIONS the database has run
 BULK_MARKER = "indexes_deferred"  # meta key set while a bulk import has indexes down
 DEFAULT_BUSY_SECONDS = 15.0
+# PostgreSQL: the advisory lock every writer takes (the bytes of "leadctl")
+WRITER_LOCK = int.from_bytes(b"leadctl", "big")
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index (SQLite's advice: 100 to 1000)
 
 # The modules of ``leadctl.storage.migrations``, in the order they run.
@@ -40,6 +43,7 @@ MIGRATIONS = (
     "m003_identity",
     "m004_undo",
     "m005_automation",
+    "m006_bigint",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The SQL function that case-folds text on SQLite (leadctl.textmatch compiles to it)
@@ -172,7 +176,7 @@ def translate_errors(target: str) -> Iterator[None]:
         yield
     except exc.DBAPIError as error:
         detail = str(error.orig).splitlines()[0] if error.orig else str(error)
-        if "locked" in detail or "busy" in detail:
+        if "locked" in detail or "busy" in detail or "lock timeout" in detail:
             raise DatabaseError(
                 f"database {target} is busy: another command held its lock for over "
                 f"{busy_seconds():g}s; try again"
@@ -229,6 +233,21 @@ def analyze(conn: Connection, *tables: str) -> None:
     for table in tables:
         # Driver SQL: ANALYZE has no SQLAlchemy expression.
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
+
+
+def follow_ids(conn: Connection, *tables: Table) -> None:
+    """PostgreSQL: move each table's id sequence past the ids stored in it
+    (rows written with their own ids: an export imported back keeps them), so
+    the next row numbered by the sequence is free. SQLite numbers from the
+    table itself and needs nothing."""
+    if conn.dialect.name != "postgresql":
+        return
+    from sqlalchemy import func, select
+
+    for table in tables:
+        top = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        conn.execute(select(func.setval(sequence, func.greatest(top, 1), top > 0)))
 
 
 def too_new(target: str, version: int) -> str:
@@ -384,7 +403,7 @@ def _server_engine(url: str) -> Engine:
             "or postgresql://USER@HOST/DATABASE"
         )
     try:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError:
         raise DatabaseError(
             f"cannot use database {shown(given)}: PostgreSQL needs the driver: "
@@ -393,6 +412,26 @@ def _server_engine(url: str) -> Engine:
     except Exception as error:  # URL malformed
         detail = hide_password(str(error), given)
         raise DatabaseError(f"cannot use database {shown(given)}: {detail}") from None
+    _serialize_writers(engine)
+    return engine
+
+
+def _serialize_writers(engine: Engine) -> None:
+    """A writer's transaction (``leadctl_immediate``) takes one advisory lock
+    at its start on PostgreSQL, as BEGIN IMMEDIATE takes SQLite's write lock:
+    writers that read, decide, then write (the duplicate check of add, import,
+    merge and convert; creating and upgrading the schema) queue behind each
+    other instead of deciding on the same snapshot. The wait is bounded by the
+    busy timeout (then exit 5); readers never wait."""
+    from sqlalchemy import event, func, select
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("leadctl_immediate"):
+            milliseconds = int(busy_seconds() * 1000)
+            # Driver SQL: SET LOCAL has no SQLAlchemy expression
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+            connection.execute(select(func.pg_advisory_xact_lock(WRITER_LOCK)))
 
 
 def _ensure_schema(database: Database) -> None:
