@@ -176,7 +176,7 @@ TEMPLATES: dict[str, list[str]] = {
         "user away V --until tomorrow", "user back V", "user set V --capacity 3",
         "import FILE --assign V --dry-run",
         "import FILE --assign V", "export -o V", "export -o V --force", "backup V",
-        "user add V --role admin",
+        "copy --to V", "user add V --role admin",
         "user remove V", "user role V admin",
         *(
             f"{group} {verb}"
@@ -514,6 +514,7 @@ TEAM_COMMANDS = [
     "client show V", "merge 1 V", "merge V 2", "export --search V", "list --owner V",
     "report summary --since V", "user add V --role rep", "user role V admin",
     "statuses add V", "config set claim_hours V", "backup V", "import FILE --assign V",
+    "copy --to V",
 ]  # fmt: skip
 
 

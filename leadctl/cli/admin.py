@@ -229,16 +229,17 @@ def copy(
     from leadctl import users
     from leadctl.cli import render
     from leadctl.database import open_database
+    from leadctl.errors import InvalidInput
     from leadctl.storage import shown
     from leadctl.storage.copying import copy_database
 
+    if not to.strip():
+        raise InvalidInput("--to needs a database: a new file's path or postgresql://…")
     app = state(ctx)
     with app.session(immediate=False) as session:
         users.require_permission(users.actor(session, app.actor), "admin", "copy the database")
     source = app.database
     if shown(to) == source.shown:
-        from leadctl.errors import InvalidInput
-
         raise InvalidInput("--to names the database being copied; give an empty one")
     target = open_database(to)
     try:
