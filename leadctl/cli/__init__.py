@@ -96,14 +96,18 @@ class LeadctlGroup(TyperGroup):
         """Run the command, then deliver the events it made (after its commit,
         whether it succeeded or not: an import may commit batches and fail)."""
         try:
-            outcome = self._invoke_mapped(ctx)
-        except KeyboardInterrupt:
-            raise
-        except BaseException:
+            try:
+                outcome = self._invoke_mapped(ctx)
+            except KeyboardInterrupt:
+                raise
+            except BaseException:
+                _deliver_events(ctx)
+                raise
             _deliver_events(ctx)
-            raise
-        _deliver_events(ctx)
-        return outcome
+            return outcome
+        finally:
+            if isinstance(ctx.obj, AppState):  # a server's connections end with the command
+                ctx.obj.close()
 
     def _invoke_mapped(self, ctx: ClickContext) -> Any:
         from leadctl.errors import LeadctlError
@@ -138,9 +142,6 @@ class LeadctlGroup(TyperGroup):
                 except LeadctlError as mapped:
                     _fail(str(mapped), mapped.exit_code)
             raise
-        finally:
-            if isinstance(ctx.obj, AppState):  # a server's connections end with the command
-                ctx.obj.close()
 
 
 def _deliver_events(ctx: ClickContext) -> None:
