@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, or_, update
@@ -155,18 +155,13 @@ def _touch_one(session: Session, lead_id: int, at: datetime) -> None:
     held = session.identity_map.get(session.identity_key(Lead, lead_id))
     if held is not None:
         known = held.__dict__.get("touched_at")
-        if known is not None and _aware(known) >= at:
+        if known is not None and clock.as_utc(known) >= at:
             return
     session.connection().execute(
         update(LEAD).where(LEAD.c.id == lead_id, _older(at)).values(touched_at=at)
     )
     if held is not None:
         set_committed_value(held, "touched_at", at)
-
-
-def _aware(value: datetime) -> datetime:
-    """A stored time (UTC) as an aware one."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _older(at: datetime) -> Any:

@@ -29,9 +29,10 @@ from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, col, select
 
 from leadctl import clock, leads, lists, settings
+from leadctl.clock import as_utc
 from leadctl.errors import InvalidInput
 from leadctl.models import Lead
-from leadctl.users import Actor, as_utc
+from leadctl.users import Actor
 
 ACTIONS = ("overdue_call", "due_call", "first_contact", "claim_expiring", "hot_no_call")
 DEFAULT_LIMIT = 20

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select
@@ -68,7 +68,7 @@ class Rules:
         if status is None or since is None:
             return False
         before = self.deadline(status, now)
-        return before is not None and aware(since) < before
+        return before is not None and clock.as_utc(since) < before
 
     def clause(self, now: datetime, table: Any = LEAD) -> ColumnElement[bool]:
         """The rule as a WHERE clause on the lead table: one indexed range per status."""
@@ -152,11 +152,6 @@ def span(seconds: float) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return "under a minute"
-
-
-def aware(value: datetime) -> datetime:
-    """A stored time (UTC) as an aware datetime, whatever the driver gave."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def set_rots_after(session: OrmSession, who: Any, name: str, text: str) -> Any:

@@ -23,9 +23,10 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from leadctl import clock, lists
+from leadctl.clock import as_utc
 from leadctl.errors import InvalidInput
 from leadctl.models import LEAD, User
-from leadctl.users import Actor, as_utc, get_user, require_permission
+from leadctl.users import Actor, get_user, require_permission
 
 MAX_CAPACITY = 100_000
 MAX_VALUES = 200  # territories or industries of one user

@@ -42,6 +42,12 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored time as aware UTC: the drivers give them back naive, and they are UTC
+    (unlike :func:`to_utc`, which takes a naive time as local)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def iso(value: datetime | date | None) -> str | None:
     """ISO 8601 for JSON: datetimes in UTC with ``Z``, dates as dates."""
     if value is None:

@@ -28,9 +28,10 @@ from sqlmodel import Session, col
 
 from leadctl import activities, bulk, clock, leads, lists, settings
 from leadctl.activities import ActivityRow
+from leadctl.clock import as_utc
 from leadctl.errors import Conflict, InvalidInput
 from leadctl.models import Activity, Lead
-from leadctl.users import Actor, as_utc
+from leadctl.users import Actor
 
 # Contacts that answer a due call; engagements and tasks do not.
 CLEARING_KINDS = ("call", "email", "meeting")

@@ -299,7 +299,7 @@ def _why(row: Any, setup: _Setup) -> str:
 def _idle(row: Any, setup: _Setup) -> str:
     """How long nobody has touched the lead, in words."""
     since = row.touched_at if row.touched_at is not None else row.created_at  # (aging's rule)
-    return aging.span((setup.now - aging.aware(since)).total_seconds())
+    return aging.span((setup.now - clock.as_utc(since)).total_seconds())
 
 
 def _to_nurture(session: Session, who: users.Actor, setup: _Setup) -> list[int]:
@@ -336,7 +336,7 @@ def _first_calls(session: Session, who: users.Actor, setup: _Setup) -> list[int]
     ).all()
     if not found:
         return []
-    calls = [(row.id, aging.aware(row.created_at) + setup.first_delay) for row in found]
+    calls = [(row.id, clock.as_utc(row.created_at) + setup.first_delay) for row in found]
     statement = (
         update(LEAD)
         .where(_LEAD.id == bindparam("_id"))

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, func, or_
@@ -188,12 +188,7 @@ def claim_holder(lead: LeadState, now: datetime | None = None) -> str | None:
     """Who holds the lead on a claim that has not expired, if anyone."""
     if not lead.claimed_by or lead.claim_expires_at is None:
         return None
-    return lead.claimed_by if as_utc(lead.claim_expires_at) > (now or clock.now()) else None
-
-
-def as_utc(value: datetime) -> datetime:
-    """Stored times come back naive; they are UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return lead.claimed_by if clock.as_utc(lead.claim_expires_at) > (now or clock.now()) else None
 
 
 def held_elsewhere(lead: LeadState, holder: str) -> Conflict:

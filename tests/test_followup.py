@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leadctl import followup, leads, settings, users
+from leadctl import clock, followup, leads, settings, users
 from leadctl.errors import InvalidInput
 from leadctl.storage import open_database
 
@@ -158,7 +158,7 @@ def test_the_core_rules(cli, add_lead, db_target):
             followup.schedule(session, who, [1], "today 15:00")
             followup.log(session, who, [1], "meeting", next_call="+2d")
             lead = leads.get(session, 1)
-            assert users.as_utc(lead.next_call_at) == datetime(2026, 11, 25, 9, tzinfo=UTC)
+            assert clock.as_utc(lead.next_call_at) == datetime(2026, 11, 25, 9, tzinfo=UTC)
             settings.set_value(session, who, "first_call_after", "1d")
             first = followup.first_call_at(session, datetime(2026, 11, 23, 9, tzinfo=UTC))
             assert first == datetime(2026, 11, 24, 9, tzinfo=UTC)

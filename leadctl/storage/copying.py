@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
+from leadctl import clock
 from leadctl.errors import Conflict
 from leadctl.models import (
     ACTIVITY,
@@ -126,8 +127,7 @@ def _plain(value: Any) -> Any:
     """A cell written one way for both engines: times as UTC ISO text (SQLite
     gives them back without a zone), decimals and whole floats as numbers."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat()
+        return clock.as_utc(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal | float):
