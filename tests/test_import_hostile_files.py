@@ -159,3 +159,33 @@ def test_ctrl_c_during_a_bulk_import_exits_130_at_once_and_leaves_a_whole_databa
     before = _sql(db_path, scored)
     assert run_leadctl("--db", str(db_path), "score").returncode == 0
     assert _sql(db_path, scored) == before  # every lead was already scored
+
+
+def test_ctrl_c_between_a_batch_commit_and_its_count_waits_for_the_count():
+    """The window the interrupted-import message depends on: a SIGINT landing
+    after a commit but before it is counted is raised once counted, not lost."""
+    from leadctl.importing.runner import _CommitGuard
+
+    # as a terminal's job has it, even when the test run was started with `&`
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _commit_guard_holds(_CommitGuard)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _commit_guard_holds(_CommitGuard):
+    counted = []
+    with pytest.raises(KeyboardInterrupt), _CommitGuard() as guard:
+        guard.hold()
+        os.kill(os.getpid(), signal.SIGINT)
+        counted.append("batch")  # reached: the signal waited
+        guard.release()
+        counted.append("after")  # not reached: raised on release
+    assert counted == ["batch"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt), _CommitGuard():
+        os.kill(os.getpid(), signal.SIGINT)  # not held: at once
+        time.sleep(1)
+        counted.append("not reached")
+    assert counted == ["batch"]

@@ -451,11 +451,58 @@ def _store(
         except _RollBack:
             return False
         return True
-    for chunk in chunks:
-        account(chunk)
-        if chunk.rows:
-            with database.session(immediate=not options.dry_run, analyze=False) as session:
-                store(session, chunk.rows)
-            committed()
-            database.let_waiters_in()
+    with _CommitGuard() as guard:
+        for chunk in chunks:
+            account(chunk)
+            if chunk.rows:
+                with database.session(immediate=not options.dry_run, analyze=False) as session:
+                    store(session, chunk.rows)
+                    guard.hold()  # the commit follows: Ctrl-C waits until it is counted
+                committed()
+                guard.release()
+                database.let_waiters_in()
     return True
+
+
+class _CommitGuard:
+    """Ctrl-C between a batch's commit and its counting would say fewer rows
+    stored than were: while held, SIGINT is noted and raised on release.
+    Elsewhere it interrupts at once (a batch being stored is rolled back)."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._pending = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _CommitGuard:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is signal.default_int_handler:  # not ignored nor someone else's
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._noted)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        self._held = False
+
+    def _noted(self, signum: int, frame: object) -> None:
+        if self._held:
+            self._pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def hold(self) -> None:
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        if self._pending:
+            self._pending = False
+            raise KeyboardInterrupt
