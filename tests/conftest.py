@@ -51,15 +51,31 @@ def _server() -> Iterator[str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _server: str | None) -> Path:
+def _env(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    _server: str | None,
+) -> Path:
     """A fresh database, a fixed clock, UTC, no colour, wide tables, solo user."""
     db = tmp_path / "leads.db"
     if _server is None:
         monkeypatch.setenv("LEADCTL_DB", str(db))
     else:
+        from leadctl import storage
         from tests import engines
 
         monkeypatch.setenv("LEADCTL_DB", engines.fresh_schema(_server))
+        # a test that opens the database itself (``open_database``) leaves the
+        # closing to its end, as a process would: the engines are disposed here
+        opened: list[Any] = []
+
+        def server_engine(url: str, _open: Any = storage._server_engine) -> Any:
+            opened.append(_open(url))
+            return opened[-1]
+
+        monkeypatch.setattr(storage, "_server_engine", server_engine)
+        request.addfinalizer(lambda: [engine.dispose() for engine in opened])
     monkeypatch.setenv("LEADCTL_NOW", NOW)
     monkeypatch.setenv("LEADCTL_USER", "tester")
     monkeypatch.setenv("NO_COLOR", "1")
