@@ -387,10 +387,11 @@ def filters(session: Session, who: Actor, query: ListQuery) -> list[Any]:
         from leadctl import aging
 
         clauses.append(aging.load(session).clause(clock.now()))
+    collation = textmatch.fold_collation(session) if query.tag or query.search else None
     if query.tag:
         # tags are one JSON array: the tag with its quotes matches one whole element
         tag = json.dumps(query.tag.strip(), ensure_ascii=False)
-        clauses += [col(Lead.tags) != "[]", textmatch.contains(Lead.tags, tag, dialect)]
+        clauses += [col(Lead.tags) != "[]", textmatch.contains(Lead.tags, tag, dialect, collation)]
     if query.due:
         # a closed lead's call is no call to make, whatever --status or --all say
         clauses += [col(Lead.next_call_at) < due_before(query.due)]
@@ -400,7 +401,7 @@ def filters(session: Session, who: Actor, query: ListQuery) -> list[Any]:
         clauses.append(
             or_(
                 *(
-                    textmatch.contains(c, text, dialect)
+                    textmatch.contains(c, text, dialect, collation)
                     for c in (Lead.name, Lead.email, Lead.company)
                 ),
                 col(Lead.phone).contains(text, autoescape=True),

@@ -3,8 +3,10 @@ are characters, not wildcards), case-insensitively, the Unicode way (``ömer``
 finds ``Ömer Çelik``), on SQLite and PostgreSQL alike.
 
 The rule is one: the stored text, lower-cased, contains the text typed,
-lower-cased (Python's ``str.lower``, which is PostgreSQL's ``lower`` on a UTF-8
-database). PostgreSQL runs it as written. SQLite's own ``lower`` and ``LIKE``
+lower-cased (Python's ``str.lower``, which is PostgreSQL's ``lower`` under a UTF-8
+locale). PostgreSQL runs it as written; a database whose character type is
+``C`` folds ASCII only, so there ``lower`` runs under ICU's root collation
+(``und-x-icu``) when the server has it (:func:`fold_collation`). SQLite's own ``lower`` and ``LIKE``
 fold ASCII letters only, so there the same rule takes two steps and a search
 stays a scan in C: ``LIKE`` with the pattern lower-cased decides every value
 that is plain ASCII (folding ASCII is all of it there), and ``leadctl_fold``
@@ -17,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import LargeBinary, String, and_, cast, func, literal, or_
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from leadctl.storage import FOLD_FUNCTION
@@ -29,15 +33,43 @@ def escape_like(text: str) -> str:
     return text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
 
 
-def contains(column: Any, text: str, dialect: str) -> ColumnElement[bool]:
+def contains(
+    column: Any, text: str, dialect: str, collation: str | None = None
+) -> ColumnElement[bool]:
     """``column`` contains ``text``: literally, whatever the case, on the
-    database named ``dialect`` (``sqlite``, ``postgresql``)."""
+    database named ``dialect`` (``sqlite``, ``postgresql``); on PostgreSQL
+    folded under ``collation`` when given (see :func:`fold_collation`)."""
     pattern = f"%{escape_like(text.lower())}%"
     if dialect != "sqlite":
-        return func.lower(column).like(func.lower(literal(pattern, String())), escape=ESCAPE)
+        typed: Any = literal(pattern, String())
+        if collation:
+            column, typed = column.collate(collation), typed.collate(collation)
+        return func.lower(column).like(func.lower(typed), escape=ESCAPE)
     not_ascii = func.length(column) < func.length(cast(column, LargeBinary))  # bytes > characters
     folded = getattr(func, FOLD_FUNCTION)(column, type_=String())
     return or_(
         column.like(pattern, escape=ESCAPE),
         and_(not_ascii, folded.like(pattern, escape=ESCAPE)),
     )
+
+
+_COLLATIONS: dict[str, str | None] = {}  # per server database, for the process
+
+
+def fold_collation(session: Session) -> str | None:
+    """On PostgreSQL, the collation ``lower`` must run under to fold Unicode:
+    None where the database's own locale does (a UTF-8 one), ICU's root
+    collation where it folds ASCII only (character type ``C``) and the server
+    has ICU. Asked once per database and process, only by a search."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return None
+    key = str(bind.engine.url)
+    if key not in _COLLATIONS:
+        _COLLATIONS[key] = session.execute(
+            sql_text(
+                "SELECT CASE WHEN lower('\u00c4') = '\u00e4' THEN NULL ELSE "
+                "(SELECT collname FROM pg_collation WHERE collname = 'und-x-icu') END"
+            )
+        ).scalar()
+    return _COLLATIONS[key]

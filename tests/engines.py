@@ -28,13 +28,15 @@ def _with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def run_database(server_url: str) -> Iterator[str]:
-    """A database made for this test run on the server, dropped afterwards."""
+def run_database(server_url: str, *, ctype: str | None = None) -> Iterator[str]:
+    """A database made for this test run on the server (with the character
+    type ``ctype`` when given, else the server's), dropped afterwards."""
     name = f"leadctl_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(_driver_url(server_url), isolation_level="AUTOCOMMIT")
+    locale = f" TEMPLATE template0 LC_CTYPE '{ctype}'" if ctype else ""
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{locale}'))
         yield _with_database(server_url, name)
     finally:
         with admin.connect() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from leadctl import textmatch
 from leadctl.models import Lead
+from tests.conftest import POSTGRES
 
 
 def _ids(cli, *args):
@@ -153,6 +154,20 @@ def test_search_is_case_insensitive_the_unicode_way(cli, names):
     assert _names(cli, "--search", "STRAẞE") == ["Straße Meier"]
     assert _names(cli, "--search", "TURING") == ["Alan Turing"]
     assert _names(cli, "--search", "ALAN@EXAMPLE") == ["Alan Turing"]
+
+
+@pytest.mark.skipif(not POSTGRES, reason="a PostgreSQL database's own locale")
+def test_search_folds_unicode_on_a_server_database_whose_locale_folds_ascii_only(cli, monkeypatch):
+    from tests import engines
+
+    with engines.run_database(POSTGRES, ctype="C") as url:
+        monkeypatch.setenv("LEADCTL_DB", url)
+        cli("add", "Ömer Çelik", "--email", "omer@example.com", "--tag", "VIP,Ünlü")
+        cli("add", "Alan Turing", "--email", "alan@example.com")
+        assert _names(cli, "--search", "ömer") == ["Ömer Çelik"]
+        assert _names(cli, "--search", "ÇELIK") == ["Ömer Çelik"]
+        assert _names(cli, "--tag", "ünlü") == ["Ömer Çelik"]
+        assert _names(cli, "--search", "TURING") == ["Alan Turing"]
 
 
 def test_tag_matches_a_whole_tag_literally_whatever_the_case(cli, names):
