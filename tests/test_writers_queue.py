@@ -65,3 +65,32 @@ def test_two_imports_of_one_file_at_once_store_what_one_import_stores(cli, tmp_p
     assert sum(s["merged"] for s in summaries) == 600
     leads = cli.json("list", "--all", "--limit", "0")
     assert len(leads) == 600 and len({lead["email"] for lead in leads}) == 600
+
+
+@pytest.mark.slow
+def test_two_leads_of_one_company_converted_at_once_make_one_client(cli):
+    cli("add", "Ada", "--email", "ada@acme.example", "--company", "Acme")
+    cli("add", "Bob Stone", "--email", "bob@acme.example", "--company", "Acme")
+    results = _finish([_start("convert", lead, "--no-deal", "--json") for lead in ("1", "2")])
+    assert [code for code, _, _ in results] == [0, 0], results
+    clients = {json.loads(out)["client"]["id"] for _, out, _ in results}
+    assert len(clients) == 1  # the second found the first's client, not a twin of it
+    assert len(cli.json("client", "list")) == 1
+
+
+@pytest.mark.slow
+def test_one_lead_converted_twice_at_once_is_converted_once(cli):
+    cli("add", "Ada", "--email", "ada@acme.example", "--company", "Acme")
+    results = _finish([_start("convert", "1", "--deal-value", "100", "--json") for _ in range(3)])
+    assert sorted(code for code, _, _ in results) == [0, 3, 3], results
+    shown = cli.json("client", "show", "1")
+    assert len(shown["deals"]) == 1 and len(cli.json("client", "list")) == 1
+
+
+@pytest.mark.slow
+def test_crossed_merges_at_once_leave_one_lead(cli):
+    cli("add", "Ada", "--email", "ada@example.com")
+    cli("add", "Ada L", "--email", "ada.l@example.com")
+    results = _finish([_start("merge", "1", "2"), _start("merge", "2", "1")])
+    assert sorted(code for code, _, _ in results) == [0, 3], results
+    assert len(cli.json("list", "--all", "--limit", "0")) == 1
