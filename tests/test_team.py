@@ -4,6 +4,7 @@ a server that refuses or drops the connection mid-command (item 9)."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -134,3 +135,164 @@ def test_a_login_without_rights_is_one_line(team, db_target, login, grant, code,
     assert result.stderr.startswith(f"error: database {with_login(db_target, bare, '***')} ")
     assert said in result.stderr and result.stderr.count("\n") == 1
     assert f"pw-{bare}" not in result.stderr
+
+
+# -- backup on PostgreSQL: pg_dump ------------------------------------------------
+
+FAKE_PG_DUMP = """#!{python}
+import json, os, sys
+from pathlib import Path
+seen = {{"argv": sys.argv, "env": {{k: v for k, v in os.environ.items() if k.startswith("PG")}}}}
+Path(os.environ["FAKE_LOG"]).write_text(json.dumps(seen))
+for arg in sys.argv:
+    if arg.startswith("--file="):
+        Path(arg.removeprefix("--file=")).write_bytes(b"PGDMP half")
+said = os.environ.get("FAKE_SAYS")
+if said:
+    sys.stderr.write(said)
+    sys.exit(1)
+"""
+
+
+def password_of(url: str) -> str:
+    password = urlsplit(url).password
+    assert password, "the test server's URL carries a password"
+    return password
+
+
+@pytest.fixture
+def fake_pg_dump(tmp_path, monkeypatch):
+    """A pg_dump first on PATH that records its arguments and environment in
+    the file it returns, writes its --file, and fails saying FAKE_SAYS if set."""
+    import sys
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    program = folder / "pg_dump"
+    program.write_text(FAKE_PG_DUMP.format(python=sys.executable))
+    program.chmod(0o755)
+    log = tmp_path / "pg_dump.json"
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    return log
+
+
+def leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+
+
+@server_only
+def test_backup_gives_pg_dump_the_password_in_its_environment_only(
+    cli, db_target, tmp_path, fake_pg_dump
+):
+    import json
+
+    cli("add", "Ada Lovelace", "--email", "ada@example.com")
+    target = tmp_path / "team.dump"
+    assert cli.json("backup", str(target)) == {"backup": str(target), "bytes": 10}
+    seen = json.loads(fake_pg_dump.read_text())
+    password = password_of(db_target)
+    assert not [arg for arg in seen["argv"] if password in arg]
+    assert seen["env"]["PGPASSWORD"] == password
+    url = seen["argv"][-1]
+    assert url == db_target.replace(f":{password}@", "@")  # no -h/-p/-U/-d: the URL
+    assert seen["argv"][1:-1] == [
+        "--format=custom",
+        "--no-password",
+        f"--schema={schema_of(db_target)}",  # leadctl's schema only
+        seen["argv"][-2],
+    ]
+    assert seen["argv"][-2].startswith(f"--file={tmp_path}/.team.dump.")  # FILE.part first
+    assert target.read_bytes() == b"PGDMP half" and leftovers(tmp_path) == []
+
+
+@server_only
+@pytest.mark.parametrize(
+    ("says", "code", "message"),
+    [
+        (
+            'pg_dump: error: connection to server at "127.0.0.1", port 5 failed: '
+            "Connection refused\n\tIs the server running on that host and accepting TCP/IP "
+            "connections?\n",
+            5,
+            "error: database {db} is unavailable: pg_dump error: connection to server at "
+            '"127.0.0.1", port 5 failed: Connection refused; nothing was written\n',
+        ),
+        (
+            "pg_dump: error: query failed: ERROR:  permission denied for table lead\n",
+            1,
+            "error: cannot write backup {file}: pg_dump error: query failed: ERROR:  "
+            "permission denied for table lead; nothing was written\n",
+        ),
+    ],
+)
+def test_a_failing_pg_dump_is_one_line_and_leaves_no_file(
+    cli, db_target, tmp_path, fake_pg_dump, monkeypatch, says, code, message
+):
+    from leadctl.storage import shown
+
+    cli("list")
+    target = tmp_path / "team.dump"
+    target.write_bytes(b"yesterday's backup")
+    monkeypatch.setenv("FAKE_SAYS", says)
+    result = cli("backup", str(target), "--force", code=code)
+    assert result.stderr == message.format(db=shown(db_target), file=target)
+    assert target.read_bytes() == b"yesterday's backup" and leftovers(tmp_path) == []
+
+
+@server_only
+def test_backup_without_pg_dump_says_how(cli, db_target, tmp_path, monkeypatch):
+    from leadctl.storage import backup
+
+    cli("list")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump there
+    monkeypatch.setattr(backup, "PG_DUMP_FALLBACK", str(tmp_path / "none" / "pg_dump"))
+    target = tmp_path / "team.dump"
+    result = cli("backup", str(target), code=1)
+    without = db_target.replace(f":{password_of(db_target)}@", "@")
+    assert result.stderr == (
+        "error: backup on PostgreSQL runs pg_dump, which is not installed: install the "
+        "PostgreSQL client (postgresql-client), or run: PGPASSWORD=*** pg_dump "
+        f"--format=custom --no-password --schema={schema_of(db_target)} --file={target} "
+        f"'{without}'\n"
+    )
+    assert not target.exists() and leftovers(tmp_path) == []
+
+
+@server_only
+def test_a_backup_restores_with_pg_restore_into_a_fresh_database(cli, db_target, tmp_path):
+    import subprocess
+
+    from leadctl.storage.backup import find_pg_dump
+    from tests import engines
+
+    if find_pg_dump() is None:
+        pytest.skip("pg_dump is not installed")
+    cli("user", "add", "boss", "--role", "admin")
+    for name in ("Ada Lovelace", "Grace Hopper", "Alan Turing"):
+        cli("--as", "boss", "add", name, "--email", f"{name.split()[1].lower()}@example.com")
+    cli("--as", "boss", "note", "2", "called, wants a demo")
+    cli("--as", "boss", "convert", "3", "--deal-value", "5000")
+    target = tmp_path / "team.dump"
+    said = cli.json("--as", "boss", "backup", str(target))
+    assert said == {"backup": str(target), "bytes": target.stat().st_size}
+    assert target.stat().st_mode & 0o777 == 0o600 and leftovers(tmp_path) == []
+    assert target.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+    password = password_of(db_target)
+    with engines.run_database(POSTGRES or "") as fresh:
+        restore = subprocess.run(
+            ["pg_restore", "--no-owner", f"--dbname={fresh.replace(f':{password}@', '@')}"]
+            + [str(target)],
+            env={**os.environ, "PGPASSWORD": password},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert restore.returncode == 0, restore.stderr
+        restored = f"{fresh}?{urlsplit(db_target).query}"  # the same schema, restored
+        everything = ("--as", "boss", "export", "--format", "json")
+        assert cli.json("--db", restored, *everything) == cli.json(*everything)
+        assert (
+            cli.json("--db", restored, "--as", "boss", "add", "Ed", "--email", "e@x.org")["id"] == 4
+        )  # the sequences came along
