@@ -4,14 +4,20 @@ a server that refuses or drops the connection mid-command (item 9)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import POSTGRES
+from leadctl.storage import shown
+from tests import engines
+from tests.conftest import POSTGRES, leadctl_bin, run_leadctl
 
 server_only = pytest.mark.skipif(not POSTGRES, reason="server logins exist on PostgreSQL only")
 
@@ -296,3 +302,84 @@ def test_a_backup_restores_with_pg_restore_into_a_fresh_database(cli, db_target,
         assert (
             cli.json("--db", restored, "--as", "boss", "add", "Ed", "--email", "e@x.org")["id"] == 4
         )  # the sequences came along
+
+
+# -- a server that refuses, or goes away mid-command: exit 5 ----------------------
+
+
+@server_only
+@pytest.mark.parametrize("cut", ["refused", "password"])
+def test_a_server_that_refuses_is_one_line_exit_5(cli, db_target, cut):
+    password = password_of(db_target)
+    if cut == "refused":  # nothing listens on port 1
+        url = re.sub(r"@[^/?]+", "@127.0.0.1:1", db_target, count=1)
+        said = 'connection to server at "127.0.0.1", port 1 failed: Connection refused'
+    else:
+        url = db_target.replace(f":{password}@", ":not-the-password@")
+        said = "password authentication failed"
+    result = cli("--db", url, "list", code=5)
+    assert result.stderr.startswith(f"error: database {shown(url)} is unavailable: ")
+    assert said in result.stderr and result.stderr.count("\n") == 1
+    assert password not in result.stderr and "not-the-password" not in result.stderr
+
+
+def count_leads(sql) -> int:
+    try:
+        return int(sql("SELECT count(*) FROM lead")[0][0])
+    except Exception:  # the schema is not made yet
+        return 0
+
+
+@server_only
+@pytest.mark.slow
+def test_a_connection_cut_mid_import_is_exit_5_with_whole_batches(
+    db_target, second_db, tmp_path, sql
+):
+    from benchmarks.make_csv import write
+
+    source = tmp_path / "big.csv"
+    write(source, 8_000)  # batches of 500, 5,000, 2,500
+    name = f"leadctl_cut_{uuid.uuid4().hex[:8]}"  # the import's connections, by name
+    process = subprocess.Popen(
+        [leadctl_bin(), "--db", f"{db_target}&application_name={name}", "import", str(source)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    cut: list[object] = []
+    while not cut:  # once a batch is in, end the import's connection inside the next one
+        assert process.poll() is None, "the import finished before it could be cut off"
+        assert time.monotonic() < deadline
+        if count_leads(sql):
+            cut = sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND xact_start IS NOT NULL",
+                name=name,
+            )
+        time.sleep(0.01)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 5, stderr
+    said = re.fullmatch(
+        rf"error: database {re.escape(shown(db_target))}&application_name={name} is "
+        r"unavailable: terminating connection due to administrator command; ([\d,]+) rows "
+        r"stored \(imported ([\d,]+), merged ([\d,]+)\) of [\d,]+ read; run the same import "
+        r"again to store the rest\n",
+        stderr,
+    )
+    assert said, stderr
+    imported = int(said[2].replace(",", ""))
+    assert 0 < imported < 8_000 and count_leads(sql) == imported  # whole batches, none half
+    orphans = "SELECT count(*) FROM lead WHERE NOT EXISTS (SELECT 1 FROM activity a "
+    orphans += "WHERE a.lead_id = lead.id AND a.kind = 'created')"
+    assert sql(orphans) == [(0,)]  # no lead without its history
+
+    # the same import again stores the rest (merging what is there): as one import did
+    rerun = run_leadctl("--db", db_target, "import", str(source), "--json")
+    reference = run_leadctl("--db", second_db, "import", str(source), "--json")
+    assert rerun.returncode == reference.returncode == 1  # the file has rejected rows
+    emails = "SELECT email FROM lead ORDER BY email"
+    with engines.Sql(second_db) as other:
+        assert sql(emails) == other(emails)
+    assert json.loads(rerun.stdout)["merged"] >= imported
