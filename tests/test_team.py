@@ -383,3 +383,108 @@ def test_a_connection_cut_mid_import_is_exit_5_with_whole_batches(
     with engines.Sql(second_db) as other:
         assert sql(emails) == other(emails)
     assert json.loads(rerun.stdout)["merged"] >= imported
+
+
+class PrivateServer:
+    """A throwaway PostgreSQL cluster of this test's own (``initdb`` in a
+    temporary folder, as the ``postgres`` user when the tests run as root, on
+    a free port of 127.0.0.1), which a test may stop; removed afterwards."""
+
+    def __init__(self, bin_dir: str, folder: str, port: int, owner: tuple[int, int] | None):
+        self.bin_dir, self.folder, self.port, self.owner = bin_dir, folder, port, owner
+        self.url = f"postgresql://leadctl@127.0.0.1:{port}/postgres"
+
+    def run(self, program: str, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [os.path.join(self.bin_dir, program), *args]
+        if self.owner is not None:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    def start(self) -> None:
+        options = f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1"
+        data, log = f"{self.folder}/data", f"{self.folder}/log"
+        started = self.run("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
+        assert started.returncode == 0, started.stderr
+
+    def stop(self, mode: str = "fast") -> None:
+        self.run("pg_ctl", "-D", f"{self.folder}/data", "-m", mode, "-w", "stop")
+
+
+@pytest.fixture
+def private_server() -> Iterator[PrivateServer]:
+    import glob
+    import pwd
+    import shutil
+    import socket
+    import tempfile
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.skip("initdb is not installed")
+    owner: tuple[int, int] | None = None
+    if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to postgres
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root with no postgres user to own a cluster")
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser")
+        owner = (account.pw_uid, account.pw_gid)
+    folder = tempfile.mkdtemp(prefix="leadctl-pg-")
+    if owner is not None:
+        os.chown(folder, *owner)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = PrivateServer(os.path.dirname(found[-1]), folder, port, owner)
+    try:
+        made = server.run(
+            "initdb", "-D", f"{folder}/data", "-U", "leadctl", "--auth=trust", "--no-sync"
+        )
+        if made.returncode != 0:
+            pytest.skip(f"initdb could not run here: {made.stderr.strip()[-200:]}")
+        server.start()
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@server_only
+@pytest.mark.slow
+def test_a_server_stopped_mid_import_is_exit_5_with_whole_batches(private_server, tmp_path):
+    from benchmarks.make_csv import write
+
+    source = tmp_path / "big.csv"
+    write(source, 8_000)  # batches of 500, 5,000, 2,500
+    url = private_server.url
+    process = subprocess.Popen(
+        [leadctl_bin(), "--db", url, "import", str(source)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    with engines.Sql(url) as sql:
+        while not count_leads(sql):  # once a batch is in, stop the server under the next
+            assert process.poll() is None, "the import finished before the server stopped"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    private_server.stop("immediate")  # as a crash or a power cut: no goodbye to clients
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 5, stderr
+    said = re.fullmatch(
+        rf"error: database {re.escape(url)} is unavailable: .+; ([\d,]+) rows stored "
+        r"\(imported ([\d,]+), merged ([\d,]+)\) of [\d,]+ read; run the same import again "
+        r"to store the rest\n",
+        stderr,
+    )
+    assert said, stderr
+    private_server.start()  # recovery: what was committed is there, nothing else
+    imported = int(said[2].replace(",", ""))
+    with engines.Sql(url) as sql:
+        assert 0 < imported < 8_000 and count_leads(sql) == imported
+    rerun = run_leadctl("--db", url, "import", str(source), "--json")
+    assert rerun.returncode == 1, rerun.stderr  # the file has rejected rows
+    assert json.loads(rerun.stdout)["merged"] >= imported
