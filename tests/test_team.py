@@ -50,7 +50,7 @@ def login(db_target: str, sql: Callable[..., list]) -> Iterator[Callable[..., st
             sql(f"GRANT USAGE ON SCHEMA {schema} TO {name}")
         if grant == "tables":
             sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {name}")
-            sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {name}")
+            sql(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {name}")
         return name
 
     yield make
@@ -79,7 +79,7 @@ def actors(cli, db: str, lead_id: int) -> list[str]:
 
 
 @server_only
-def test_a_reps_own_login_is_the_actor(team, db_target, login):
+def test_a_reps_own_login_is_the_actor(team, db_target, login, tmp_path):
     rep = login("rep")
     team("--as", "boss", "user", "add", rep, "--role", "rep")
     mine = url_of(db_target, rep)
@@ -87,6 +87,10 @@ def test_a_reps_own_login_is_the_actor(team, db_target, login):
     team("--db", mine, "--as", rep, "note", str(lead["id"]), "called")  # its own name: fine
     assert actors(team, db_target, lead["id"]) == [rep, rep]
     assert team.json("--db", mine, "claim", str(lead["id"]))["claimed_by"] == rep
+    source = tmp_path / "mine.csv"
+    source.write_text("Name,Email\nGrace Hopper,grace@example.com\n", encoding="utf-8")
+    assert team.json("--db", mine, "import", str(source))["imported"] == 1
+    assert actors(team, db_target, 2) == [rep]
 
 
 @server_only
@@ -211,6 +215,35 @@ def test_backup_gives_pg_dump_the_password_in_its_environment_only(
     ]
     assert seen["argv"][-2].startswith(f"--file={tmp_path}/.team.dump.")  # FILE.part first
     assert target.read_bytes() == b"PGDMP half" and leftovers(tmp_path) == []
+
+
+@server_only
+def test_backup_leaves_a_service_file_and_pgpass_to_pg_dump(
+    cli, db_target, tmp_path, fake_pg_dump, monkeypatch
+):
+    """No password in the URL: pg_dump reads the user's own files, and the
+    schema set in the service file (not in the URL) is still the one dumped."""
+    import json
+
+    parts = urlsplit(db_target)
+    service = tmp_path / "pg_service.conf"
+    service.write_text(
+        f"[leadctl_team]\nhost={parts.hostname}\nport={parts.port}\n"
+        f"dbname={parts.path.lstrip('/')}\nuser={parts.username}\n"
+        f"options=-csearch_path={schema_of(db_target)}\n"
+    )
+    passwords = tmp_path / "pgpass"
+    passwords.write_text(f"{parts.hostname}:{parts.port}:*:{parts.username}:{parts.password}\n")
+    passwords.chmod(0o600)
+    monkeypatch.setenv("PGSERVICEFILE", str(service))
+    monkeypatch.setenv("PGPASSFILE", str(passwords))
+    url = "postgresql:///?service=leadctl_team"
+    cli("--db", url, "add", "Ada Lovelace", "--email", "ada@example.com")
+    cli("--db", url, "backup", str(tmp_path / "team.dump"))
+    seen = json.loads(fake_pg_dump.read_text())
+    assert seen["argv"][-1] == url and "PGPASSWORD" not in seen["env"]
+    assert seen["env"]["PGPASSFILE"] == str(passwords)
+    assert f"--schema={schema_of(db_target)}" in seen["argv"]
 
 
 @server_only

@@ -44,7 +44,7 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
 
     check_target(destination, what="backup destination", replace=overwrite)  # links, FIFOs…
     if not database.is_sqlite:
-        return dump(database.target, destination)
+        return dump(database, destination)
     if Path(database.target).resolve() == destination.resolve():
         raise InvalidInput("backup destination is the database itself")
     temporary: Path | None = None  # named by mkstemp below
@@ -77,10 +77,11 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     return destination.stat().st_size
 
 
-def dump(target: str, destination: Path) -> int:
+def dump(database: Database, destination: Path) -> int:
     """PostgreSQL: ``pg_dump --format=custom`` (one consistent snapshot, read
     back with ``pg_restore``) into ``FILE.part`` renamed to ``FILE`` once
-    whole; only leadctl's schema when the URL's search_path names one.
+    whole; only leadctl's schema when it has one of its own (a search_path
+    in the URL, a service file or ``PGOPTIONS``), else the whole database.
 
     The password travels in ``PGPASSWORD``, never in pg_dump's arguments
     (which every user of the machine can read); a URL without one leaves
@@ -89,9 +90,10 @@ def dump(target: str, destination: Path) -> int:
     it could not reach the database, else 1; nothing is left written."""
     import subprocess
 
+    target = database.target
     url, password = _without_password(target)
     command = ["--format=custom", "--no-password"]
-    schema = _schema(url)
+    schema = _schema(database)
     if schema is not None:
         command.append(f"--schema={schema}")
     program = find_pg_dump()
@@ -176,18 +178,19 @@ def _without_password(target: str) -> tuple[str, str | None]:
     return f"postgresql://{authority}{tail}", password
 
 
-def _schema(url: str) -> str | None:
-    """The schema leadctl's tables are in, when the URL sets a search_path
-    (``options=-csearch_path=NAME``): the first one named."""
-    from urllib.parse import parse_qs, urlsplit
+def _schema(database: Database) -> str | None:
+    """The schema leadctl's tables are in (where the search path makes them),
+    as pg_dump's ``--schema`` takes it; None for ``public``: the database's
+    own, dumped whole."""
+    from sqlalchemy import func, select
 
-    for options in parse_qs(urlsplit(url).query).get("options", []):
-        found = re.search(r"search_path\s*=\s*([^\s]+)", options)
-        if found:
-            first = found.group(1).split(",")[0].strip()
-            if first and first != '"$user"' and first != "$user":
-                return first
-    return None
+    with database.session() as session:
+        name = session.connection().scalar(select(func.current_schema()))
+    if not name or name == "public":
+        return None
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return str(name)
+    return '"' + str(name).replace('"', '""') + '"'  # as written: upper case, spaces…
 
 
 def _quoted(text: str) -> str:
