@@ -308,8 +308,12 @@ def open_existing(target: str | None = None, *, busy: float = 0.5) -> Database |
         engine = _sqlite_engine(path, busy=busy)
         target = str(path)
     database = Database(engine=engine, target=target)
-    with engine.connect() as conn:
-        version = read_meta(conn, SCHEMA_KEY).get(SCHEMA_KEY)
+    try:
+        with engine.connect() as conn:
+            version = read_meta(conn, SCHEMA_KEY).get(SCHEMA_KEY)
+    except BaseException:
+        database.close()  # a server's pooled connection ends here, not at exit
+        raise
     if version != str(SCHEMA_VERSION):
         database.close()
         return None
