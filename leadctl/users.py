@@ -52,17 +52,48 @@ _NAME = re.compile(r"^[^\s,]+$")
 LeadState = Lead | Row[Any]
 
 
-def acting_name(option: str | None) -> str:
-    """``--as``, else ``LEADCTL_USER``, else the OS login name."""
-    if option:
-        return option
-    env = os.environ.get("LEADCTL_USER")
-    if env:
-        return env
+def acting_name(option: str | None, server: Database | None = None) -> str:
+    """``--as``, else ``LEADCTL_USER``, else the OS login name.
+
+    On a database server (``server``: the open database, when not SQLite)
+    whose login is the name of a leadctl user, that user acts, whatever the
+    OS login: a rep with a login of their own cannot act as someone else
+    (``--as`` or ``LEADCTL_USER`` naming another user is exit 4) unless their
+    user is an admin. A login that is no leadctl user (a team sharing one)
+    keeps the names given."""
+    asked = option or os.environ.get("LEADCTL_USER") or None
+    if server is not None and not server.is_sqlite:
+        login = server_login(server)
+        if login is not None:
+            name, role = login
+            if asked is None or asked == name:
+                return name
+            if role != "admin":
+                raise PermissionDenied(
+                    f"you log in to the server as {name!r}, leadctl user {name!r} ({role}): "
+                    f"only an admin's login may act as {asked!r}"
+                )
+    if asked:
+        return asked
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "unknown"
+
+
+def server_login(database: Database) -> tuple[str, str] | None:
+    """The server login (``current_user``) with its role when it is the name
+    of a leadctl user; None when it is not (or users do not exist yet)."""
+    from sqlalchemy import select as core_select
+
+    from leadctl.models import USER
+
+    with database.session() as session:
+        found = session.connection().execute(
+            core_select(USER.c.name, USER.c.role).where(USER.c.name == func.current_user())
+        )
+        row = found.first()
+    return (row.name, row.role) if row is not None else None
 
 
 def is_solo(session: Session) -> bool:

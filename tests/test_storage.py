@@ -13,7 +13,7 @@ import pytest
 
 from leadctl import storage
 from leadctl.storage import SCHEMA_VERSION, open_database
-from tests.conftest import run_leadctl
+from tests.conftest import POSTGRES, run_leadctl
 
 
 def test_first_use_creates_file_with_schema_and_mode_0600(cli, tmp_path):
@@ -161,7 +161,7 @@ def test_backup_refuses_to_overwrite_without_force(cli, tmp_path):
     assert "--force" in cli("backup", str(target), code=3).stderr
     assert target.read_text() == "precious"
     cli("backup", str(target), "--force")
-    assert target.read_bytes().startswith(b"SQLite format 3")
+    assert target.read_bytes().startswith(b"PGDMP" if POSTGRES else b"SQLite format 3")
 
 
 def stat_rows(db) -> dict[str, str]:

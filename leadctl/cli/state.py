@@ -46,6 +46,7 @@ class AppState:
     db_target: str | None = None
     as_user: str | None = None
     _database: Database | None = field(default=None, repr=False)
+    _actor: str | None = field(default=None, repr=False)
 
     @property
     def database(self) -> Database:
@@ -72,9 +73,16 @@ class AppState:
 
     @property
     def actor(self) -> str:
-        from leadctl.users import acting_name
+        """The acting user's name (``users.acting_name``: on a server whose
+        login is a leadctl user, that user), resolved once per command."""
+        if self._actor is None:
+            from leadctl.storage import default_target, is_url
+            from leadctl.users import acting_name
 
-        return acting_name(self.as_user)
+            target = self.db_target or default_target()
+            server = is_url(target) and not target.startswith("sqlite:")
+            self._actor = acting_name(self.as_user, self.database if server else None)
+        return self._actor
 
     @contextmanager
     def session(self, *, immediate: bool = True) -> Iterator[Session]:

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from sqlmodel import Session
 
 from leadctl import clock, scoring, users
-from leadctl.errors import Interrupted, InvalidInput, invalid_choice
+from leadctl.errors import DatabaseError, Interrupted, InvalidInput, invalid_choice
 from leadctl.importing.bulk import indexes_deferred
 from leadctl.importing.decoding import display_name, open_source
 from leadctl.importing.dedupe import Scratch
@@ -276,6 +276,8 @@ def _run_import(
                 stored = _store(database, chunks, store, account, options, counts, committed)
         except KeyboardInterrupt:
             raise _interrupted(options, saved, counts.rows) from None
+        except DatabaseError as error:  # the server went away, or a lock wait ran out
+            raise _lost(error, options, saved, counts.rows) from None
         log_stored()
         if stored and not options.dry_run:
             database.optimize()  # the batches skipped it: statistics of the table as loaded
@@ -384,6 +386,21 @@ def _interrupted(options: ImportOptions, saved: Counts, read: int) -> Interrupte
     stored = saved.imported + saved.merged
     return Interrupted(
         f"interrupted: {stored:,} row{'s' if stored != 1 else ''} stored "
+        f"(imported {saved.imported:,}, merged {saved.merged:,}) of {read:,} read; "
+        "run the same import again to store the rest"
+    )
+
+
+def _lost(error: DatabaseError, options: ImportOptions, saved: Counts, read: int) -> DatabaseError:
+    """The database failed mid-import (exit 5): what the committed batches
+    stored, as after Ctrl-C (the batch under way is rolled back whole)."""
+    if options.dry_run:
+        return error
+    if options.atomic:
+        return DatabaseError(f"{error}; --atomic: nothing stored")
+    stored = saved.imported + saved.merged
+    return DatabaseError(
+        f"{error}; {stored:,} row{'s' if stored != 1 else ''} stored "
         f"(imported {saved.imported:,}, merged {saved.merged:,}) of {read:,} read; "
         "run the same import again to store the rest"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leadctl.errors import DatabaseError
+from leadctl.errors import DatabaseError, PermissionDenied
 
 if TYPE_CHECKING:
     import sqlite3
@@ -34,6 +34,8 @@ BULK_MARKER = "indexes_deferred"  # meta key set while a bulk import has indexes
 DEFAULT_BUSY_SECONDS = 15.0
 # PostgreSQL: the advisory lock every writer takes (the bytes of "leadctl")
 WRITER_LOCK = int.from_bytes(b"leadctl", "big")
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for a right a login lacks
+INVALID_SCHEMA = "3F000"  # ... and for no schema to create tables in
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index (SQLite's advice: 100 to 1000)
 
 # The modules of ``leadctl.storage.migrations``, in the order they run.
@@ -185,6 +187,16 @@ def translate_errors(target: str) -> Iterator[None]:
             raise DatabaseError(
                 f"database {target} is damaged or not a leadctl database ({detail}); left untouched"
             ) from None
+        if getattr(error.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            raise PermissionDenied(
+                f"database {target} refuses this login: {detail}; the database's owner "
+                "grants a login its rights (docs/team.md)"
+            ) from None
+        if getattr(error.orig, "sqlstate", None) == INVALID_SCHEMA:
+            raise DatabaseError(
+                f"database {target} has no schema this login may create leadctl's tables in "
+                "(the URL's search_path names none that exists, or the login may not use it)"
+            ) from None
         if isinstance(error, exc.OperationalError):
             raise DatabaseError(f"database {target} is unavailable: {detail}") from None
         raise
@@ -268,8 +280,13 @@ def open_database(target: str | None = None) -> Database:
         engine = _sqlite_engine(path)
         target = str(path)
     database = Database(engine=engine, target=target)
-    with translate_errors(database.shown):
-        _ensure_schema(database)
+    try:
+        with translate_errors(database.shown):
+            _ensure_schema(database)
+    except BaseException:
+        if not database.is_sqlite:  # a server's connection ends with the failed open
+            database.close()
+        raise
     return database
 
 
@@ -291,8 +308,12 @@ def open_existing(target: str | None = None, *, busy: float = 0.5) -> Database |
         engine = _sqlite_engine(path, busy=busy)
         target = str(path)
     database = Database(engine=engine, target=target)
-    with engine.connect() as conn:
-        version = read_meta(conn, SCHEMA_KEY).get(SCHEMA_KEY)
+    try:
+        with engine.connect() as conn:
+            version = read_meta(conn, SCHEMA_KEY).get(SCHEMA_KEY)
+    except BaseException:
+        database.close()  # a server's pooled connection ends here, not at exit
+        raise
     if version != str(SCHEMA_VERSION):
         database.close()
         return None

@@ -1,14 +1,32 @@
-"""A consistent copy of a SQLite database while others keep using it."""
+"""A consistent copy of the database while others keep using it: SQLite's
+online backup API, or PostgreSQL's ``pg_dump``."""
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
 
-from leadctl.errors import InvalidInput
-from leadctl.storage import Database, busy_seconds
+from leadctl.errors import DatabaseError, InvalidInput
+from leadctl.storage import Database, busy_seconds, hide_password, shown
+
+# Where Debian and Ubuntu install each PostgreSQL version's client programs,
+# when none is on PATH: the newest version is used
+PG_DUMP_FALLBACK = "/usr/lib/postgresql/*/bin/pg_dump"
+# pg_dump's words when it never reached the database (exit 5, not 1)
+CONNECTION_WORDS = (
+    "connection to server",
+    "could not connect",
+    "password authentication failed",
+    "no password supplied",
+    "could not translate host name",
+    "server closed the connection",
+    "terminating connection",
+    "connection refused",
+    "timeout expired",
+)
 
 
 def backup(database: Database, destination: Path, *, overwrite: bool = False) -> int:
@@ -20,13 +38,13 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     written (a full disk, no permission) is :class:`InvalidInput`, exit 1, like
     every other unusable destination: the database itself is fine.
     """
-    if not database.is_sqlite:
-        raise InvalidInput("backup copies SQLite files; for PostgreSQL use pg_dump")
     if destination.is_dir():
         raise InvalidInput(f"backup destination {destination} is a directory; give a file name")
     from leadctl.storage.files import check_target
 
     check_target(destination, what="backup destination", replace=overwrite)  # links, FIFOs…
+    if not database.is_sqlite:
+        return dump(database, destination)
     if Path(database.target).resolve() == destination.resolve():
         raise InvalidInput("backup destination is the database itself")
     temporary: Path | None = None  # named by mkstemp below
@@ -57,3 +75,140 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
             f"cannot write backup {destination}: {reason or error}; nothing was written"
         ) from None
     return destination.stat().st_size
+
+
+def dump(database: Database, destination: Path) -> int:
+    """PostgreSQL: ``pg_dump --format=custom`` (one consistent snapshot, read
+    back with ``pg_restore``) into ``FILE.part`` renamed to ``FILE`` once
+    whole; only leadctl's schema when it has one of its own (a search_path
+    in the URL, a service file or ``PGOPTIONS``), else the whole database.
+
+    The password travels in ``PGPASSWORD``, never in pg_dump's arguments
+    (which every user of the machine can read); a URL without one leaves
+    pg_dump to the user's ``.pgpass``, service file or environment. pg_dump
+    not installed: exit 1 saying how; its failure: its message, exit 5 when
+    it could not reach the database, else 1; nothing is left written."""
+    import subprocess
+
+    target = database.target
+    url, password = _without_password(target)
+    command = ["--format=custom", "--no-password"]
+    schema = _schema(database)
+    if schema is not None:
+        command.append(f"--schema={schema}")
+    program = find_pg_dump()
+    if program is None:
+        secret = "PGPASSWORD=*** " if password is not None else ""
+        raise InvalidInput(
+            "backup on PostgreSQL runs pg_dump, which is not installed: install the "
+            "PostgreSQL client (postgresql-client), or run: "
+            f"{secret}pg_dump {' '.join(command)} --file={_quoted(str(destination))} "
+            f"{_quoted(url)}"
+        )
+    environment = dict(os.environ)
+    if password is not None:
+        environment["PGPASSWORD"] = password
+    temporary: Path | None = None
+    try:
+        descriptor, name = tempfile.mkstemp(
+            prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
+        )
+        os.close(descriptor)  # mode 0600: pg_dump writes into it, keeping that
+        temporary = Path(name)
+        finished = subprocess.run(
+            [program, *command, f"--file={temporary}", url],
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            check=False,
+        )
+        if finished.returncode != 0:
+            raise _failure(finished.stderr, target, destination)
+        os.replace(temporary, destination)
+        temporary = None
+    except OSError as error:
+        raise InvalidInput(
+            f"cannot write backup {destination}: {error.strerror or error}; nothing was written"
+        ) from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    return destination.stat().st_size
+
+
+def find_pg_dump() -> str | None:
+    """pg_dump on PATH, else the newest of the versions Debian installs apart."""
+    import glob
+    import shutil
+
+    found = shutil.which("pg_dump")
+    if found:
+        return found
+
+    def version(path: str) -> tuple[int, str]:
+        number = Path(path).parent.parent.name
+        return (int(number) if number.isdigit() else 0, number)
+
+    installed = [p for p in glob.glob(PG_DUMP_FALLBACK) if os.access(p, os.X_OK)]
+    return max(installed, key=version) if installed else None
+
+
+def _without_password(target: str) -> tuple[str, str | None]:
+    """The URL as libpq takes it (``postgresql://``, no password) and the
+    password it held, if any."""
+    from urllib.parse import unquote
+
+    rest = target.partition("://")[2]  # postgres://, postgresql+psycopg://: libpq's own below
+    authority, slash, tail = rest.partition("/")
+    if not slash:
+        authority, question, tail = rest.partition("?")
+        tail = f"?{tail}" if question else ""
+    else:
+        tail = f"/{tail}"
+    credentials, at, host = authority.rpartition("@")
+    password: str | None = None
+    if at:
+        user, colon, written = credentials.partition(":")
+        if colon:
+            password = unquote(written)
+        authority = f"{user}@{host}" if user else host
+    return f"postgresql://{authority}{tail}", password
+
+
+def _schema(database: Database) -> str | None:
+    """The schema leadctl's tables are in (where the search path makes them),
+    as pg_dump's ``--schema`` takes it; None for ``public``: the database's
+    own, dumped whole."""
+    from sqlalchemy import func, select
+
+    with database.session() as session:
+        name = session.connection().scalar(select(func.current_schema()))
+    if not name or name == "public":
+        return None
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return str(name)
+    return '"' + str(name).replace('"', '""') + '"'  # as written: upper case, spaces…
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _failure(stderr: str, target: str, destination: Path) -> Exception:
+    """pg_dump's own words, one line: its last error (or last line)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "error:" in line]
+    said = hide_password((errors or lines or ["pg_dump failed"])[-1], target)
+    said = said.removeprefix("pg_dump: ")
+    lowered = said.lower()
+    missing = lowered.startswith("error: database") and "does not exist" in lowered
+    if missing or any(word in lowered for word in CONNECTION_WORDS):
+        return DatabaseError(
+            f"database {shown(target)} is unavailable: pg_dump {said}; nothing was written"
+        )
+    return InvalidInput(f"cannot write backup {destination}: pg_dump {said}; nothing was written")
