@@ -340,6 +340,13 @@ def list_statement(session: Session, who: Actor, query: ListQuery) -> SelectOfSc
         statement = statement.order_by(col(Lead.score).desc(), col(Lead.created_at), col(Lead.id))
     elif query.sort == "created":
         statement = statement.order_by(col(Lead.created_at).desc(), col(Lead.id).desc())
+    elif session.get_bind().dialect.name == "postgresql":
+        # The same order, written so that PostgreSQL walks the next-call index
+        # (ascending puts NULLs last there) and LIMIT stops the walk: the
+        # ``IS NULL`` term below made it sort every open lead (100 ms at 100k).
+        statement = statement.order_by(
+            col(Lead.next_call_at).asc().nulls_last(), col(Lead.score).desc(), col(Lead.id)
+        )
     else:
         statement = statement.order_by(
             col(Lead.next_call_at).is_(None),

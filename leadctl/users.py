@@ -244,7 +244,9 @@ def require_work(who: Actor, lead: LeadState, doing: str) -> None:
 
 
 @contextmanager
-def acting(database: Database, name: str, *, immediate: bool = False) -> Iterator[Session]:
+def acting(
+    database: Database, name: str, *, immediate: bool = False, serialize: bool = True
+) -> Iterator[Session]:
     """One transaction on behalf of the user ``name``: every command runs in one.
 
     Once users exist the actor must be one of them (exit 4, checked at BEGIN).
@@ -252,10 +254,11 @@ def acting(database: Database, name: str, *, immediate: bool = False) -> Iterato
     own checks) rolls the transaction back like any error; only then, in a short
     transaction of its own, is it written in those leads' timelines (a
     ``denied`` activity), so the record survives the rollback of the command
-    it refused. The refusal is re-raised either way.
+    it refused. The refusal is re-raised either way. ``serialize``: see
+    ``Database.session``.
     """
     try:
-        with database.session(immediate=immediate) as session:
+        with database.session(immediate=immediate, serialize=serialize) as session:
             role_of(session, name)
             yield session
     except LeadDenied as error:

@@ -58,7 +58,9 @@ def claim(
     if release_expired and hours is not None:
         _usage("--hours does not go with --release-expired")
     app = state(ctx)
-    with app.session(immediate=True) as session:
+    # claim --next waits for no other writer on PostgreSQL: its row locks
+    # (FOR UPDATE SKIP LOCKED, then a conditional UPDATE) keep claims apart
+    with app.session(immediate=True, serialize=not next_) as session:
         who = _actor(session, app.actor)
         if release_expired:
             released = claims.release_expired(session, who)

@@ -85,17 +85,17 @@ class AppState:
         return self._actor
 
     @contextmanager
-    def session(self, *, immediate: bool = True) -> Iterator[Session]:
+    def session(self, *, immediate: bool = True, serialize: bool = True) -> Iterator[Session]:
         """A transaction for one command, on behalf of the acting user
         (``users.acting``: once users exist the actor must be one, exit 4; a
         refusal about leads is recorded in their timelines). Writers take
         SQLite's write lock at BEGIN (immediate) so concurrent writers queue on
         the busy timeout rather than fail on a stale snapshot; read-only
-        commands pass immediate=False."""
+        commands pass immediate=False (``serialize``: see ``Database.session``)."""
         from leadctl import aging
         from leadctl.users import acting
 
-        with acting(self.database, self.actor, immediate=immediate) as session:
+        with acting(self.database, self.actor, immediate=immediate, serialize=serialize) as session:
             aging.load(session)  # lead objects shown after it say whether they are rotting
             yield session
 

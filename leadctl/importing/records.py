@@ -27,12 +27,24 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, literal, select
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -91,17 +103,25 @@ class Records:
         record["touched_at"] = record["created_at"]  # aging starts at arrival
         return record
 
-    def insert_leads(self, conn: Connection, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        """Insert ``(id, values)`` rows.
+    def insert_leads(
+        self, conn: Connection, rows: Sequence[tuple[int, dict[str, Any]]], *, score: bool = False
+    ) -> bool:
+        """Insert ``(id, values)`` rows; True when they are stored with their
+        scores and bands (``score``, on PostgreSQL: see :func:`scored`), else
+        they are left to a rescore.
 
         On SQLite only the columns the batch has values for are bound (the
         rest are NULL): binding all 40 of a typical export's 20 cost the
         driver as much again."""
         if not rows:
-            return
+            return False
         if not self.sqlite:
-            conn.execute(insert(LEAD), [self.values(v) | {"id": i} for i, v in rows])
-            return
+            record = self.values
+            ready = [(i, *map(record(v).get, COLUMNS)) for i, v in rows]
+            if score:
+                ready = scored(conn, ready)
+            copy_rows(conn, LEAD, ("id", *COLUMNS), ready)
+            return score
         present = set(ALWAYS).union(*(values.keys() for _, values in rows))
         columns = tuple(c for c in COLUMNS if c in present)
         sql = self._insert_sql(columns)
@@ -127,6 +147,7 @@ class Records:
             ready.append((lead_id, *map(row.get, columns)))
         # Driver executemany: SQLAlchemy's per-row work would double the time.
         conn.exec_driver_sql(sql, ready)
+        return False
 
     def _insert_sql(self, columns: tuple[str, ...]) -> str:
         """The insert of these columns (after the id), compiled once."""
@@ -141,7 +162,10 @@ class Records:
         if not rows:
             return
         if not self.sqlite:
-            activities.record_many(conn, rows)
+            # Stored as on SQLite: no command (an import is not undone), and no
+            # touch (the writer touches the stored leads a merge filled).
+            copy_rows(conn, ACTIVITY, activities.COLUMNS, rows)
+            activities.publish(conn, rows)
             return
         ready = []
         for row in rows:
@@ -153,6 +177,108 @@ class Records:
         # Driver executemany, as for leads.
         conn.exec_driver_sql(self.activity_sql, ready)
         activities.publish(conn, rows)  # events=all (``leadctl.events``)
+
+
+# PostgreSQL: an import's new leads before they are stored (see scored); the
+# lead table's columns, no key, no index, emptied at each commit.
+STAGED = Table(
+    "leadctl_import_leads",
+    MetaData(),
+    *(Column(column.name, column.type) for column in LEAD.columns),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
+)
+
+
+def scored(conn: Connection, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: new lead rows (``id`` then :data:`COLUMNS`) with the score
+    and band the rules give them, computed before they are stored.
+
+    A rescore after the insert writes each new lead twice: a second version
+    of the row and an entry in each of its 20 indexes (score and band are
+    indexed), most of a batch's time on PostgreSQL. So the rows are copied
+    into a temporary table first and scored there by the very query a rescore
+    runs (``scoring.batch.staged``): the same columns, and no activities yet,
+    as at a rescore (an import adds none the behavioural rules count).
+    The stage is recomputed after the insert, as a rescore does."""
+    from leadctl import clock, scoring
+    from leadctl.scoring import batch
+
+    STAGED.create(conn, checkfirst=True)
+    conn.execute(delete(STAGED))
+    copy_rows(conn, STAGED, ("id", *COLUMNS), rows)
+    found = {
+        lead_id: (score, band)
+        for lead_id, score, band in batch.staged(
+            conn, scoring.current_rules(conn), clock.now(), STAGED
+        )
+    }
+    conn.execute(delete(STAGED))
+    at_score, at_band = 1 + COLUMNS.index("score"), 1 + COLUMNS.index("band")
+    done = []
+    for row in rows:
+        score, band = found[row[0]]
+        changed = list(row)
+        changed[at_score], changed[at_band] = int(score), band
+        done.append(tuple(changed))
+    return done
+
+
+def copy_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """PostgreSQL: store rows (tuples in ``columns`` order) by ``COPY … FROM
+    STDIN`` on the transaction's own connection: one stream, no statement or
+    bound parameter per row (executemany sent one INSERT per row, and
+    SQLAlchemy built each row's parameters: 4x the time of the copy).
+
+    The values are the ones an INSERT binds: the columns' own bind processors
+    applied (UTC times, flags), and a time given to a column without a time
+    zone as the session's local time, as PostgreSQL's cast would make it.
+    Driver errors are raised as SQLAlchemy's (storage turns them into exit 5)."""
+    from sqlalchemy import exc
+
+    raw = conn.connection.driver_connection
+    processors = _bind_processors(conn.dialect, table, tuple(columns))
+    zone = raw.info.timezone  # type: ignore[union-attr]
+    local = None if zone is UTC or str(zone) in _UTC_NAMES else zone
+    preparer = conn.dialect.identifier_preparer
+    sql = (
+        f"COPY {preparer.format_table(table)} "
+        f"({', '.join(preparer.quote(c) for c in columns)}) FROM STDIN"
+    )
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            write = copy.write_row
+            for row in rows:
+                if processors or local is not None:
+                    row = list(row)
+                    for at, process in processors:
+                        if row[at] is not None:
+                            row[at] = process(row[at])
+                    if local is not None:
+                        row = [v.astimezone(local) if isinstance(v, datetime) else v for v in row]
+                write(row)
+    except Exception as error:
+        base = conn.dialect.loaded_dbapi.Error
+        if isinstance(error, base):
+            raise exc.DBAPIError.instance(sql, None, error, base) from error
+        raise
+
+
+_UTC_NAMES = frozenset(("UTC", "Etc/UTC", "Etc/UCT", "UCT", "GMT", "Etc/GMT", "Universal", "Zulu"))
+
+
+@lru_cache(maxsize=16)
+def _bind_processors(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> Processors:
+    """The columns' bind processors for this dialect, by position."""
+    processors: Processors = []
+    for index, name in enumerate(columns):
+        kind = table.c[name].type
+        process = kind.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((index, process))
+    return processors
 
 
 def copy_activities(
@@ -194,6 +320,10 @@ def find_by_key(
             # SQLAlchemy work per key or per row (three lookups per batch).
             sql = _lookup_sql(conn.dialect, table, key, len(chunk))
             yield from conn.exec_driver_sql(sql, tuple(chunk))
+        elif conn.dialect.name == "postgresql":
+            # Driver SQL with the keys as one array (``= ANY``): one parameter,
+            # not one each, for the server to parse and plan
+            yield from conn.exec_driver_sql(_any_sql(conn.dialect, table, key), {"keys": chunk})
         else:
             columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
             statement = select(*columns).where(not_merged(table), table.c[key].in_(chunk))
@@ -243,6 +373,19 @@ def _lookup_sql(dialect: Dialect, table: Table, key: str, size: int) -> str:
         # scan every lead per lookup instead, 10x slower in a big import.
         return str(compiled).replace("FROM lead", f"FROM lead INDEXED BY ix_lead_{key}", 1)
     return str(compiled)
+
+
+@lru_cache(maxsize=16)
+def _any_sql(dialect: Dialect, table: Table, key: str) -> str:
+    """PostgreSQL: the lookup of an array of keys, as SQL for the driver."""
+    columns = [table.c.id, table.c.name, *(table.c[k] for k in KEYS)]
+    keys = bindparam("keys", type_=ARRAY(String()))
+    statement = (
+        select(*columns)
+        .where(table.c.merged_into.is_(None), table.c[key] == any_(keys))
+        .order_by(table.c.id)
+    )
+    return str(statement.compile(dialect=dialect))
 
 
 def _compiled(dialect: Dialect, table: Table, keys: list[str]) -> tuple[str, Processors]:

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy import select
 from sqlmodel import Session
 
-from leadctl import clock, scoring, users
+from leadctl import clock, scoring, stages, users
 from leadctl.errors import DatabaseError, Interrupted, InvalidInput, invalid_choice
 from leadctl.importing.bulk import indexes_deferred
 from leadctl.importing.decoding import display_name, open_source
@@ -37,7 +38,8 @@ from leadctl.importing.restore import Restorer
 from leadctl.importing.rows import Parsed, Rejected, RowParser
 from leadctl.importing.vocabulary import NewSources, Vocabulary, add_sources
 from leadctl.importing.warned import WarningKind, WarningsLog, warnings_path
-from leadctl.importing.writer import BatchResult, BatchWriter, Counts, RejectsWriter
+from leadctl.importing.writer import BatchResult, BatchWriter, Counts, RejectsWriter, id_range
+from leadctl.models import LEAD
 from leadctl.routing import BatchDealer
 from leadctl.storage import Database
 
@@ -46,6 +48,7 @@ BATCH_ROWS = 5000
 COLLECT_EVERY = 20_000  # allocations between two runs of the cycle collector, importing
 FIRST_BATCH_ROWS = 500
 MAX_NOTICES = 5  # in the summary; every one is in the rejects file
+ANALYZE_FROM_ROWS = 1000  # new leads after which PostgreSQL's statistics are taken again
 BULK_FROM_BYTES = 2 << 20  # a file this big into a nearly empty database: indexes built at the end
 
 
@@ -233,8 +236,13 @@ def _run_import(
             merged = result.merged_ids
             if bulk_load is not None and bulk_load.score:
                 merged = [lead for lead in merged if lead <= bulk_load.above]
+            staged: list[int] = []
+            if result.scored:  # stored with their scores: their stages follow
+                staged, new = new, []
             if new or merged:
                 scoring.rescore(session, new + merged)
+            if staged:
+                stages.recompute(session, select(LEAD.c.id).where(id_range(staged)))
             if options.on_batch is not None:
                 options.on_batch(session, result)
 
@@ -281,6 +289,8 @@ def _run_import(
         log_stored()
         if stored and not options.dry_run:
             database.optimize()  # the batches skipped it: statistics of the table as loaded
+            if not database.is_sqlite and counts.imported >= ANALYZE_FROM_ROWS:
+                _analyze(database)
         return ImportSummary(
             rows=counts.rows,
             imported=counts.imported if stored else 0,
@@ -307,6 +317,17 @@ def _run_import(
             warned.close(forget_leads=stored is False)
         if scratch is not None:
             scratch.close()
+
+
+def _analyze(database: Database) -> None:
+    """PostgreSQL: fresh planner statistics for the tables an import grew, so
+    the commands run right after it are planned for the tables as they are
+    (autovacuum would take them, but only a minute or so later)."""
+    from leadctl.models import ACTIVITY, LEAD
+    from leadctl.storage import analyze
+
+    with database.session(immediate=False) as session:
+        analyze(session.connection(), LEAD.name, ACTIVITY.name)
 
 
 def _restorer(

@@ -73,6 +73,9 @@ class BatchResult:
     # rows with warnings, each with the lead it became or merged into (None: no
     # lead, e.g. skipped or rejected; or a dry run's new lead): the warnings file
     placed: list[tuple[Parsed, int | None]] = field(default_factory=list)
+    # the new leads were stored with their scores (PostgreSQL): only their
+    # stages are left to recompute
+    scored: bool = False
 
 
 class BatchWriter:
@@ -105,6 +108,7 @@ class BatchWriter:
         self.scratch = scratch  # set for a dry run: nothing is written
         self.keep_ids = keep_ids
         self.companies = Companies()  # names by company, from batch to batch
+        self.scored = False  # the last batch's new leads were stored scored
 
     def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
         conn = session.connection()
@@ -228,9 +232,11 @@ class BatchWriter:
         visible = users.visible_clauses(self.scope) if self.scope is not None else None
         attached = converted.attach_clients(conn, new, now, visible)
         followup.first_calls(conn, [r.values for r in new], now)  # first_call_after (issue 14)
+        self.scored = False
         ids = self._insert(conn, new)
         self._remember_companies(new, ids)
         result.inserted_ids = ids
+        result.scored = self.scored
         result.placed = [
             (row, ids[position] if position is not None else lead) for row, position, lead in fates
         ]
@@ -376,7 +382,8 @@ class BatchWriter:
             for offset, i in enumerate(rest, start=1):
                 ids[i] = top + offset
         chosen_rows = [(ids[i], rows[i].values) for i in (*keep, *rest)]
-        self.records.insert_leads(conn, chosen_rows)
+        # a leadctl export's leads keep the scores of the file: none computed
+        self.scored = self.records.insert_leads(conn, chosen_rows, score=self.restore is None)
         return ids
 
     def _new_activities(
@@ -393,7 +400,7 @@ class BatchWriter:
         actor = self.actor
         fresh = ids if self.restore is None else self.restore.fresh(rows, ids)
         if fresh:
-            stored = _id_range(fresh)
+            stored = id_range(fresh)
             body = f"imported from {self.origin}"
             copy = records.copy_activities
             copy(
@@ -630,7 +637,7 @@ class RejectsWriter:
         file.commit()
 
 
-def _id_range(ids: list[int]) -> Any:
+def id_range(ids: list[int]) -> Any:
     """``id BETWEEN a AND b`` when the new ids are consecutive (as numbered on
     SQLite), else ``id IN (…)``."""
     low, high = min(ids), max(ids)

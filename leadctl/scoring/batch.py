@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     Column,
     Date,
     Integer,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -104,7 +107,11 @@ def rescore(
         return Rescored(0, 0)
     CHOSEN.create(conn, checkfirst=True)
     conn.execute(delete(CHOSEN))
-    conn.execute(insert(CHOSEN), [{"id": lead_id} for lead_id in unique])
+    if conn.dialect.name == "postgresql":  # one array, not a statement per id
+        given = bindparam("ids", unique, type_=ARRAY(BigInteger()))
+        conn.execute(insert(CHOSEN).from_select(["id"], select(func.unnest(given))))
+    else:
+        conn.execute(insert(CHOSEN), [{"id": lead_id} for lead_id in unique])
     chosen = select(CHOSEN.c.id)
     found = conn.execute(select(func.count()).where(LEAD.c.id.in_(chosen))).scalar_one()
     changed = _update(conn, rules, now, chosen)
@@ -127,6 +134,16 @@ def _update(conn: Connection, rules: RuleSet, now: datetime, ids: Any) -> int:
     if sql.dialect == "sqlite":  # pysqlite reports no rowcount for a statement starting WITH
         return int(conn.execute(select(func.changes())).scalar_one())
     return int(result.rowcount)
+
+
+def staged(conn: Connection, rules: RuleSet, now: datetime, table: Table) -> list[Any]:
+    """``(id, score, band)`` of each row of ``table`` (the lead table's columns:
+    leads about to be stored, an import's batch on PostgreSQL), as
+    :func:`rescore` would give them once stored: it reads the same columns,
+    and the activities of ids not stored yet are none."""
+    scores = _Sql(conn, rules, now, select(table.c.id), table=table).scores().subquery()
+    band = band_expr(rules, scores.c.score)
+    return list(conn.execute(select(scores.c.id, scores.c.score, band)))
 
 
 def band_expr(rules: RuleSet, score: Any) -> ColumnElement[str]:
@@ -161,6 +178,7 @@ class _Sql:
         ids: Any,
         *,
         before: datetime | None = None,
+        table: Table = LEAD,
     ) -> None:
         self.conn = conn
         self.before = before
@@ -169,7 +187,8 @@ class _Sql:
         self.ids = ids  # None (all leads) or a SELECT of lead ids
         self.today = today_utc(now)
         self.now_seconds = epoch_seconds(now)
-        self.source: Any = LEAD
+        self.table = table  # the leads' columns: lead, or leads about to be stored (staged)
+        self.source: Any = table
         self.text_bits: dict[Condition, tuple[Any, int]] = {}
 
     def scores(self) -> Any:
@@ -178,25 +197,25 @@ class _Sql:
         earned: ColumnElement[Any] = literal(0)
         behaviour = self.behavioral(rules.behavioral)
         if behaviour is not None:
-            self.source = self.source.outerjoin(behaviour, behaviour.c.lead_id == LEAD.c.id)
+            self.source = self.source.outerjoin(behaviour, behaviour.c.lead_id == self.table.c.id)
             earned = self.clamp(func.coalesce(behaviour.c.points, 0), 0, rules.behavioral.cap)
         base = self.component(rules.demographic) + earned + self.component(rules.firmographic)
         if rules.hot_eligible:
             # components are never negative, so the lift is max(base, hot or 0): base once
             eligible = or_(*(self.rule(rule) for rule in rules.hot_eligible))
             base = self.greatest(base, case((eligible, rules.hot), else_=0))
-        adjustment: Any = LEAD.c.score_adjustment
+        adjustment: Any = self.table.c.score_adjustment
         if self.before is not None:
             from leadctl import history
 
             was = history.first_change("score_adjustment", self.before)
-            self.source = self.source.outerjoin(was, was.c.lead_id == LEAD.c.id)
+            self.source = self.source.outerjoin(was, was.c.lead_id == self.table.c.id)
             then = func.coalesce(cast(was.c.old, Integer), 0)
-            adjustment = history.value_then(was, then, LEAD.c.score_adjustment)
+            adjustment = history.value_then(was, then, self.table.c.score_adjustment)
         total = self.clamp(base + adjustment, SCORE_MIN, SCORE_MAX)
-        query = select(LEAD.c.id, total.label("score")).select_from(self.source)
+        query = select(self.table.c.id, total.label("score")).select_from(self.source)
         if self.ids is not None:
-            query = query.where(LEAD.c.id.in_(self.ids))
+            query = query.where(self.table.c.id.in_(self.ids))
         return query
 
     # SQLite's two-argument min/max are scalar; elsewhere they are aggregates.
@@ -229,10 +248,10 @@ class _Sql:
         self.conn.execute(delete(TEXT_MATCH))
         today = self.today
         for field, tests in by_field.items():
-            column = LEAD.c[field]
+            column = self.table.c[field]
             values = select(column).distinct().where(column.is_not(None))
             if self.ids is not None:
-                values = values.where(LEAD.c.id.in_(self.ids))
+                values = values.where(self.table.c.id.in_(self.ids))
             distinct = list(self.conn.execute(values).scalars())
             for block in range(0, len(tests), MASK_BITS):
                 key = f"{field}:{block}"
@@ -252,7 +271,7 @@ class _Sql:
                     self.text_bits[test] = (lookup.c.mask, 1 << i)
 
     def condition(self, condition: Condition) -> ColumnElement[bool]:
-        column = LEAD.c[condition.field]
+        column = self.table.c[condition.field]
         op, operand = condition.op, condition.value
         if op in ("words", "in"):
             mask, bit = self.text_bits[condition]

@@ -127,7 +127,9 @@ class Database:
         return shown(self.target)
 
     @contextmanager
-    def session(self, *, immediate: bool = False, analyze: bool = True) -> Iterator[Session]:
+    def session(
+        self, *, immediate: bool = False, analyze: bool = True, serialize: bool = True
+    ) -> Iterator[Session]:
         """A session committed on success and rolled back on any error.
 
         ``immediate`` takes SQLite's write lock at BEGIN, so a command that reads
@@ -135,11 +137,19 @@ class Database:
         upgrade; such a transaction ends with :func:`optimize` unless ``analyze``
         is False (an import's batches: statistics taken while a table fills
         mislead the planner for the rest of the load, so it runs
-        :meth:`optimize` once at its end).
+        :meth:`optimize` once at its end). On PostgreSQL it takes the writer
+        lock (:func:`_serialize_writers`) unless ``serialize`` is False: for a
+        writer whose row locks already keep it apart from the others
+        (``claim --next``: ``FOR UPDATE SKIP LOCKED``, then a conditional
+        UPDATE), which then waits for no other writer.
         """
         from sqlmodel import Session
 
-        bind = self.engine.execution_options(leadctl_immediate=True) if immediate else self.engine
+        bind = (
+            self.engine.execution_options(leadctl_immediate=True, leadctl_serialize=serialize)
+            if immediate
+            else self.engine
+        )
         with translate_errors(self.shown), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
@@ -448,7 +458,8 @@ def _serialize_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get("leadctl_immediate"):
+        options = connection.get_execution_options()
+        if options.get("leadctl_immediate") and options.get("leadctl_serialize", True):
             milliseconds = int(busy_seconds() * 1000)
             # Driver SQL: SET LOCAL has no SQLAlchemy expression
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
