@@ -125,6 +125,23 @@ def test_an_import_touches_new_leads_at_their_arrival_and_merged_ones_now(
     assert touched(grace["id"]) == arrived(grace["id"])
 
 
+def test_touches_are_utc_whatever_the_servers_time_zone(cli, add_lead, touched, monkeypatch):
+    """PostgreSQL keeps an aware time in a column without a zone (``touched_at``)
+    as the session's wall clock: leadctl's sessions are UTC whatever the server's
+    ``TimeZone`` (here ``PGTZ``, which the driver sends); SQLite ignores PGTZ."""
+    monkeypatch.setenv("PGTZ", "Asia/Tokyo")  # UTC+9
+    lead = add_lead()
+    assert touched(lead["id"]) == "2026-11-23 09:00:00.000000"
+    later(monkeypatch, days=2)  # exactly 2 days: not yet
+    assert cli.json("show", lead["id"])["rotting"] is False
+    later(monkeypatch, days=2, hours=1)
+    assert cli.json("show", lead["id"])["rotting"] is True
+    assert [x["id"] for x in cli.json("list", "--rotting")] == [lead["id"]]
+    cli("note", lead["id"], "called")
+    assert touched(lead["id"]) == "2026-11-25 10:00:00.000000"
+    assert cli.json("list", "--rotting") == []
+
+
 # --- statuses set --rots-after -------------------------------------------------------------
 
 

@@ -162,6 +162,20 @@ def test_nobody_available_refuses_the_whole_command(cli, team):
     assert one.stderr.startswith("error: nobody available for lead ")
 
 
+def test_away_times_are_utc_whatever_the_servers_time_zone(cli, team, monkeypatch):
+    """``away_from``/``away_until`` are columns without a zone on PostgreSQL:
+    stored and read in UTC whatever the server's ``TimeZone`` (here ``PGTZ``)."""
+    monkeypatch.setenv("PGTZ", "America/New_York")  # UTC-5 in November
+    cli("user", "away", "ana", "--until", "+2d")
+    row = users(cli)["ana"]
+    assert (row["away_from"], row["away_until"]) == ("2026-11-23T09:00:00Z", "2026-11-25T09:00:00Z")
+    monkeypatch.setenv("LEADCTL_NOW", "2026-11-25T08:00:00Z")  # an hour before: still away
+    assert users(cli)["ana"]["away"] is True
+    (lead,) = leads(cli, 1)
+    result = cli("assign", lead, "--round-robin", "ana", code=3)
+    assert "ana is away until 2026-11-25 09:00" in result.stderr
+
+
 def test_an_explicit_to_is_not_refused_for_away_or_full(cli, team):
     cli("user", "away", "ana")
     cli("user", "set", "ana", "--capacity", "0")
