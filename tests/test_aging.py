@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-import sqlite3
-import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from leadctl import clock
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -26,17 +26,39 @@ def later(monkeypatch: pytest.MonkeyPatch, days: float = 0, hours: float = 0) ->
     monkeypatch.setenv("LEADCTL_NOW", at(days, hours))
 
 
-def touched(lead_id: int) -> str | None:
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
-        (value,) = conn.execute("SELECT touched_at FROM lead WHERE id = ?", (lead_id,)).fetchone()
-    conn.close()
+def stored(value: str | datetime | None) -> str | None:
+    """A stored time as SQLite keeps it (text, UTC); PostgreSQL's in the same form."""
+    if isinstance(value, datetime):
+        return clock.as_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value
+
+
+@pytest.fixture
+def touched(sql) -> Callable[[int], str | None]:
+    """A lead's ``touched_at`` as stored."""
+
+    def read(lead_id: int) -> str | None:
+        (row,) = sql("SELECT touched_at FROM lead WHERE id = :id", id=lead_id)
+        return stored(row[0])
+
+    return read
+
+
+@pytest.fixture
+def arrived(sql) -> Callable[[int], str | None]:
+    """A lead's ``created_at`` as stored."""
+
+    def read(lead_id: int) -> str | None:
+        (row,) = sql("SELECT created_at FROM lead WHERE id = :id", id=lead_id)
+        return stored(row[0])
+
+    return read
 
 
 # --- touched_at: kept where activities are written -----------------------------------------
 
 
-def test_a_new_lead_is_touched_at_its_arrival(add_lead):
+def test_a_new_lead_is_touched_at_its_arrival(add_lead, touched):
     lead = add_lead()
     assert touched(lead["id"]) == "2026-11-23 09:00:00.000000"
 
@@ -53,14 +75,14 @@ def test_a_new_lead_is_touched_at_its_arrival(add_lead):
         ["assign", "{id}", "--to", "me"],
     ],
 )
-def test_working_a_lead_touches_it(cli, add_lead, monkeypatch, args):
+def test_working_a_lead_touches_it(cli, add_lead, monkeypatch, args, touched):
     lead = add_lead()
     later(monkeypatch, days=1)
     cli(*[a.format(id=lead["id"]) for a in args])
     assert touched(lead["id"]) == "2026-11-24 09:00:00.000000"
 
 
-def test_engagements_scores_and_releases_do_not_touch(cli, add_lead, monkeypatch):
+def test_engagements_scores_and_releases_do_not_touch(cli, add_lead, monkeypatch, touched):
     lead = add_lead()
     cli("claim", lead["id"])
     later(monkeypatch, days=1)
@@ -70,7 +92,7 @@ def test_engagements_scores_and_releases_do_not_touch(cli, add_lead, monkeypatch
     assert touched(lead["id"]) == "2026-11-23 09:00:00.000000"
 
 
-def test_touched_at_never_goes_back(cli, add_lead, monkeypatch):
+def test_touched_at_never_goes_back(cli, add_lead, monkeypatch, touched):
     lead = add_lead()
     later(monkeypatch, days=2)
     cli("note", lead["id"], "later")
@@ -79,7 +101,7 @@ def test_touched_at_never_goes_back(cli, add_lead, monkeypatch):
     assert touched(lead["id"]) == "2026-11-25 09:00:00.000000"
 
 
-def test_bulk_commands_touch_every_lead_they_change(cli, add_lead, monkeypatch):
+def test_bulk_commands_touch_every_lead_they_change(cli, add_lead, monkeypatch, touched):
     ids = [add_lead(f"Lead {n}")["id"] for n in range(3)]
     later(monkeypatch, days=3)
     cli("status", *ids, "contacted")
@@ -87,7 +109,7 @@ def test_bulk_commands_touch_every_lead_they_change(cli, add_lead, monkeypatch):
 
 
 def test_an_import_touches_new_leads_at_their_arrival_and_merged_ones_now(
-    cli, add_lead, tmp_path, monkeypatch
+    cli, add_lead, tmp_path, monkeypatch, touched, arrived
 ):
     old = add_lead("Ada Lovelace", email="ada@example.com")
     source = tmp_path / "in.csv"
@@ -100,14 +122,24 @@ def test_an_import_touches_new_leads_at_their_arrival_and_merged_ones_now(
     cli("import", str(source))
     assert touched(old["id"]) == "2026-11-28 09:00:00.000000"  # a fill is a touch
     grace = next(lead for lead in cli.json("list") if lead["name"] == "Grace Hopper")
-    assert touched(grace["id"]) == touched_created(grace["id"])
+    assert touched(grace["id"]) == arrived(grace["id"])
 
 
-def touched_created(lead_id: int) -> str:
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
-        (value,) = conn.execute("SELECT created_at FROM lead WHERE id = ?", (lead_id,)).fetchone()
-    conn.close()
-    return str(value)
+def test_touches_are_utc_whatever_the_servers_time_zone(cli, add_lead, touched, monkeypatch):
+    """PostgreSQL keeps an aware time in a column without a zone (``touched_at``)
+    as the session's wall clock: leadctl's sessions are UTC whatever the server's
+    ``TimeZone`` (here ``PGTZ``, which the driver sends); SQLite ignores PGTZ."""
+    monkeypatch.setenv("PGTZ", "Asia/Tokyo")  # UTC+9
+    lead = add_lead()
+    assert touched(lead["id"]) == "2026-11-23 09:00:00.000000"
+    later(monkeypatch, days=2)  # exactly 2 days: not yet
+    assert cli.json("show", lead["id"])["rotting"] is False
+    later(monkeypatch, days=2, hours=1)
+    assert cli.json("show", lead["id"])["rotting"] is True
+    assert [x["id"] for x in cli.json("list", "--rotting")] == [lead["id"]]
+    cli("note", lead["id"], "called")
+    assert touched(lead["id"]) == "2026-11-25 10:00:00.000000"
+    assert cli.json("list", "--rotting") == []
 
 
 # --- statuses set --rots-after -------------------------------------------------------------
@@ -207,14 +239,14 @@ def test_the_list_marks_rotting_leads(cli, add_lead, monkeypatch):
     assert "new rotting" in row
 
 
-def test_rotting_is_computed_not_imported(cli, add_lead, tmp_path, monkeypatch):
+def test_rotting_is_computed_not_imported(cli, add_lead, tmp_path, second_db, monkeypatch):
     add_lead("Ada Lovelace", field="crm=1")
     later(monkeypatch, days=3)
     out = tmp_path / "all.csv"
     cli("export", "-o", str(out))
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert rows[0]["rotting"] == "yes"  # as CSV writes booleans
-    monkeypatch.setenv("LEADCTL_DB", str(tmp_path / "other.db"))
+    monkeypatch.setenv("LEADCTL_DB", second_db)
     monkeypatch.setenv("LEADCTL_NOW", at())
     cli("import", str(out))
     (lead,) = cli.json("list")
@@ -244,54 +276,53 @@ STATUSES = ["new", "contacted", "qualified", "nurture", "converted", "lost"]
     ),
 )
 def test_the_sql_clause_and_the_python_predicate_agree(leads, times):
-    from sqlalchemy import select, update
+    from sqlalchemy import delete, select, update
 
     from leadctl import aging
     from leadctl.database import open_database
     from leadctl.models import CHOICE, LEAD
 
-    with tempfile.TemporaryDirectory() as folder:
-        database = open_database(str(Path(folder) / "prop.db"))
-        try:
-            with database.session(immediate=True) as session:
-                conn = session.connection()
-                for status, seconds in times.items():
-                    conn.execute(
-                        update(CHOICE)
-                        .where(CHOICE.c.list == "status", CHOICE.c.name == status)
-                        .values(rots_after=seconds)
-                    )
-                rows = [
-                    {"name": f"L{n}", "status": status, "priority": "medium", "score": 0,
-                     "score_adjustment": 0, "band": "cold", "tags": "[]", "fields": "{}",
-                     "created_at": NOW - timedelta(days=n % 5), "updated_at": NOW,
-                     "touched_at": None if offset is None else NOW + timedelta(seconds=offset)}
-                    for n, (status, offset) in enumerate(leads)
-                ]  # fmt: skip
-                if rows:
-                    conn.execute(LEAD.insert(), rows)
-                rules = aging.load(conn)
-                in_sql = set(conn.execute(select(LEAD.c.id).where(rules.clause(NOW))).scalars())
-                in_python = {
-                    row.id
-                    for row in conn.execute(
-                        select(LEAD.c.id, LEAD.c.status, LEAD.c.touched_at, LEAD.c.created_at)
-                    )
-                    if rules.is_rotting(row.status, row.touched_at, NOW, row.created_at)
-                }
-        finally:
-            database.close()
+    # the test's database, on either engine (a fixture would be one for all examples)
+    database = open_database(os.environ["LEADCTL_DB"])
+    try:
+        with database.session(immediate=True) as session:
+            conn = session.connection()
+            conn.execute(delete(LEAD))  # the last example's leads
+            for status, seconds in times.items():
+                conn.execute(
+                    update(CHOICE)
+                    .where(CHOICE.c.list == "status", CHOICE.c.name == status)
+                    .values(rots_after=seconds)
+                )
+            rows = [
+                {"name": f"L{n}", "status": status, "priority": "medium", "score": 0,
+                 "score_adjustment": 0, "band": "cold", "tags": "[]", "fields": "{}",
+                 "created_at": NOW - timedelta(days=n % 5), "updated_at": NOW,
+                 "touched_at": None if offset is None else NOW + timedelta(seconds=offset)}
+                for n, (status, offset) in enumerate(leads)
+            ]  # fmt: skip
+            if rows:
+                conn.execute(LEAD.insert(), rows)
+            rules = aging.load(conn)
+            in_sql = set(conn.execute(select(LEAD.c.id).where(rules.clause(NOW))).scalars())
+            in_python = {
+                row.id
+                for row in conn.execute(
+                    select(LEAD.c.id, LEAD.c.status, LEAD.c.touched_at, LEAD.c.created_at)
+                )
+                if rules.is_rotting(row.status, row.touched_at, NOW, row.created_at)
+            }
+    finally:
+        database.close()
     assert in_sql == in_python
     for status in ("converted", "lost"):  # final and won statuses never rot, whatever is stored
         assert status not in rules.rots_after
 
 
-def test_a_lead_never_touched_counts_from_its_arrival(cli, add_lead, monkeypatch):
+def test_a_lead_never_touched_counts_from_its_arrival(cli, add_lead, sql, monkeypatch):
     """Rows written behind leadctl's back have no touched_at: their arrival stands in."""
     lead = add_lead()
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
-        conn.execute("UPDATE lead SET touched_at = NULL")
-    conn.close()
+    sql("UPDATE lead SET touched_at = NULL")
     later(monkeypatch, days=1)
     assert cli.json("show", lead["id"])["rotting"] is False
     later(monkeypatch, days=3)

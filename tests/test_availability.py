@@ -162,6 +162,20 @@ def test_nobody_available_refuses_the_whole_command(cli, team):
     assert one.stderr.startswith("error: nobody available for lead ")
 
 
+def test_away_times_are_utc_whatever_the_servers_time_zone(cli, team, monkeypatch):
+    """``away_from``/``away_until`` are columns without a zone on PostgreSQL:
+    stored and read in UTC whatever the server's ``TimeZone`` (here ``PGTZ``)."""
+    monkeypatch.setenv("PGTZ", "America/New_York")  # UTC-5 in November
+    cli("user", "away", "ana", "--until", "+2d")
+    row = users(cli)["ana"]
+    assert (row["away_from"], row["away_until"]) == ("2026-11-23T09:00:00Z", "2026-11-25T09:00:00Z")
+    monkeypatch.setenv("LEADCTL_NOW", "2026-11-25T08:00:00Z")  # an hour before: still away
+    assert users(cli)["ana"]["away"] is True
+    (lead,) = leads(cli, 1)
+    result = cli("assign", lead, "--round-robin", "ana", code=3)
+    assert "ana is away until 2026-11-25 09:00" in result.stderr
+
+
 def test_an_explicit_to_is_not_refused_for_away_or_full(cli, team):
     cli("user", "away", "ana")
     cli("user", "set", "ana", "--capacity", "0")
@@ -169,17 +183,15 @@ def test_an_explicit_to_is_not_refused_for_away_or_full(cli, team):
     assert cli.json("assign", lead, "--to", "ana")["owner"] == "ana"
 
 
-def test_round_robin_pointer_per_group_and_old_pointer_still_read(cli, team, db_path):
-    import sqlite3
-
+def test_round_robin_pointer_per_group_and_old_pointer_still_read(cli, team, sql):
     ids = leads(cli, 6)
     assert owners(cli.json("assign", *ids[:2], "--round-robin", "ana,ben")) == ["ana", "ben"]
     # a group never dealt continues after the last deal of any group (ben)
     assert owners(cli.json("assign", *ids[2:3], "--round-robin", "cy,ben")) == ["cy"]
     # each group continues after whoever its own last deal ended on
     assert owners(cli.json("assign", *ids[3:4], "--round-robin", "ana,ben")) == ["ana"]
-    with sqlite3.connect(db_path) as conn:  # a pointer as it was stored before issue 15
-        conn.execute("UPDATE setting SET value = 'ben' WHERE key = 'round_robin_last'")
+    # a pointer as it was stored before issue 15
+    sql("UPDATE setting SET value = 'ben' WHERE key = 'round_robin_last'")
     assert owners(cli.json("assign", *ids[4:], "--round-robin", "ana,ben,cy")) == ["cy", "ana"]
 
 
@@ -218,7 +230,7 @@ def test_import_deals_new_leads_among_reps_and_managers(cli, team, tmp_path):
     assert m1["owner"] == "ana"  # the file's owner column gives way, as for --assign USER
 
 
-def test_import_round_robin_respects_capacity_across_batches(cli, team, tmp_path):
+def test_import_round_robin_respects_capacity_across_batches(cli, team, tmp_path, db_target):
     from leadctl.database import open_database
     from leadctl.importing import ImportOptions, run_import
 
@@ -226,7 +238,7 @@ def test_import_round_robin_respects_capacity_across_batches(cli, team, tmp_path
     cli("user", "set", "ben", "--capacity", "1")
     cli("user", "set", "cy", "--capacity", "0")
     path = write_csv(tmp_path, [(f"N{i}", "") for i in range(5)])
-    database = open_database(str(tmp_path / "leads.db"))
+    database = open_database(db_target)
     try:
         options = ImportOptions(assign="round-robin", batch_rows=2, warning_details=True)
         summary = run_import(database, str(path), options, actor="tester")
@@ -262,7 +274,7 @@ def test_import_round_robin_needs_someone_to_deal_to(cli, tmp_path):
     assert cli.json("list") == []
 
 
-def test_core_round_robin_partial_leaves_whom_nobody_can_take(cli, team, db_path):
+def test_core_round_robin_partial_leaves_whom_nobody_can_take(cli, team, db_target):
     """How `sweep` (and any core caller) deals: a session, an actor, lead ids,
     user names; ``partial=True`` places what it can and lists the rest."""
     from leadctl import claims, users
@@ -271,7 +283,7 @@ def test_core_round_robin_partial_leaves_whom_nobody_can_take(cli, team, db_path
     cli("user", "set", "ana", "--capacity", "1")
     cli("user", "away", "ben")
     ids = leads(cli, 3)
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     try:
         with database.session(immediate=True) as session:
             who = users.actor(session, "tester")

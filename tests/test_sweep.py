@@ -3,12 +3,12 @@ run (counts equal to the real run's, the file untouched), permissions, output.""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from tests.contents import fingerprint
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 KEYS = ["released", "escalated", "first_calls", "to_nurture", "stage_changes"]
@@ -25,13 +25,6 @@ def later(monkeypatch: pytest.MonkeyPatch, days: float = 0, hours: float = 0) ->
 
 def sweep(cli, *args: str, code: int = 0) -> dict[str, int]:
     return cli.json("sweep", *args, code=code)
-
-
-def sql(query: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
-        rows = conn.execute(query, params).fetchall()
-    conn.close()
-    return rows
 
 
 def acts(cli, lead_id: int, kind: str) -> list[dict]:
@@ -214,12 +207,10 @@ def test_inactive_days_without_a_nurture_status_is_an_error(cli, add_lead):
 # --- (e) stages ---------------------------------------------------------------------------------
 
 
-def test_stages_brought_in_line_with_scores(cli, add_lead):
+def test_stages_brought_in_line_with_scores(cli, add_lead, sql):
     ids = [add_lead(f"Lead {n}")["id"] for n in range(3)]
-    sql_update = "UPDATE lead SET score = 80 WHERE id IN (?, ?)"
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:  # a score written behind its back
-        conn.execute(sql_update, ids[:2])
-    conn.close()
+    # a score written behind its back
+    sql("UPDATE lead SET score = 80 WHERE id IN (:a, :b)", a=ids[0], b=ids[1])
     assert sweep(cli) == NOTHING | {"stage_changes": 2}
     assert [cli.json("show", i)["stage"] for i in ids] == ["sql", "sql", "lead"]
     assert sweep(cli) == NOTHING
@@ -228,14 +219,7 @@ def test_stages_brought_in_line_with_scores(cli, add_lead):
 # --- everything at once: the dry run, idempotence ---------------------------------------------
 
 
-def files_hash(db) -> str:
-    digest = hashlib.sha256()
-    for path in (db, db.with_name(db.name + "-wal")):
-        digest.update(path.read_bytes() if path.exists() else b"-")
-    return digest.hexdigest()
-
-
-def busy_day(cli, monkeypatch) -> None:
+def busy_day(cli, monkeypatch, sql) -> None:
     """Leads for every rule, then the clock 12 days on."""
     ids = [cli.json("add", f"Lead {n}", "--email", f"l{n}@example.com")["id"] for n in range(12)]
     cli("claim", *ids[:3], "--hours", "1")
@@ -245,30 +229,29 @@ def busy_day(cli, monkeypatch) -> None:
     cli("config", "set", "first_call_after", "1d")
     cli("config", "set", "inactive_days", "10")
     cli("config", "set", "sql_requires_qualified", "yes")
-    with sqlite3.connect(os.environ["LEADCTL_DB"]) as conn:
-        conn.execute(  # ids[7] is sql while qualified: moved to nurture, it becomes an mql
-            "UPDATE lead SET score = 90, stage = CASE WHEN id = ? THEN 'sql' ELSE stage END "
-            "WHERE id IN (?, ?, ?)",
-            (ids[7], ids[7], ids[8], ids[4]),
-        )
-    conn.close()
+    sql(  # ids[7] is sql while qualified: moved to nurture, it becomes an mql
+        "UPDATE lead SET score = 90, stage = CASE WHEN id = :hot THEN 'sql' ELSE stage END "
+        "WHERE id IN (:a, :b, :c)",
+        hot=ids[7], a=ids[7], b=ids[8], c=ids[4],
+    )  # fmt: skip
     later(monkeypatch, days=12)
 
 
-def test_the_dry_run_counts_what_the_sweep_does_and_writes_nothing(cli, db_path, monkeypatch):
-    busy_day(cli, monkeypatch)
-    cli("list")  # the reader's checkpoint, so that the hash sees a settled file
-    before = files_hash(db_path)
+def test_the_dry_run_counts_what_the_sweep_does_and_writes_nothing(
+    cli, db_target, sql, monkeypatch
+):
+    busy_day(cli, monkeypatch, sql)
+    before = fingerprint(db_target)
     dry = sweep(cli, "--dry-run")
     said = cli("sweep", "--dry-run")
-    assert files_hash(db_path) == before
+    assert fingerprint(db_target) == before
     assert said.stdout.startswith("would sweep: released 3, escalated 3")
     done = sweep(cli)
     assert done == dry
     assert dry == {
         "released": 3, "escalated": 3, "first_calls": 3, "to_nurture": 9, "stage_changes": 3,
     }  # fmt: skip
-    assert files_hash(db_path) != before
+    assert fingerprint(db_target) != before
     assert sweep(cli) == NOTHING
     assert sweep(cli, "--dry-run") == NOTHING
 
@@ -301,13 +284,15 @@ def test_with_users_a_manager_or_admin_sweeps(cli, user, code):
     cli("--as", user, "sweep", "--dry-run", code=code)
 
 
-def test_sweep_activities_are_one_command_of_the_actor(cli, add_lead, monkeypatch):
+def test_sweep_activities_are_one_command_of_the_actor(cli, add_lead, sql, monkeypatch):
     lead = add_lead()["id"]
     cli("assign", lead, "--to", "rita")
     later(monkeypatch, days=3)
     sweep(cli)
-    rows = sql("SELECT kind, actor, command_id FROM activity WHERE lead_id = ? AND kind = ?",
-               lead, "escalate")  # fmt: skip
+    rows = sql(
+        "SELECT kind, actor, command_id FROM activity WHERE lead_id = :id AND kind = :kind",
+        id=lead, kind="escalate",
+    )  # fmt: skip
     assert [(kind, actor) for kind, actor, _ in rows] == [("escalate", "tester")]
     assert rows[0][2] is not None
 
@@ -326,7 +311,7 @@ print(codes)
 
 
 @pytest.mark.slow
-def test_sweep_from_cron_beside_an_import_and_people_claiming(cli, tmp_path, monkeypatch):
+def test_sweep_from_cron_beside_an_import_and_people_claiming(cli, sql, tmp_path, monkeypatch):
     import json
     import subprocess
     import sys
@@ -384,8 +369,10 @@ def test_sweep_from_cron_beside_an_import_and_people_claiming(cli, tmp_path, mon
     imported = json.loads(out)["imported"]
     assert sql("SELECT count(*) FROM lead")[0][0] == 60 + imported  # nothing lost
     handled = sql(
-        "SELECT lead_id, SUM(kind = 'release'), SUM(kind = 'escalate'), "
-        "SUM(kind = 'schedule' AND body LIKE 'first call%') FROM activity GROUP BY lead_id"
+        "SELECT lead_id, SUM(CASE WHEN kind = 'release' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN kind = 'escalate' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN kind = 'schedule' AND body LIKE 'first call%' THEN 1 ELSE 0 END) "
+        "FROM activity GROUP BY lead_id"
     )
     twice = [row for row in handled if max(row[1:]) > 1]
     assert twice == []  # nothing handled twice

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leadctl.errors import DatabaseError, PermissionDenied
 
@@ -443,8 +443,29 @@ def _server_engine(url: str) -> Engine:
     except Exception as error:  # URL malformed
         detail = hide_password(str(error), given)
         raise DatabaseError(f"cannot use database {shown(given)}: {detail}") from None
+    _utc_sessions(engine)
     _serialize_writers(engine)
     return engine
+
+
+def _utc_sessions(engine: Engine) -> None:
+    """Every session in UTC, whatever the server's ``TimeZone`` (a server set up
+    in Berlin or New York, or ``PGTZ``): some time columns are ``timestamp``
+    without a zone (``lead.touched_at``, ``app_user.away_from``/``away_until``,
+    ``command_log.created_at``, ``event.at``), and PostgreSQL stores an aware
+    time there as the session's wall clock, which leadctl reads back as UTC."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Driver SQL on the new connection, before SQLAlchemy uses it; committed
+        # so that the setting is the session's, not one transaction's
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()
 
 
 def _serialize_writers(engine: Engine) -> None:
