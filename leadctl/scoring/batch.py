@@ -193,7 +193,9 @@ class _Sql:
             self.source = self.source.outerjoin(was, was.c.lead_id == LEAD.c.id)
             then = func.coalesce(cast(was.c.old, Integer), 0)
             adjustment = history.value_then(was, then, LEAD.c.score_adjustment)
-        total = self.clamp(base + adjustment, SCORE_MIN, SCORE_MAX)
+        # a whole number on either engine: PostgreSQL's sum of a bigint (the
+        # behaviour points) is numeric, which would come back as a Decimal
+        total = cast(self.clamp(base + adjustment, SCORE_MIN, SCORE_MAX), Integer)
         query = select(LEAD.c.id, total.label("score")).select_from(self.source)
         if self.ids is not None:
             query = query.where(LEAD.c.id.in_(self.ids))
