@@ -193,9 +193,7 @@ class _Sql:
             self.source = self.source.outerjoin(was, was.c.lead_id == LEAD.c.id)
             then = func.coalesce(cast(was.c.old, Integer), 0)
             adjustment = history.value_then(was, then, LEAD.c.score_adjustment)
-        # a whole number on either engine: PostgreSQL's sum of a bigint (the
-        # behaviour points) is numeric, which would come back as a Decimal
-        total = cast(self.clamp(base + adjustment, SCORE_MIN, SCORE_MAX), Integer)
+        total = self.clamp(base + adjustment, SCORE_MIN, SCORE_MAX)
         query = select(LEAD.c.id, total.label("score")).select_from(self.source)
         if self.ids is not None:
             query = query.where(LEAD.c.id.in_(self.ids))
@@ -332,8 +330,11 @@ class _Sql:
         limits = {e.kind: e.max for e in behavioral.kinds if e.max is not None}
         if limits:
             earned = self.least(earned, case(limits, value=grouped.c.kind, else_=NO_LIMIT))
+        # a whole number on either engine: PostgreSQL's sum of bigints is a
+        # numeric, and the scores made of it came back as Decimals there
+        per_lead = cast(func.sum(earned), Integer)
         return (
-            select(grouped.c.lead_id, func.sum(earned).label("points"))
+            select(grouped.c.lead_id, per_lead.label("points"))
             .group_by(grouped.c.lead_id)
             .subquery("behaviour")
         )
