@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -108,19 +107,6 @@ def rows(db: str, table: str, *, live_leads_only: bool = False) -> list[tuple[An
             ]
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def new_db(tmp_path: Any, _server: str | None) -> Callable[[str], str]:
-    """Empty databases on the test's engine, as many as a test needs: a file
-    named after ``name``, or a new schema on the server."""
-
-    def make(name: str) -> str:
-        if _server is None:
-            return str(tmp_path / f"{name}.db")
-        return engines.fresh_schema(_server)
-
-    return make
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
