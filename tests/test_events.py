@@ -324,14 +324,14 @@ def test_the_hook_sees_the_change_committed_and_its_output_stays_off_stdout(
     assert [e["data"]["body"] for e in lines(cli("events"))] == ["from the hook"]
 
 
-def test_the_hook_is_told_the_database(cli, add_lead, tmp_path):
+def test_the_hook_is_told_the_database(cli, add_lead, tmp_path, second_db):
     """LEADCTL_DB names the database the events are from, given by --db too."""
-    other = tmp_path / "other.db"
+    other = second_db
     told = tmp_path / "told"
-    cli("--db", str(other), "config", "set", "events", "all")
-    cli("--db", str(other), "config", "set", "hook_command", f"echo \"$LEADCTL_DB\" > '{told}'")
-    cli("--db", str(other), "add", "Ada", "--email", "ada@example.com")
-    assert told.read_text().strip() == str(other)
+    cli("--db", other, "config", "set", "events", "all")
+    cli("--db", other, "config", "set", "hook_command", f"echo \"$LEADCTL_DB\" > '{told}'")
+    cli("--db", other, "add", "Ada", "--email", "ada@example.com")
+    assert told.read_text().strip() == other
 
 
 def test_a_failing_hook_loses_nothing_and_the_next_run_delivers(cli, add_lead, tmp_path):
