@@ -18,14 +18,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import LargeBinary, String, and_, cast, func, literal, or_
-from sqlalchemy import text as sql_text
+from sqlalchemy import (
+    LargeBinary,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from leadctl.storage import FOLD_FUNCTION
 
 ESCAPE = "/"
+ICU_ROOT = "und-x-icu"  # ICU's root collation: folds Unicode whatever the database's locale
 
 
 def escape_like(text: str) -> str:
@@ -66,10 +79,8 @@ def fold_collation(session: Session) -> str | None:
         return None
     key = str(bind.engine.url)
     if key not in _COLLATIONS:
-        _COLLATIONS[key] = session.execute(
-            sql_text(
-                "SELECT CASE WHEN lower('\u00c4') = '\u00e4' THEN NULL ELSE "
-                "(SELECT collname FROM pg_collation WHERE collname = 'und-x-icu') END"
-            )
-        ).scalar()
+        catalog = table("pg_collation", column("collname", String()))
+        icu = select(catalog.c.collname).where(catalog.c.collname == ICU_ROOT).scalar_subquery()
+        folds = func.lower(literal("\u00c4", String())) == "\u00e4"
+        _COLLATIONS[key] = session.execute(select(case((folds, null()), else_=icu))).scalar()
     return _COLLATIONS[key]

@@ -113,6 +113,21 @@ def second_db(tmp_path: Path, _server: str | None) -> str:
 
 
 @pytest.fixture
+def new_db(tmp_path: Path, _server: str | None) -> Callable[[str], str]:
+    """More empty databases on the test's engine, as many as a test needs:
+    ``new_db("source")`` is a file named so, or a new schema on the server."""
+
+    def make(name: str) -> str:
+        if _server is None:
+            return str(tmp_path / f"{name}.db")
+        from tests import engines
+
+        return engines.fresh_schema(_server)
+
+    return make
+
+
+@pytest.fixture
 def sql(db_target: str) -> Iterator[Callable[..., list[Any]]]:
     """Run one SQL statement on the test's database, on either engine, in its
     own transaction: ``sql("UPDATE lead SET score = :s WHERE id = 1", s=90)``;

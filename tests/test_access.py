@@ -110,8 +110,8 @@ def test_row_stores_values_as_text_and_the_time_in_utc():
     assert activities.row(7, "note", "ada").created_at == datetime(2026, 11, 23, 9, tzinfo=UTC)
 
 
-def test_record_and_record_many_store_the_same_row(tmp_path):
-    database = open_database(str(tmp_path / "a.db"))
+def test_record_and_record_many_store_the_same_row(db_target):
+    database = open_database(db_target)
     try:
         with database.session() as session:
             now = datetime(2026, 1, 1, tzinfo=UTC)

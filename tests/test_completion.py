@@ -5,7 +5,6 @@ loaded commands, names from the database, and installing the scripts."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -83,8 +82,8 @@ def test_user_names_complete(cli):
     assert complete(cli, "leadctl user role s") == ["sam"]
 
 
-def test_the_db_on_the_command_line_is_the_one_read(cli, tmp_path):
-    other = tmp_path / "other.db"
+def test_the_db_on_the_command_line_is_the_one_read(cli, second_db):
+    other = second_db
     cli("--db", other, "sources", "add", "Podcast")
     assert complete(cli, "leadctl list --source Pod") == []
     assert complete(cli, f"leadctl --db {other} list --source Pod") == ["Podcast"]
@@ -207,12 +206,9 @@ def test_help_lists_completion_and_opens_no_database(cli, db_path):
     assert not db_path.exists()
 
 
-@pytest.mark.sqlite_only
-def test_completing_leaves_a_database_unchanged(cli, db_path):
+def test_completing_leaves_a_database_unchanged(cli, sql):
     cli("list")
-    with sqlite3.connect(db_path) as conn:
-        before = conn.execute("SELECT count(*) FROM command_log").fetchone()
+    [before] = sql("SELECT count(*) FROM command_log")
     complete(cli, "leadctl --as ")
     complete(cli, "leadctl status 1 ")
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM command_log").fetchone() == before
+    assert sql("SELECT count(*) FROM command_log") == [before]

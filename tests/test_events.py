@@ -29,8 +29,8 @@ def lines(result: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-def stored_ids(db_path: Path) -> list[int]:
-    database = open_database(str(db_path))
+def stored_ids(target: str) -> list[int]:
+    database = open_database(target)
     try:
         with database.session() as session:
             return list(session.connection().execute(sql_select(EVENT.c.id)).scalars())
@@ -38,10 +38,10 @@ def stored_ids(db_path: Path) -> list[int]:
         database.close()
 
 
-def automated_status(db_path: Path, lead_id: int, new: str, *, rule: str = "test") -> None:
+def automated_status(target: str, lead_id: int, new: str, *, rule: str = "test") -> None:
     """A status move made by a rule (as `sweep` makes them): one transaction
     marked with ``activities.automated``, written through the ORM's record."""
-    database = open_database(str(db_path))
+    database = open_database(target)
     try:
         with database.session(immediate=True) as session:
             conn = session.connection()
@@ -63,11 +63,11 @@ def hook_writing_to(path: Path) -> str:
 # --- what becomes an event --------------------------------------------------------------------
 
 
-def test_an_automated_change_is_an_event_and_a_persons_is_not(cli, add_lead, db_path):
+def test_an_automated_change_is_an_event_and_a_persons_is_not(cli, add_lead, db_target):
     add_lead("Ada")
     cli("status", "1", "contacted")  # a person: no event by default
     assert cli("events").stdout == ""
-    automated_status(db_path, 1, "qualified", rule="sweep")
+    automated_status(db_target, 1, "qualified", rule="sweep")
     [event] = lines(cli("events"))
     assert list(event) == KEYS
     assert event["kind"] == "status"
@@ -85,12 +85,12 @@ def test_an_automated_change_is_an_event_and_a_persons_is_not(cli, add_lead, db_
     assert [e["id"] for e in lines(cli("events"))] == [event["id"]]
 
 
-def test_automated_changes_of_many_leads_are_set_based_events(cli, add_lead, db_path):
+def test_automated_changes_of_many_leads_are_set_based_events(cli, add_lead, db_target):
     """record_many (one executemany) and record_select (stage changes: one
     INSERT … SELECT) both give one event a row, with the rule."""
     for name in ("Ada", "Bob", "Cy"):
         add_lead(name)
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     try:
         with database.session(immediate=True) as session:
             conn = session.connection()
@@ -151,7 +151,7 @@ def test_the_setting_is_validated(cli):
 # --- reading and acknowledging ----------------------------------------------------------------
 
 
-def test_since_ack_and_ids_that_are_never_reused(cli, add_lead, db_path):
+def test_since_ack_and_ids_that_are_never_reused(cli, add_lead, db_target):
     cli("config", "set", "events", "all")
     add_lead("Ada")
     cli("note", "1", "one")
@@ -167,7 +167,7 @@ def test_since_ack_and_ids_that_are_never_reused(cli, add_lead, db_path):
     assert "the last event is 3" in cli("events", "--ack", "4", code=1).stderr
     assert "≥ 0" in cli("events", "--ack", "-1", code=1).stderr
     cli("events", "--ack", "3")
-    assert stored_ids(db_path) == []  # acknowledged events are dropped
+    assert stored_ids(db_target) == []  # acknowledged events are dropped
     cli("events", "--ack", "3")  # still known: the last id is remembered
     assert "the last event is 3" in cli("events", "--ack", "4", code=1).stderr
     cli("note", "1", "three")
@@ -301,7 +301,7 @@ def test_the_hook_gets_the_batch_on_stdin_after_commit_and_acknowledges_it(cli, 
 
 
 def test_the_hook_sees_the_change_committed_and_its_output_stays_off_stdout(
-    cli, add_lead, tmp_path, db_path
+    cli, add_lead, tmp_path, db_target
 ):
     """It runs after commit, in no transaction: it may run leadctl itself,
     even a write (with a short busy timeout: a held write lock would fail
@@ -324,14 +324,14 @@ def test_the_hook_sees_the_change_committed_and_its_output_stays_off_stdout(
     assert [e["data"]["body"] for e in lines(cli("events"))] == ["from the hook"]
 
 
-def test_the_hook_is_told_the_database(cli, add_lead, tmp_path):
+def test_the_hook_is_told_the_database(cli, add_lead, tmp_path, second_db):
     """LEADCTL_DB names the database the events are from, given by --db too."""
-    other = tmp_path / "other.db"
+    other = second_db
     told = tmp_path / "told"
-    cli("--db", str(other), "config", "set", "events", "all")
-    cli("--db", str(other), "config", "set", "hook_command", f"echo \"$LEADCTL_DB\" > '{told}'")
-    cli("--db", str(other), "add", "Ada", "--email", "ada@example.com")
-    assert told.read_text().strip() == str(other)
+    cli("--db", other, "config", "set", "events", "all")
+    cli("--db", other, "config", "set", "hook_command", f"echo \"$LEADCTL_DB\" > '{told}'")
+    cli("--db", other, "add", "Ada", "--email", "ada@example.com")
+    assert told.read_text().strip() == other
 
 
 def test_a_failing_hook_loses_nothing_and_the_next_run_delivers(cli, add_lead, tmp_path):
@@ -400,12 +400,12 @@ def test_a_killed_hook_loses_nothing(cli, add_lead, tmp_path):
     assert [json.loads(line)["id"] for line in got.read_text().splitlines()] == [1, 2]
 
 
-def test_a_hook_past_its_time_is_killed_and_its_batch_stays(cli, add_lead, tmp_path, db_path):
+def test_a_hook_past_its_time_is_killed_and_its_batch_stays(cli, add_lead, tmp_path, db_target):
     cli("config", "set", "events", "all")
     add_lead("Ada")
     hook, pid_file = _sleeping_hook(tmp_path)
     cli("config", "set", "hook_command", hook)
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     try:
         started = time.monotonic()
         done = events.deliver(database, timeout=1)
@@ -418,7 +418,7 @@ def test_a_hook_past_its_time_is_killed_and_its_batch_stays(cli, add_lead, tmp_p
     assert [e["id"] for e in lines(cli("events"))] == [1]
 
 
-def test_leadctl_killed_while_its_hook_runs_loses_nothing(cli, add_lead, tmp_path, db_path):
+def test_leadctl_killed_while_its_hook_runs_loses_nothing(cli, add_lead, tmp_path, db_target):
     """SIGKILL of the delivering process: its batch is not acknowledged, and
     its lease (a process of this host that is gone) does not block the next."""
     cli("config", "set", "events", "all")
@@ -489,7 +489,7 @@ def test_a_dry_run_delivers_nothing(cli, add_lead, tmp_path):
 
 
 @pytest.mark.slow
-def test_several_processes_making_events_at_once_lose_none(cli, add_lead, db_path, tmp_path):
+def test_several_processes_making_events_at_once_lose_none(cli, add_lead, db_target, tmp_path):
     cli("config", "set", "events", "all")
     add_lead("Ada")
     got = tmp_path / "got.jsonl"
@@ -510,4 +510,4 @@ def test_several_processes_making_events_at_once_lose_none(cli, add_lead, db_pat
     assert sorted(ids) == list(range(1, 22))
     bodies = {e["data"].get("body") for e in delivered if e["kind"] == "note"}
     assert bodies == {f"p{p} n{i}" for p in range(4) for i in range(5)}
-    assert stored_ids(db_path) == []
+    assert stored_ids(db_target) == []

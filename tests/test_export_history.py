@@ -7,25 +7,25 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sql_text
 
 from leadctl import exporting
 from leadctl.models import LEAD_JSON_KEYS
+from tests import engines
 
 STATUSES = ["new", "contacted", "qualified", "nurture", "unqualified", "lost"]
 
 
-def build_pipeline(cli: Any, db: Path) -> None:
+def build_pipeline(cli: Any, db: str) -> None:
     """A database with leads in every status, owners, claims, notes, timelines,
     converted leads with clients and deals, an upsell lead, custom fields, tags,
     a manual score adjustment and an archived (merged) duplicate."""
 
     def run(*args: str, who: str = "boss") -> Any:
-        return cli("--db", str(db), "--as", who, *args)
+        return cli("--db", db, "--as", who, *args)
 
     run("user", "add", "boss", "--role", "admin")
     run("user", "add", "max", "--role", "manager")
@@ -81,37 +81,41 @@ TABLES = {
 }
 
 
-def rows(db: Path, table: str, *, live_leads_only: bool = False) -> list[tuple[Any, ...]]:
+def rows(db: str, table: str, *, live_leads_only: bool = False) -> list[tuple[Any, ...]]:
     """Every row of a table, in id order (archived leads, which no export holds,
-    and their own activities left out when asked)."""
-    with sqlite3.connect(db) as conn:
-        where = ""
-        if live_leads_only and table == "lead":
-            where = " WHERE merged_into IS NULL"
-        if live_leads_only and table == "activity":
-            where = " WHERE lead_id IN (SELECT id FROM lead WHERE merged_into IS NULL)"
-        found = conn.execute(f"SELECT * FROM {table}{where} ORDER BY id")
-        columns = [d[0] for d in found.description]
-        # ids aside: a restored lead records the export's id it came from
-        # (``leadctl:N``, its first match key on a re-import), the source has none;
-        # an activity's command (undo's bookkeeping, m004_undo) is no history to export
-        return [
-            tuple(
-                v
-                for c, v in zip(columns, row, strict=True)
-                if c not in ("external_id", "command_id")
-            )
-            for row in found
-        ]
+    and their own activities left out when asked), on either engine."""
+    where = ""
+    if live_leads_only and table == "lead":
+        where = " WHERE merged_into IS NULL"
+    if live_leads_only and table == "activity":
+        where = " WHERE lead_id IN (SELECT id FROM lead WHERE merged_into IS NULL)"
+    engine = engines.engine_for(db)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(sql_text(f"SELECT * FROM {table}{where} ORDER BY id"))
+            columns = list(found.keys())
+            # ids aside: a restored lead records the export's id it came from
+            # (``leadctl:N``, its first match key on a re-import), the source has none;
+            # an activity's command (undo's bookkeeping, m004_undo) is no history to export
+            return [
+                tuple(
+                    v
+                    for c, v in zip(columns, row, strict=True)
+                    if c not in ("external_id", "command_id")
+                )
+                for row in found
+            ]
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-def test_a_json_export_restores_the_database_row_for_row(cli, tmp_path, fmt):
-    source, target = tmp_path / "source.db", tmp_path / "target.db"
+def test_a_json_export_restores_the_database_row_for_row(cli, tmp_path, fmt, new_db):
+    source, target = new_db("source"), new_db("target")
     build_pipeline(cli, source)
     out = tmp_path / f"all.{fmt}"
-    cli("--db", str(source), "--as", "boss", "export", "-o", str(out))
-    summary = json.loads(cli("--db", str(target), "import", str(out), "--json").stdout)
+    cli("--db", source, "--as", "boss", "export", "-o", str(out))
+    summary = json.loads(cli("--db", target, "import", str(out), "--json").stdout)
     assert (summary["imported"], summary["rejected"], summary["warnings"]) == (11, 0, 0)
     for table in TABLES:
         before = rows(source, table, live_leads_only=True)
@@ -119,23 +123,23 @@ def test_a_json_export_restores_the_database_row_for_row(cli, tmp_path, fmt):
         assert before, f"no rows in {table}: the test would prove nothing"
         assert after == before, table
     # and the same export imported again changes nothing
-    again = json.loads(cli("--db", str(target), "import", str(out), "--json").stdout)
+    again = json.loads(cli("--db", target, "import", str(out), "--json").stdout)
     assert (again["imported"], again["rejected"]) == (0, 0)
     for table in TABLES:
         assert rows(target, table) == rows(source, table, live_leads_only=True), table
 
 
-def test_ids_taken_in_the_target_are_numbered_anew_and_links_follow(cli, tmp_path):
-    source, target = tmp_path / "source.db", tmp_path / "target.db"
+def test_ids_taken_in_the_target_are_numbered_anew_and_links_follow(cli, tmp_path, new_db):
+    source, target = new_db("source"), new_db("target")
     build_pipeline(cli, source)
     out = tmp_path / "all.json"
-    cli("--db", str(source), "--as", "boss", "export", "-o", str(out))
+    cli("--db", source, "--as", "boss", "export", "-o", str(out))
     # the target already has a client 1, a lead, its activities and a deal
-    cli("--db", str(target), "add", "Zed Other", "--email", "zed@other.example")
-    cli("--db", str(target), "convert", "1", "--deal-value", "5")
-    cli("--db", str(target), "import", str(out))
+    cli("--db", target, "add", "Zed Other", "--email", "zed@other.example")
+    cli("--db", target, "convert", "1", "--deal-value", "5")
+    cli("--db", target, "import", str(out))
     exported = {lead["email"] or lead["phone"]: lead for lead in json.loads(out.read_text())}
-    restored = cli.json("--db", str(target), "export", "--format", "json")
+    restored = cli.json("--db", target, "export", "--format", "json")
     by_key = {lead["email"] or lead["phone"]: lead for lead in restored}
     for key, lead in exported.items():
         again = by_key[key]
@@ -159,15 +163,15 @@ def strip(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in item.items() if k not in ("id", "lead_id", "client_id")}
 
 
-def test_json_export_shape(cli, tmp_path):
-    db = tmp_path / "source.db"
+def test_json_export_shape(cli, tmp_path, new_db):
+    db = new_db("source")
     build_pipeline(cli, db)
-    leads = cli.json("--db", str(db), "--as", "boss", "export", "--json")
-    lines = cli("--db", str(db), "--as", "boss", "export", "--format", "jsonl").stdout
+    leads = cli.json("--db", db, "--as", "boss", "export", "--json")
+    lines = cli("--db", db, "--as", "boss", "export", "--format", "jsonl").stdout
     assert [json.loads(line) for line in lines.splitlines()] == leads
     for lead in leads:
         assert list(lead) == [*LEAD_JSON_KEYS, "notes", "activities", "client", "deals"]
-        shown = cli.json("--db", str(db), "--as", "boss", "show", str(lead["id"]))
+        shown = cli.json("--db", db, "--as", "boss", "show", str(lead["id"]))
         assert lead["activities"] == shown["activities"]
         assert lead["notes"] == [a["body"] for a in shown["activities"] if a["kind"] == "note"]
     two = next(lead for lead in leads if lead["id"] == 2)
@@ -177,7 +181,7 @@ def test_json_export_shape(cli, tmp_path):
         "[draft] a note that looks like a list",
     ]
     carla = next(lead for lead in leads if lead["name"] == "Carla Client")
-    client = cli.json("--db", str(db), "--as", "boss", "client", "show", "1")
+    client = cli.json("--db", db, "--as", "boss", "client", "show", "1")
     assert carla["client"] == {
         k: client[k] for k in ("id", "name", "company", "email", "phone", "created_at")
     }
@@ -189,10 +193,10 @@ def test_json_export_shape(cli, tmp_path):
     assert plain["client"] is None and plain["deals"] == []
 
 
-def test_csv_and_xlsx_carry_notes(cli, tmp_path):
-    db = tmp_path / "source.db"
+def test_csv_and_xlsx_carry_notes(cli, tmp_path, new_db):
+    db = new_db("source")
     build_pipeline(cli, db)
-    text = cli("--db", str(db), "--as", "boss", "export").stdout
+    text = cli("--db", db, "--as", "boss", "export").stdout
     table = list(csv.DictReader(io.StringIO(text)))
     notes = {row["id"]: row["notes"] for row in table}
     assert notes["1"] == "met at booth 1"
@@ -204,35 +208,35 @@ def test_csv_and_xlsx_carry_notes(cli, tmp_path):
     assert notes["7"] == ""
     from openpyxl import load_workbook
 
-    cli("--db", str(db), "--as", "boss", "export", "-o", str(tmp_path / "all.xlsx"))
+    cli("--db", db, "--as", "boss", "export", "-o", str(tmp_path / "all.xlsx"))
     book = load_workbook(tmp_path / "all.xlsx", read_only=True)
     sheet = [list(r) for r in book.active.iter_rows(values_only=True)]
     book.close()
     assert sheet[0][-1] == "notes" and sheet[1][-1] == "met at booth 1"
     # a CSV export imported into an empty database: every note, each once
-    target = tmp_path / "target.db"
+    target = new_db("target")
     (tmp_path / "all.csv").write_text(text)
-    cli("--db", str(target), "import", str(tmp_path / "all.csv"))
-    shown = cli.json("--db", str(target), "show", "2")
+    cli("--db", target, "import", str(tmp_path / "all.csv"))
+    shown = cli.json("--db", target, "show", "2")
     assert [a["body"] for a in shown["activities"] if a["kind"] == "note"] == json.loads(notes["2"])
     # and imported again into the database it came from, nothing changes
     before = rows(db, "activity")
-    cli("--db", str(db), "--as", "boss", "import", str(tmp_path / "all.csv"))
+    cli("--db", db, "--as", "boss", "import", str(tmp_path / "all.csv"))
     assert rows(db, "activity") == before
 
 
-def test_a_reps_import_restores_no_timeline_owner_or_client(cli, tmp_path):
-    source, target = tmp_path / "source.db", tmp_path / "target.db"
+def test_a_reps_import_restores_no_timeline_owner_or_client(cli, tmp_path, new_db):
+    source, target = new_db("source"), new_db("target")
     build_pipeline(cli, source)
     out = tmp_path / "all.json"
-    cli("--db", str(source), "--as", "boss", "export", "-o", str(out))
-    cli("--db", str(target), "--as", "boss", "user", "add", "boss", "--role", "admin")
-    cli("--db", str(target), "--as", "boss", "user", "add", "rita", "--role", "rep")
-    result = cli("--db", str(target), "--as", "rita", "import", str(out), "--json")
+    cli("--db", source, "--as", "boss", "export", "-o", str(out))
+    cli("--db", target, "--as", "boss", "user", "add", "boss", "--role", "admin")
+    cli("--db", target, "--as", "boss", "user", "add", "rita", "--role", "rep")
+    result = cli("--db", target, "--as", "rita", "import", str(out), "--json")
     summary = json.loads(result.stdout)
     assert summary["imported"] == 11 and summary["rejected"] == 0
     assert rows(target, "client") == [] and rows(target, "deal") == []
-    leads = cli.json("--db", str(target), "--as", "boss", "export", "--json")
+    leads = cli.json("--db", target, "--as", "boss", "export", "--json")
     for lead in leads:
         assert [a["actor"] for a in lead["activities"]] == ["rita"] * len(lead["activities"])
         assert lead["activities"][0]["kind"] == "created"
@@ -251,16 +255,16 @@ def test_a_reps_import_restores_no_timeline_owner_or_client(cli, tmp_path):
     assert summary["warnings"] >= 11
     # a CSV export too: no owner but the rep's
     csv_out = tmp_path / "all.csv"
-    cli("--db", str(source), "--as", "boss", "export", "-o", str(csv_out))
-    other = tmp_path / "other.db"
-    cli("--db", str(other), "--as", "boss", "user", "add", "boss", "--role", "admin")
-    cli("--db", str(other), "--as", "boss", "user", "add", "rita", "--role", "rep")
-    cli("--db", str(other), "--as", "rita", "import", str(csv_out))
-    owners = {x["name"]: x["owner"] for x in cli.json("--db", str(other), "--as", "boss", "export")}
+    cli("--db", source, "--as", "boss", "export", "-o", str(csv_out))
+    other = new_db("other")
+    cli("--db", other, "--as", "boss", "user", "add", "boss", "--role", "admin")
+    cli("--db", other, "--as", "boss", "user", "add", "rita", "--role", "rep")
+    cli("--db", other, "--as", "rita", "import", str(csv_out))
+    owners = {x["name"]: x["owner"] for x in cli.json("--db", other, "--as", "boss", "export")}
     assert owners["Person 2"] == "rita" and owners["Person 4"] is None
 
 
-def test_a_broken_history_is_left_out_with_a_warning(cli, tmp_path):
+def test_a_broken_history_is_left_out_with_a_warning(cli, tmp_path, new_db):
     cli("add", "Ada Lovelace", "--email", "ada@example.com", "--notes", "hello")
     lead = cli.json("export", "--json")[0]
     good = lead["activities"][0]
@@ -275,18 +279,18 @@ def test_a_broken_history_is_left_out_with_a_warning(cli, tmp_path):
     lead["deals"] = [{"value": "lots", "created_at": "2026-11-20T10:00:00Z"}]
     path = tmp_path / "broken.json"
     path.write_text(json.dumps([lead]))
-    target = tmp_path / "target.db"
-    summary = json.loads(cli("--db", str(target), "import", str(path), "--json").stdout)
+    target = new_db("target")
+    summary = json.loads(cli("--db", target, "import", str(path), "--json").stdout)
     assert (summary["imported"], summary["rejected"], summary["warnings"]) == (1, 0, 6)
-    shown = cli.json("--db", str(target), "show", "1")
+    shown = cli.json("--db", target, "show", "1")
     assert [strip(a) for a in shown["activities"]] == [strip(good)]
     assert shown["client_id"] is None
     not_a_list = dict(lead, activities="oops", client=None, deals=None)
     path.write_text(json.dumps([not_a_list]))
-    other = tmp_path / "other.db"
-    summary = json.loads(cli("--db", str(other), "import", str(path), "--json").stdout)
+    other = new_db("other")
+    summary = json.loads(cli("--db", other, "import", str(path), "--json").stdout)
     assert (summary["imported"], summary["warnings"]) == (1, 1)
-    kinds = [a["kind"] for a in cli.json("--db", str(other), "show", "1")["activities"]]
+    kinds = [a["kind"] for a in cli.json("--db", other, "show", "1")["activities"]]
     assert kinds == ["created", "note"]  # the import's own creation, and the note
 
 
@@ -316,26 +320,30 @@ def test_the_database_written_timeline_is_the_one_python_writes(cli, db_target):
     database = open_database(db_target)
     with database.session() as session:
         conn = session.connection()
-        fast, fast_notes = exporting._timelines_sqlite(conn, [1])
         slow, slow_notes = exporting._timelines(conn, [1])
+        # SQLite's fast path (json_object, text times) exists there only
+        fast = exporting._timelines_sqlite(conn, [1]) if database.is_sqlite else None
     database.close()
-    assert isinstance(fast[1], exporting.RawJSON)
-    assert json.loads(fast[1]) == slow[1] == cli.json("show", "1")["activities"]
-    assert fast_notes == slow_notes == {1: ['quote " and \\ slash', slow[1][2]["body"]]}
+    assert slow[1] == cli.json("show", "1")["activities"]
+    assert slow_notes == {1: ['quote " and \\ slash', slow[1][2]["body"]]}
+    if fast is not None:
+        assert isinstance(fast[0][1], exporting.RawJSON)
+        assert json.loads(fast[0][1]) == slow[1]
+        assert fast[1] == slow_notes
     lead = cli.json("export", "--json")[0]
     assert lead["activities"] == slow[1]
 
 
-def test_the_history_crosses_from_the_reader_process(cli, tmp_path):
+def test_the_history_crosses_from_the_reader_process(cli, tmp_path, new_db):
     """A big file is parsed in a second process: the history travels with its row."""
     from leadctl.importing import ImportOptions, run_import
     from leadctl.storage import open_database
 
-    source, target = tmp_path / "source.db", tmp_path / "target.db"
+    source, target = new_db("source"), new_db("target")
     build_pipeline(cli, source)
     out = tmp_path / "all.jsonl"
-    cli("--db", str(source), "--as", "boss", "export", "-o", str(out))
-    database = open_database(str(target))
+    cli("--db", source, "--as", "boss", "export", "-o", str(out))
+    database = open_database(target)
     try:
         summary = run_import(database, str(out), ImportOptions(parallel=True), actor="boss")
     finally:

@@ -135,30 +135,31 @@ def _write(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def _import(db: Path, source: Path, **options: Any) -> Any:
-    database = open_database(str(db))
+def _import(db: str, source: Path, rejects: Path, **options: Any) -> Any:
+    database = open_database(db)
     try:
-        settings = ImportOptions(parallel=False, rejects=db.with_suffix(".rej"), **options)
+        settings = ImportOptions(parallel=False, rejects=rejects, **options)
         return run_import(database, str(source), settings, actor="me")
     finally:
         database.close()
 
 
-def test_a_big_account_imports_alike_in_one_batch_and_in_many(tmp_path):
+def test_a_big_account_imports_alike_in_one_batch_and_in_many(tmp_path, new_db):
     """Across batches the import keeps the account's names: the merges of 200
     people in batches of 7 are those of one batch, and every repeat is found."""
     source = _write(tmp_path / "acme.csv", _people(200, seed=1))
-    many = _import(tmp_path / "many.db", source, batch_rows=7)
-    one = _import(tmp_path / "one.db", source, batch_rows=1000)
+    many = _import(new_db("many"), source, tmp_path / "many.rej", batch_rows=7)
+    one = _import(new_db("one"), source, tmp_path / "one.rej", batch_rows=1000)
     assert many.merges == one.merges
     assert many.merged == one.merged == 40
     assert many.imported == one.imported == 160
 
 
-def test_a_lead_another_writer_adds_between_batches_is_found(tmp_path):
+def test_a_lead_another_writer_adds_between_batches_is_found(tmp_path, db_target):
     """The kept names are dropped when another connection commits between two
-    batches (SQLite's data_version): a lead added meanwhile is still a duplicate."""
-    db = tmp_path / "leads.db"
+    batches (SQLite's data_version; other engines reload them every batch): a lead
+    added meanwhile is still a duplicate."""
+    db = db_target
     rows = _people(20, seed=2)
     rows.append(["Zed", "Quinnell", "zq@acme.com", "Acme Corp"])  # in the last batch
     source = _write(tmp_path / "acme.csv", rows)
@@ -168,10 +169,10 @@ def test_a_lead_another_writer_adds_between_batches_is_found(tmp_path):
         nonlocal calls
         calls += 1
         if calls == 2:  # after the first batch: Acme's names are held by now
-            command = [sys.executable, "-m", "leadctl", "--db", str(db), "add", "Zed Quinnel"]
+            command = [sys.executable, "-m", "leadctl", "--db", db, "add", "Zed Quinnel"]
             command += ["--email", "zed@acme.com", "--company", "Acme Corp"]
             subprocess.run(command, check=True, capture_output=True)
 
-    summary = _import(db, source, batch_rows=5, progress=meanwhile)
+    summary = _import(db, source, tmp_path / "leads.rej", batch_rows=5, progress=meanwhile)
     zed = [m for m in summary.merges if m[0] == len(rows) + 1]
     assert zed and zed[0][2] == duplicates.SAME_COMPANY, summary.merges

@@ -11,9 +11,9 @@ moment; right after a rescore the two are the same thing.)
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
+
+from tests.contents import fingerprint
 
 REPORTS = [
     ["funnel"],
@@ -167,11 +167,11 @@ def test_the_period_ends_at_the_as_of_moment_at_the_latest(cli, timeline):
     )
 
 
-def test_as_of_writes_nothing(cli, timeline, db_path):
-    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+def test_as_of_writes_nothing(cli, timeline, db_target):
+    before = fingerprint(db_target)
     for report in REPORTS:
         cli("report", *report, "--as-of", "2026-11-06T15:00")
-    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert fingerprint(db_target) == before
 
 
 @pytest.mark.parametrize("when", ["1899-12-31", "2201-01-01", "0001-01-01T00:00", "someday"])

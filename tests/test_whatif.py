@@ -1,18 +1,18 @@
 """`score --rules FILE --dry-run`: what a rule change would do, writing nothing.
 
-Every test runs the dry run, checks the database file is byte-for-byte the
-same, then runs the real thing and holds the dry run's figures to what it did.
+Every test runs the dry run, checks the database is the same (the SQLite
+file byte for byte, every row on PostgreSQL), then runs the real thing and
+holds the dry run's figures to what it did.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from leadctl.scoring.rules import default_text
+from tests.contents import fingerprint
 
 # the default rules, changed: VPs worth much more, and a lower hot threshold
 NEW_RULES = (
@@ -22,10 +22,6 @@ NEW_RULES = (
     )
     .replace("hot = 70 ", "hot = 60 ")
 )
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -61,11 +57,11 @@ def every_lead(cli):
     return cli.json("list", "--all", "--limit", "0")
 
 
-def test_dry_run_writes_nothing_and_tells_what_the_real_run_then_does(cli, pipeline, db_path):
+def test_dry_run_writes_nothing_and_tells_what_the_real_run_then_does(cli, pipeline, db_target):
     before = {lead["id"]: lead for lead in every_lead(cli)}
-    unchanged = digest(db_path)
+    unchanged = fingerprint(db_target)
     preview = cli.json("score", "--rules", pipeline, "--dry-run", "--limit", "100")
-    assert digest(db_path) == unchanged
+    assert fingerprint(db_target) == unchanged
     assert cli.json("config", "get", "mql_score") == {"mql_score": 30}  # still readable
     done = cli.json("score", "--rules", pipeline)
     after = {lead["id"]: lead for lead in every_lead(cli)}
@@ -129,18 +125,18 @@ def test_limit_cuts_the_movers_not_the_counts(cli, pipeline):
     }
 
 
-def test_dry_run_of_a_plain_rescore_after_time_passed(cli, pipeline, monkeypatch, db_path):
+def test_dry_run_of_a_plain_rescore_after_time_passed(cli, pipeline, monkeypatch, db_target):
     """Without --rules: what `score` would change now (behaviour has decayed)."""
-    unchanged = digest(db_path)
+    unchanged = fingerprint(db_target)
     preview = cli.json("score", "--dry-run")
-    assert digest(db_path) == unchanged
+    assert fingerprint(db_target) == unchanged
     assert "rules" not in preview
     done = cli.json("score")
     assert preview["changed"] == done["changed"] > 0
     assert cli.json("score", "--dry-run")["changed"] == 0
 
 
-def test_archived_duplicates_count_as_the_real_run_does(cli, add_lead, pipeline, db_path):
+def test_archived_duplicates_count_as_the_real_run_does(cli, add_lead, pipeline):
     add_lead("Ada Again", email="ada.again@example.com", title="VP Sales")
     cli("merge", "1", "9")
     before = {lead["id"]: lead for lead in every_lead(cli)}
@@ -152,25 +148,25 @@ def test_archived_duplicates_count_as_the_real_run_does(cli, add_lead, pipeline,
     assert all(m["id"] != 9 for m in preview["movers"])
 
 
-def test_refusals(cli, pipeline, tmp_path, db_path):
+def test_refusals(cli, pipeline, tmp_path, db_target):
     assert "--limit goes with --dry-run" in cli("score", "--limit", "3", code=1).stderr
     for extra in (["1"], ["1", "--explain"], ["1", "--adjust", "5", "--reason", "r"]):
         assert "--dry-run" in cli("score", *extra, "--dry-run", code=1).stderr
     assert "0 to 10000" in cli("score", "--dry-run", "--limit", "-1", code=1).stderr
     broken = tmp_path / "broken.toml"
     broken.write_text("[bands]\nhot = 'x'\n", encoding="utf-8")
-    unchanged = digest(db_path)
+    unchanged = fingerprint(db_target)
     cli("score", "--rules", broken, "--dry-run", code=1)
     cli("score", "--rules", tmp_path / "missing.toml", "--dry-run", code=1)
-    assert digest(db_path) == unchanged
+    assert fingerprint(db_target) == unchanged
 
 
-def test_a_rule_change_preview_needs_admin(cli, pipeline, db_path):
+def test_a_rule_change_preview_needs_admin(cli, pipeline, db_target):
     cli("user", "add", "root", "--role", "admin")
     cli("--as", "root", "user", "add", "rita", "--role", "rep")
-    unchanged = digest(db_path)
+    unchanged = fingerprint(db_target)
     assert "admin" in cli("--as", "rita", "score", "--rules", pipeline, "--dry-run", code=4).stderr
-    assert digest(db_path) == unchanged
+    assert fingerprint(db_target) == unchanged
     assert cli.json("--as", "root", "score", "--rules", pipeline, "--dry-run")["changed"] > 0
     # a plain preview covers what a rep's own `score` would: the leads the rep may see
     assert cli.json("--as", "rita", "score", "--dry-run")["rescored"] == 8

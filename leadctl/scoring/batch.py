@@ -349,8 +349,11 @@ class _Sql:
         limits = {e.kind: e.max for e in behavioral.kinds if e.max is not None}
         if limits:
             earned = self.least(earned, case(limits, value=grouped.c.kind, else_=NO_LIMIT))
+        # a whole number on either engine: PostgreSQL's sum of bigints is a
+        # numeric, and the scores made of it came back as Decimals there
+        per_lead = cast(func.sum(earned), Integer)
         return (
-            select(grouped.c.lead_id, func.sum(earned).label("points"))
+            select(grouped.c.lead_id, per_lead.label("points"))
             .group_by(grouped.c.lead_id)
             .subquery("behaviour")
         )
