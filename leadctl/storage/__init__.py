@@ -458,14 +458,15 @@ def _utc_sessions(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Driver SQL on the new connection, before SQLAlchemy uses it; committed
-        # so that the setting is the session's, not one transaction's
-        cursor = dbapi_connection.cursor()
+        # Driver SQL on the new connection, before SQLAlchemy uses it, outside
+        # a transaction (one round trip): the setting is the session's. Not an
+        # ``options`` in the URL: that would override the user's PGOPTIONS or
+        # service file (a search_path, say)
+        dbapi_connection.autocommit = True
         try:
-            cursor.execute("SET TIME ZONE 'UTC'")
+            dbapi_connection.execute("SET TIME ZONE 'UTC'")
         finally:
-            cursor.close()
-        dbapi_connection.commit()
+            dbapi_connection.autocommit = False
 
 
 def _serialize_writers(engine: Engine) -> None:
