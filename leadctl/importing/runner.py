@@ -404,12 +404,7 @@ def _interrupted(options: ImportOptions, saved: Counts, read: int) -> Interrupte
         return Interrupted(f"interrupted after {read:,} rows read (dry run: nothing stored)")
     if options.atomic:
         return Interrupted(f"interrupted after {read:,} rows read; --atomic: nothing stored")
-    stored = saved.imported + saved.merged
-    return Interrupted(
-        f"interrupted: {stored:,} row{'s' if stored != 1 else ''} stored "
-        f"(imported {saved.imported:,}, merged {saved.merged:,}) of {read:,} read; "
-        "run the same import again to store the rest"
-    )
+    return Interrupted(f"interrupted: {_stored_so_far(saved, read)}")
 
 
 def _lost(error: DatabaseError, options: ImportOptions, saved: Counts, read: int) -> DatabaseError:
@@ -419,9 +414,14 @@ def _lost(error: DatabaseError, options: ImportOptions, saved: Counts, read: int
         return error
     if options.atomic:
         return DatabaseError(f"{error}; --atomic: nothing stored")
+    return DatabaseError(f"{error}; {_stored_so_far(saved, read)}")
+
+
+def _stored_so_far(saved: Counts, read: int) -> str:
+    """What the committed batches of a stopped import stored, and what to do."""
     stored = saved.imported + saved.merged
-    return DatabaseError(
-        f"{error}; {stored:,} row{'s' if stored != 1 else ''} stored "
+    return (
+        f"{stored:,} row{'s' if stored != 1 else ''} stored "
         f"(imported {saved.imported:,}, merged {saved.merged:,}) of {read:,} read; "
         "run the same import again to store the rest"
     )
