@@ -142,6 +142,23 @@ def test_touches_are_utc_whatever_the_servers_time_zone(cli, add_lead, touched, 
     assert cli.json("list", "--rotting") == []
 
 
+def test_imported_leads_arrive_in_utc_whatever_the_servers_time_zone(
+    cli, touched, arrived, monkeypatch, tmp_path
+):
+    """The import stores its leads by COPY on PostgreSQL: the same UTC times as
+    an INSERT, ``touched_at`` (a column without a zone) included."""
+    monkeypatch.setenv("PGTZ", "America/New_York")  # UTC-5
+    source = tmp_path / "leads.csv"
+    source.write_text("Name,Email\nGrace Hopper,grace@example.com\n", encoding="utf-8")
+    cli("import", str(source))
+    grace = cli.json("list")[0]
+    assert grace["created_at"] == "2026-11-23T09:00:00Z"
+    assert touched(grace["id"]) == arrived(grace["id"]) == "2026-11-23 09:00:00.000000"
+    assert cli.json("show", grace["id"])["rotting"] is False
+    later(monkeypatch, days=2, hours=1)
+    assert [x["id"] for x in cli.json("list", "--rotting")] == [grace["id"]]
+
+
 # --- statuses set --rots-after -------------------------------------------------------------
 
 

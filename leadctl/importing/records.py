@@ -233,15 +233,13 @@ def copy_rows(
     SQLAlchemy built each row's parameters: 4x the time of the copy).
 
     The values are the ones an INSERT binds: the columns' own bind processors
-    applied (UTC times, flags), and a time given to a column without a time
-    zone as the session's local time, as PostgreSQL's cast would make it.
+    applied (UTC times, flags); a time column without a zone takes them as
+    they are, the session being in UTC (``storage._utc_sessions``).
     Driver errors are raised as SQLAlchemy's (storage turns them into exit 5)."""
     from sqlalchemy import exc
 
     raw = conn.connection.driver_connection
     processors = _bind_processors(conn.dialect, table, tuple(columns))
-    zone = raw.info.timezone  # type: ignore[union-attr]
-    local = None if zone is UTC or str(zone) in _UTC_NAMES else zone
     preparer = conn.dialect.identifier_preparer
     sql = (
         f"COPY {preparer.format_table(table)} "
@@ -251,22 +249,17 @@ def copy_rows(
         with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
             write = copy.write_row
             for row in rows:
-                if processors or local is not None:
+                if processors:
                     row = list(row)
                     for at, process in processors:
                         if row[at] is not None:
                             row[at] = process(row[at])
-                    if local is not None:
-                        row = [v.astimezone(local) if isinstance(v, datetime) else v for v in row]
                 write(row)
     except Exception as error:
         base = conn.dialect.loaded_dbapi.Error
         if isinstance(error, base):
             raise exc.DBAPIError.instance(sql, None, error, base) from error
         raise
-
-
-_UTC_NAMES = frozenset(("UTC", "Etc/UTC", "Etc/UCT", "UCT", "GMT", "Etc/GMT", "Universal", "Zulu"))
 
 
 @lru_cache(maxsize=16)

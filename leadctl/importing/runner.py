@@ -323,7 +323,7 @@ def _analyze(database: Database) -> None:
     """PostgreSQL: fresh planner statistics for the tables an import grew, so
     the commands run right after it are planned for the tables as they are
     (autovacuum would take them, but only a minute or so later)."""
-    from leadctl.models import ACTIVITY, LEAD
+    from leadctl.models import ACTIVITY
     from leadctl.storage import analyze
 
     with database.session(immediate=False) as session:

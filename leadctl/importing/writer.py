@@ -108,7 +108,6 @@ class BatchWriter:
         self.scratch = scratch  # set for a dry run: nothing is written
         self.keep_ids = keep_ids
         self.companies = Companies()  # names by company, from batch to batch
-        self.scored = False  # the last batch's new leads were stored scored
 
     def write(self, session: Session, rows: list[Parsed]) -> BatchResult:
         conn = session.connection()
@@ -232,11 +231,9 @@ class BatchWriter:
         visible = users.visible_clauses(self.scope) if self.scope is not None else None
         attached = converted.attach_clients(conn, new, now, visible)
         followup.first_calls(conn, [r.values for r in new], now)  # first_call_after (issue 14)
-        self.scored = False
-        ids = self._insert(conn, new)
+        ids, result.scored = self._insert(conn, new)
         self._remember_companies(new, ids)
         result.inserted_ids = ids
-        result.scored = self.scored
         result.placed = [
             (row, ids[position] if position is not None else lead) for row, position, lead in fates
         ]
@@ -354,11 +351,12 @@ class BatchWriter:
         row.warnings.append(RowWarning(name, text, f"{why}; kept as {name}_raw"))
         self.counts.warnings += 1
 
-    def _insert(self, conn: Connection, rows: list[Parsed]) -> list[int]:
-        """Insert new leads; returns their ids in row order. An id from a leadctl
-        export is kept when it is free (SQLite), so an export imports back unchanged."""
+    def _insert(self, conn: Connection, rows: list[Parsed]) -> tuple[list[int], bool]:
+        """Insert new leads; returns their ids in row order, and whether they
+        were stored with their scores (see ``Records.insert_leads``). An id from
+        a leadctl export is kept when it is free, so an export imports back unchanged."""
         if not rows:
-            return []
+            return [], False
         keep: dict[int, int] = {}  # row position: the id it carries, when that id is free
         if self.keep_ids:
             keep = {i: r.lead_id for i, r in enumerate(rows) if r.lead_id is not None}
@@ -383,8 +381,8 @@ class BatchWriter:
                 ids[i] = top + offset
         chosen_rows = [(ids[i], rows[i].values) for i in (*keep, *rest)]
         # a leadctl export's leads keep the scores of the file: none computed
-        self.scored = self.records.insert_leads(conn, chosen_rows, score=self.restore is None)
-        return ids
+        scored = self.records.insert_leads(conn, chosen_rows, score=self.restore is None)
+        return ids, scored
 
     def _new_activities(
         self,
