@@ -33,26 +33,26 @@ def stored(value: str | datetime | None) -> str | None:
     return value
 
 
-@pytest.fixture
-def touched(sql) -> Callable[[int], str | None]:
-    """A lead's ``touched_at`` as stored."""
+def _stored_time(sql, column: str) -> Callable[[int], str | None]:
+    """A reader of one time column of a lead, as stored."""
 
     def read(lead_id: int) -> str | None:
-        (row,) = sql("SELECT touched_at FROM lead WHERE id = :id", id=lead_id)
+        (row,) = sql(f"SELECT {column} FROM lead WHERE id = :id", id=lead_id)
         return stored(row[0])
 
     return read
+
+
+@pytest.fixture
+def touched(sql) -> Callable[[int], str | None]:
+    """A lead's ``touched_at`` as stored."""
+    return _stored_time(sql, "touched_at")
 
 
 @pytest.fixture
 def arrived(sql) -> Callable[[int], str | None]:
     """A lead's ``created_at`` as stored."""
-
-    def read(lead_id: int) -> str | None:
-        (row,) = sql("SELECT created_at FROM lead WHERE id = :id", id=lead_id)
-        return stored(row[0])
-
-    return read
+    return _stored_time(sql, "created_at")
 
 
 # --- touched_at: kept where activities are written -----------------------------------------
