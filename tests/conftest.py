@@ -103,16 +103,6 @@ def db_target() -> str:
 
 
 @pytest.fixture
-def second_db(tmp_path: Path, _server: str | None) -> str:
-    """Another empty database on the test's engine (a file, or a new schema)."""
-    if _server is None:
-        return str(tmp_path / "second.db")
-    from tests import engines
-
-    return engines.fresh_schema(_server)
-
-
-@pytest.fixture
 def new_db(tmp_path: Path, _server: str | None) -> Callable[[str], str]:
     """More empty databases on the test's engine, as many as a test needs:
     ``new_db("source")`` is a file named so, or a new schema on the server."""
@@ -125,6 +115,12 @@ def new_db(tmp_path: Path, _server: str | None) -> Callable[[str], str]:
         return engines.fresh_schema(_server)
 
     return make
+
+
+@pytest.fixture
+def second_db(new_db: Callable[[str], str]) -> str:
+    """Another empty database on the test's engine (a file, or a new schema)."""
+    return new_db("second")
 
 
 @pytest.fixture
