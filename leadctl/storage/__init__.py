@@ -80,8 +80,9 @@ def is_url(target: str) -> bool:
     return bool(sep) and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme)
 
 
-def _password(target: str) -> str | None:
-    """The password written in a URL (``scheme://user:PASSWORD@host``), if any."""
+def url_password(target: str) -> str | None:
+    """The password written in a URL (``scheme://user:PASSWORD@host``, as
+    written: percent-encoded where it was), if any."""
     if not is_url(target):
         return None
     credentials, at, _ = target.partition("://")[2].rpartition("@")
@@ -97,7 +98,7 @@ def shown(target: str) -> str:
 
 def hide_password(text: str, target: str) -> str:
     """``text`` (a message about ``target``) with the target's password as ``***``."""
-    password = _password(target)
+    password = url_password(target)
     if password is None:
         return text
     from urllib.parse import unquote

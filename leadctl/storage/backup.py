@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from leadctl.errors import DatabaseError, InvalidInput
-from leadctl.storage import Database, busy_seconds, hide_password, shown
+from leadctl.storage import Database, busy_seconds, hide_password, shown, url_password
 
 # Where Debian and Ubuntu install each PostgreSQL version's client programs,
 # when none is on PATH: the newest version is used
@@ -158,24 +158,15 @@ def find_pg_dump() -> str | None:
 
 def _without_password(target: str) -> tuple[str, str | None]:
     """The URL as libpq takes it (``postgresql://``, no password) and the
-    password it held, if any."""
+    password it held, if any (``storage.url_password``)."""
     from urllib.parse import unquote
 
     rest = target.partition("://")[2]  # postgres://, postgresql+psycopg://: libpq's own below
-    authority, slash, tail = rest.partition("/")
-    if not slash:
-        authority, question, tail = rest.partition("?")
-        tail = f"?{tail}" if question else ""
-    else:
-        tail = f"/{tail}"
-    credentials, at, host = authority.rpartition("@")
-    password: str | None = None
-    if at:
-        user, colon, written = credentials.partition(":")
-        if colon:
-            password = unquote(written)
-        authority = f"{user}@{host}" if user else host
-    return f"postgresql://{authority}{tail}", password
+    written = url_password(target)
+    if written is None:
+        return f"postgresql://{rest}", None
+    user, _, after = rest.partition(f":{written}@")
+    return f"postgresql://{user}@{after}" if user else f"postgresql://{after}", unquote(written)
 
 
 def _schema(database: Database) -> str | None:
