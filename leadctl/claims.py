@@ -154,6 +154,7 @@ def claim_next(
     until = now + timedelta(hours=hours)
     taken: dict[int, str | None] = {}  # lead id: previous holder (of an expired claim)
     tried: set[int] = set()
+    wait = False
     while len(taken) < count:
         candidates = (
             select(_LEAD.id, _LEAD.claimed_by)
@@ -165,11 +166,19 @@ def claim_next(
             )
             .order_by(_LEAD.score.desc(), _LEAD.created_at, _LEAD.id)
             .limit(count - len(taken) + len(tried))
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=not wait)
         )
         found = [row for row in session.connection().execute(candidates) if row[0] not in tried]
         if not found:
-            break
+            if taken or wait:
+                break
+            # Every free lead skipped may be row-locked by a writer mid-transaction
+            # on PostgreSQL (a sweep, an import's merge): wait for it once (bounded
+            # by the busy timeout) rather than say the pool is empty. Only while it
+            # holds no lead of its own: a claimer holding some never waits.
+            wait = True
+            continue
+        wait = False
         for lead_id, previous in found:
             tried.add(lead_id)
             if _take(session, lead_id, who.name, closed, now, until):

@@ -300,13 +300,15 @@ def test_sweep_activities_are_one_command_of_the_actor(cli, add_lead, sql, monke
 # --- beside other writers, as cron runs it ------------------------------------------------------
 
 CLAIMER = """
-import subprocess, sys
+import json, subprocess, sys
 leadctl = sys.argv[1]
-codes = []
+codes, errors = [], []
 for n in range(6):
-    run = subprocess.run([leadctl, "claim", "--next", "--count", "2"], capture_output=True)
+    command = [leadctl, "claim", "--next", "--count", "2"]
+    run = subprocess.run(command, capture_output=True, text=True)
     codes.append(run.returncode)
-print(codes)
+    errors.append(run.stderr)
+print(json.dumps([codes, errors]))
 """
 
 
@@ -353,8 +355,9 @@ def test_sweep_from_cron_beside_an_import_and_people_claiming(cli, sql, tmp_path
     out, err = importer.communicate(timeout=120)
     assert importer.returncode == 0, err
     for claimer in claimers:
-        claimed, err = claimer.communicate(timeout=120)
-        assert set(json.loads(claimed)) == {0}, err
+        printed, err = claimer.communicate(timeout=120)
+        claimed, errors = json.loads(printed)
+        assert set(claimed) == {0}, (err, errors)  # never "no unclaimed leads left"
     assert set(codes) == {0}, codes  # never busy (5), never anything else
     final = json.loads(run_leadctl("sweep", "--json").stdout)
     assert final == NOTHING  # idempotent once the others are done

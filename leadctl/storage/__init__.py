@@ -482,10 +482,13 @@ def _serialize_writers(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         options = connection.get_execution_options()
-        if options.get("leadctl_immediate") and options.get("leadctl_serialize", True):
-            milliseconds = int(busy_seconds() * 1000)
-            # Driver SQL: SET LOCAL has no SQLAlchemy expression
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+        if not options.get("leadctl_immediate"):
+            return
+        milliseconds = int(busy_seconds() * 1000)
+        # Driver SQL: SET LOCAL has no SQLAlchemy expression. Row-lock waits of a
+        # writer that skips the queue (claim --next) are bounded by it too
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+        if options.get("leadctl_serialize", True):
             connection.execute(select(func.pg_advisory_xact_lock(WRITER_LOCK)))
 
 
