@@ -7,6 +7,7 @@ import resource
 import sqlite3
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -163,3 +164,29 @@ def test_url_schemes_are_told_from_paths():
     assert storage.shown("postgresql://ada:pw@db/x") == "postgresql://ada:***@db/x"
     assert storage.shown("postgresql://ada@db/x") == "postgresql://ada@db/x"
     assert storage.shown("/home/ada/leads.db") == "/home/ada/leads.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("postgresql://ada:pw@db/x?application_name=ada@laptop", "pw"),  # an @ in the query
+        ("postgresql://ada@db/x?application_name=a:b@c", None),  # no password at all
+        ("postgresql://ada:p@ss@db/x?application_name=ada@laptop", "p@ss"),  # raw @ in it
+        ("postgresql://ada:p/s?s@db/x", "p/s?s"),
+        ("postgresql://ada:s3%40cret@db/x", "s3%40cret"),  # as written
+        ("postgresql:///?service=team", None),
+    ],
+)
+def test_the_password_is_read_from_the_credentials_only(url, password):
+    """One reader for the messages that hide it and for backup, which hands it
+    to pg_dump apart from the URL."""
+    from leadctl.storage.backup import _without_password
+
+    assert storage.url_password(url) == password
+    libpq_url, given = _without_password(url)
+    assert given == (unquote(password) if password else None)
+    if password:
+        assert storage.shown(url) == url.replace(f":{password}@", ":***@", 1)
+        assert libpq_url == url.replace(f":{password}@", "@", 1)
+    else:
+        assert storage.shown(url) == libpq_url == url

@@ -82,12 +82,21 @@ def is_url(target: str) -> bool:
 
 def url_password(target: str) -> str | None:
     """The password written in a URL (``scheme://user:PASSWORD@host``, as
-    written: percent-encoded where it was), if any."""
+    written: percent-encoded where it was), if any.
+
+    The credentials end at the last ``@`` before the path or query that
+    follows the first ``@``: a password may hold a raw ``@``, ``/`` or ``?``,
+    and a query an ``@`` of its own (``?application_name=ada@laptop``)."""
     if not is_url(target):
         return None
-    credentials, at, _ = target.partition("://")[2].rpartition("@")
+    rest = target.partition("://")[2]
+    first = rest.find("@")
+    if first < 0:
+        return None
+    ends = [at for at in (rest.find("/", first), rest.find("?", first)) if at >= 0]
+    credentials = rest[: rest.rfind("@", 0, min(ends, default=len(rest)))]
     user, colon, password = credentials.partition(":")
-    return password if at and colon and password else None
+    return password if colon and password else None
 
 
 def shown(target: str) -> str:
